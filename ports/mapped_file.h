@@ -50,3 +50,11 @@ class MappedFile {
 };
 
 }  // namespace edgert::ports
+
+namespace edgert::ports {
+
+// Advice for any range inside a mapping (widened to whole pages). Lets code
+// that holds only a span of a MappedFile release pages it has finished with.
+void AdviseRange(const void* address, uint64_t length, AccessHint hint);
+
+}  // namespace edgert::ports

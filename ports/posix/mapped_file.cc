@@ -69,9 +69,14 @@ void MappedFile::Reset() {
 void MappedFile::Advise(uint64_t offset, uint64_t length, AccessHint hint) const {
   if (data_ == nullptr || offset >= size_) return;
   if (length > size_ - offset) length = size_ - offset;
-  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t begin = offset / page * page;
-  const uint64_t end = offset + length;
+  AdviseRange(data_ + offset, length, hint);
+}
+
+void AdviseRange(const void* address, uint64_t length, AccessHint hint) {
+  if (address == nullptr || length == 0) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(address) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(address) + length;
   int advice = MADV_NORMAL;
   switch (hint) {
     case AccessHint::kNormal: advice = MADV_NORMAL; break;
@@ -79,7 +84,7 @@ void MappedFile::Advise(uint64_t offset, uint64_t length, AccessHint hint) const
     case AccessHint::kWillNeed: advice = MADV_WILLNEED; break;
     case AccessHint::kDontNeed: advice = MADV_DONTNEED; break;
   }
-  (void)::madvise(const_cast<std::byte*>(data_) + begin, end - begin, advice);
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, advice);
 }
 
 }  // namespace edgert::ports

@@ -1,0 +1,174 @@
+// formats/etm/etm_schema.cc: FlatBuffers encoding and decoding of the header.
+#include "formats/etm/etm_schema.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <string>
+
+#include "model_generated.h"
+
+namespace edgert::etm_internal {
+namespace {
+
+namespace fbs = ::edgert::fb;
+using flatbuffers::Offset;
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+std::vector<std::string> Strings(const flatbuffers::Vector<Offset<flatbuffers::String>>* v) {
+  std::vector<std::string> out;
+  if (!v) return out;
+  out.reserve(v->size());
+  for (const auto* s : *v) out.push_back(Str(s));
+  return out;
+}
+
+Offset<fbs::ModelConfig> WriteConfig(flatbuffers::FlatBufferBuilder& b, const ModelConfig& c) {
+  fbs::ModelConfigBuilder cb(b);
+  cb.add_architecture(static_cast<fbs::Architecture>(c.architecture));
+  cb.add_vocab_size(c.vocab_size);
+  cb.add_hidden_size(c.hidden_size);
+  cb.add_intermediate_size(c.intermediate_size);
+  cb.add_num_hidden_layers(c.num_hidden_layers);
+  cb.add_num_attention_heads(c.num_attention_heads);
+  cb.add_num_key_value_heads(c.num_key_value_heads);
+  cb.add_head_dim(c.head_dim);
+  cb.add_max_position_embeddings(c.max_position_embeddings);
+  cb.add_rms_norm_eps(c.rms_norm_eps);
+  cb.add_rope_theta(c.rope_theta);
+  cb.add_tie_word_embeddings(c.tie_word_embeddings);
+  cb.add_attention_bias(c.attention_bias);
+  cb.add_bos_token_id(c.bos_token_id);
+  cb.add_eos_token_id(c.eos_token_id);
+  return cb.Finish();
+}
+
+Offset<fbs::Tokenizer> WriteTokenizer(flatbuffers::FlatBufferBuilder& b, const TokenizerSpec& t) {
+  const auto model_type = b.CreateString(t.model_type);
+  const auto vocab = b.CreateVectorOfStrings(t.vocab);
+  const auto merges = b.CreateVectorOfStrings(t.merges);
+  std::vector<Offset<fbs::AddedToken>> added;
+  for (const AddedTokenSpec& a : t.added_tokens) {
+    added.push_back(fbs::CreateAddedToken(b, a.id, b.CreateString(a.content), a.special, a.lstrip, a.rstrip,
+                                          a.normalized, a.single_word));
+  }
+  const auto added_vec = b.CreateVector(added);
+  const auto normalizer = b.CreateString(t.normalizer);
+  const auto regex = b.CreateString(t.pretokenizer_regex);
+  return fbs::CreateTokenizer(b, model_type, vocab, merges, added_vec, normalizer, regex);
+}
+
+}  // namespace
+
+void BuildHeader(const ModelMetadata& m, const std::vector<TensorInfo>& tensors, uint64_t data_offset,
+                 flatbuffers::FlatBufferBuilder& b) {
+  b.Clear();
+  b.ForceDefaults(true);
+  const auto config = WriteConfig(b, m.config);
+  const auto tokenizer = WriteTokenizer(b, m.tokenizer);
+  const auto chat = fbs::CreateChatDefaults(b, b.CreateString(m.chat.template_name),
+                                            b.CreateString(m.chat.default_system_prompt),
+                                            b.CreateVectorOfStrings(m.chat.end_tokens));
+  const auto& g = m.generation;
+  const auto generation = fbs::CreateGenerationDefaults(b, g.temperature, g.top_k, g.top_p, g.min_p,
+                                                        g.repetition_penalty, g.max_new_tokens);
+  std::vector<Offset<fbs::Tensor>> ts;
+  ts.reserve(tensors.size());
+  for (const TensorInfo& t : tensors) {
+    ts.push_back(fbs::CreateTensor(b, b.CreateString(t.name), static_cast<fbs::DType>(t.dtype),
+                                   b.CreateVector(t.shape), t.offset - data_offset, t.size, t.checksum));
+  }
+  const auto tensor_vec = b.CreateVector(ts);
+  const auto source = b.CreateString(m.source);
+  const auto root = fbs::CreateModel(b, kEtmFormatVersion, config, tokenizer, chat, generation, tensor_vec,
+                                     data_offset, source);
+  fbs::FinishSizePrefixedModelBuffer(b, root);
+}
+
+Result<ParsedHeader> ParseHeader(std::span<const std::byte> bytes) {
+  if (bytes.size() < 8) {
+    return CorruptFile("file is " + std::to_string(bytes.size()) + " bytes, too short for a model header");
+  }
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint32_t prefix = flatbuffers::ReadScalar<uint32_t>(data);
+  if (!fbs::SizePrefixedModelBufferHasIdentifier(data)) {
+    return CorruptFile("not an edge-rt model file (expected identifier 'ETM1' at byte 8)");
+  }
+  if (static_cast<uint64_t>(prefix) + 4 > bytes.size()) {
+    return CorruptFile("header claims " + std::to_string(prefix) + " bytes but the file has only " +
+                       std::to_string(bytes.size()) + " (truncated?)");
+  }
+  flatbuffers::Verifier verifier(data, static_cast<size_t>(prefix) + 4);
+  if (!fbs::VerifySizePrefixedModelBuffer(verifier)) {
+    return CorruptFile("header fails FlatBuffers verification (damaged or truncated file)");
+  }
+  const fbs::Model* model = fbs::GetSizePrefixedModel(data);
+  ParsedHeader h;
+  h.header_size = static_cast<uint64_t>(prefix) + 4;
+  h.format_version = model->format_version();
+  if (h.format_version == 0 || h.format_version > kEtmFormatVersion) {
+    return Unsupported("format version " + std::to_string(h.format_version) + " (this build reads up to " +
+                       std::to_string(kEtmFormatVersion) + ")");
+  }
+  h.data_offset = model->data_offset();
+  const fbs::ModelConfig* c = model->config();
+  if (c == nullptr) return CorruptFile("header has no architecture config");
+  ModelConfig& mc = h.metadata.config;
+  mc.architecture = static_cast<Architecture>(c->architecture());
+  mc.vocab_size = c->vocab_size();
+  mc.hidden_size = c->hidden_size();
+  mc.intermediate_size = c->intermediate_size();
+  mc.num_hidden_layers = c->num_hidden_layers();
+  mc.num_attention_heads = c->num_attention_heads();
+  mc.num_key_value_heads = c->num_key_value_heads();
+  mc.head_dim = c->head_dim();
+  mc.max_position_embeddings = c->max_position_embeddings();
+  mc.rms_norm_eps = c->rms_norm_eps();
+  mc.rope_theta = c->rope_theta();
+  mc.tie_word_embeddings = c->tie_word_embeddings();
+  mc.attention_bias = c->attention_bias();
+  mc.bos_token_id = c->bos_token_id();
+  mc.eos_token_id = c->eos_token_id();
+
+  if (const fbs::Tokenizer* t = model->tokenizer()) {
+    TokenizerSpec& ts = h.metadata.tokenizer;
+    ts.model_type = Str(t->model_type());
+    ts.vocab = Strings(t->vocab());
+    ts.merges = Strings(t->merges());
+    if (t->added_tokens()) {
+      for (const fbs::AddedToken* a : *t->added_tokens()) {
+        ts.added_tokens.push_back({a->id(), Str(a->content()), a->special(), a->lstrip(), a->rstrip(),
+                                   a->normalized(), a->single_word()});
+      }
+    }
+    ts.normalizer = Str(t->normalizer());
+    ts.pretokenizer_regex = Str(t->pretokenizer_regex());
+  }
+  if (const fbs::ChatDefaults* chat = model->chat()) {
+    h.metadata.chat.template_name = Str(chat->template_name());
+    h.metadata.chat.default_system_prompt = Str(chat->default_system_prompt());
+    h.metadata.chat.end_tokens = Strings(chat->end_tokens());
+  }
+  if (const fbs::GenerationDefaults* g = model->generation()) {
+    h.metadata.generation = {g->temperature(), g->top_k(), g->top_p(), g->min_p(), g->repetition_penalty(),
+                             g->max_new_tokens()};
+  }
+  h.metadata.source = Str(model->source());
+  if (model->tensors() == nullptr) return CorruptFile("header has no tensor index");
+  for (const fbs::Tensor* t : *model->tensors()) {
+    TensorInfo info;
+    info.name = Str(t->name());
+    info.dtype = static_cast<DType>(t->dtype());
+    if (t->shape()) info.shape.assign(t->shape()->begin(), t->shape()->end());
+    if (t->offset() > UINT64_MAX - h.data_offset) {
+      return CorruptFile("tensor '" + info.name + "': offset " + std::to_string(t->offset()) + " overflows");
+    }
+    info.offset = h.data_offset + t->offset();
+    info.size = t->size();
+    info.checksum = t->checksum();
+    h.tensors.push_back(std::move(info));
+  }
+  return h;
+}
+
+}  // namespace edgert::etm_internal
