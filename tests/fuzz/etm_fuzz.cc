@@ -1,0 +1,16 @@
+// libFuzzer target: the .etm reader must reject any bytes cleanly.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "formats/etm/etm_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto file = edgert::ModelFile::FromBytes(std::as_bytes(std::span(data, size)), "fuzz.etm");
+  if (file.ok()) {
+    // Anything the reader accepted must be safe to walk.
+    for (const auto& t : file->tensors()) (void)file->TensorData(t);
+    (void)file->VerifyChecksums();
+  }
+  return 0;
+}
