@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# CLI contract tests: exit codes, one-line errors, no partial files, and the
+# output formats other tools and tests rely on.
+# usage: cli_test.sh BUILD_DIR SHARED_DIR
+set -uo pipefail
+BUILD="$1"
+SHARED="$2"
+CONVERT="$BUILD/tools/edge_convert/edge-convert"
+RUN="$BUILD/tools/edge_run/edge-run"
+TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit, stderr one line "error: ...PATTERN..."
+expect_error() {
+  local name="$1" pattern="$2"
+  shift 2
+  local err
+  if "$@" >"$TMP/out" 2>"$TMP/err"; then bad "$name (exit 0)"; return; fi
+  err=$(cat "$TMP/err")
+  if [ "$(wc -l <"$TMP/err")" -ne 1 ]; then bad "$name (stderr not one line: $err)"; return; fi
+  case "$err" in
+    "error: "*"$pattern"*) ok "$name" ;;
+    *) bad "$name (stderr: $err; expected error: ...$pattern...)" ;;
+  esac
+}
+
+# no_leftovers NAME: the temp dir holds only the files named after NAME
+no_leftovers() {
+  local name="$1"
+  shift
+  local extra
+  extra=$(ls "$TMP" | grep -v -x -e out -e err "${@/#/-e}" || true)
+  if [ -n "$extra" ]; then bad "$name (left behind: $extra)"; else ok "$name leaves nothing behind"; fi
+}
+
+if [ ! -f "$TOKENIZER" ]; then
+  echo "FAIL shared data missing: $TOKENIZER (the shared/ folder must sit beside the repository)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# --- edge-convert: random presets, info, verify --------------------------------
+if "$CONVERT" -q --random tiny --seed 3 --quant q8_0 --tokenizer "$TOKENIZER" --out "$TMP/tiny.etm" >"$TMP/out" 2>"$TMP/err"; then
+  ok "convert --random tiny"
+else
+  bad "convert --random tiny: $(cat "$TMP/err")"
+fi
+"$CONVERT" --info "$TMP/tiny.etm" >"$TMP/out" 2>&1 && grep -q "^parameters   9798208$" "$TMP/out" \
+  && ok "info reports the parameter count" || bad "info: $(head -20 "$TMP/out")"
+"$CONVERT" --info "$TMP/tiny.etm" --json >"$TMP/out" 2>&1 && grep -q '"parameters": 9798208' "$TMP/out" \
+  && grep -q '"q8_0"' "$TMP/out" && ok "info --json" || bad "info --json: $(head -5 "$TMP/out")"
+"$CONVERT" --verify "$TMP/tiny.etm" >"$TMP/out" 2>&1 && grep -q "all checksums match" "$TMP/out" \
+  && ok "verify" || bad "verify: $(cat "$TMP/out")"
+
+# --- edge-convert: bad input -----------------------------------------------------
+expect_error "unknown quant" "--quant q5_k: expected one of" \
+  "$CONVERT" --random tiny --tokenizer "$TOKENIZER" --out "$TMP/x.etm" --quant q5_k
+expect_error "unknown preset" "unknown preset" "$CONVERT" --random gpt5 --tokenizer "$TOKENIZER" --out "$TMP/x.etm"
+expect_error "random without tokenizer" "--random needs --tokenizer" "$CONVERT" --random tiny --out "$TMP/x.etm"
+expect_error "missing --out" "--out is required" "$CONVERT" --random tiny --tokenizer "$TOKENIZER"
+expect_error "nothing to do" "nothing to do" "$CONVERT"
+expect_error "info on a missing file" "$TMP/nope.etm: cannot open" "$CONVERT" --info "$TMP/nope.etm"
+printf '{"model": {"type": "BPE", "vocab": ' >"$TMP/broken.json"
+expect_error "tokenizer.json that does not parse" "broken.json" \
+  "$CONVERT" --random tiny --tokenizer "$TMP/broken.json" --out "$TMP/x.etm"
+head -c 5000 "$TMP/tiny.etm" >"$TMP/truncated.etm"
+expect_error "truncated model file" "truncated.etm: " "$CONVERT" --info "$TMP/truncated.etm"
+printf 'not a model at all, just some text that is long enough' >"$TMP/text.etm"
+expect_error "wrong identifier" "not an edge-rt model file" "$CONVERT" --info "$TMP/text.etm"
+cp "$TMP/tiny.etm" "$TMP/damaged.etm"
+size=$(stat -c %s "$TMP/damaged.etm")
+printf '\x55' | dd of="$TMP/damaged.etm" bs=1 seek=$((size - 100)) conv=notrunc status=none
+expect_error "checksum mismatch" "checksum mismatch" "$CONVERT" --verify "$TMP/damaged.etm"
+no_leftovers "failed conversions" tiny.etm broken.json truncated.etm text.etm damaged.etm
+
+# --- edge-run --tokenize ---------------------------------------------------------
+out=$("$RUN" --model "$TMP/tiny.etm" --tokenize --prompt "Hello world" 2>&1)
+[ "$out" = "9707 1879" ] && ok "tokenize --prompt" || bad "tokenize --prompt: '$out'"
+out=$(printf 'Hello world' | "$RUN" --model "$TMP/tiny.etm" --tokenize 2>&1)
+[ "$out" = "9707 1879" ] && ok "tokenize stdin" || bad "tokenize stdin: '$out'"
+out=$("$RUN" --model "$TMP/tiny.etm" --tokenize --prompt "<|im_start|>user" 2>&1)
+[ "$out" = "151644 872" ] && ok "tokenize special tokens" || bad "tokenize special tokens: '$out'"
+expect_error "run on a missing model" "nope.etm" "$RUN" --model "$TMP/nope.etm" --tokenize --prompt x
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
