@@ -1,0 +1,147 @@
+// runtime/model/ops.cc: operators over the thread pool.
+#include "runtime/model/ops.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/convert/fp16_rows.h"
+#include "kernels/convert/quantize.h"
+
+namespace edgert::ops {
+namespace {
+
+// Row `r` of w as f32 into out[w.cols].
+void DecodeRow(const WeightView& w, int64_t r, float* out) {
+  const std::byte* row = w.data + static_cast<uint64_t>(r) * w.row_bytes();
+  const auto n = static_cast<size_t>(w.cols);
+  switch (w.dtype) {
+    case DType::kF32: std::copy_n(reinterpret_cast<const float*>(row), n, out); break;
+    case DType::kF16: kernels::ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
+    case DType::kBF16: kernels::ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
+    case DType::kQ8_0: kernels::DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row), out, n); break;
+    case DType::kQ4_0: kernels::DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row), out, n); break;
+  }
+}
+
+struct LinearTask {
+  const WeightView* w;
+  const float* bias;
+  const float* x;
+  int64_t m;
+  float* y;
+};
+
+constexpr int64_t kRowTile = 16;
+
+// Reference path: each task decodes a tile of weight rows once and dots them
+// with every activation row. Exact f32 summation order per (row, output).
+void LinearTile(void* ctx, size_t tile) {
+  const auto& t = *static_cast<const LinearTask*>(ctx);
+  const WeightView& w = *t.w;
+  const int64_t r0 = static_cast<int64_t>(tile) * kRowTile;
+  const int64_t r1 = std::min(r0 + kRowTile, w.rows);
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t r = r0; r < r1; ++r) {
+    DecodeRow(w, r, row.data());
+    for (int64_t i = 0; i < t.m; ++i) {
+      const float* xi = t.x + i * w.cols;
+      float acc = 0.0f;
+      for (int64_t k = 0; k < w.cols; ++k) acc += row[static_cast<size_t>(k)] * xi[k];
+      t.y[i * w.rows + r] = acc + (t.bias ? t.bias[r] : 0.0f);
+    }
+  }
+}
+
+}  // namespace
+
+uint64_t LinearScratchBytes(const WeightView&, int64_t) { return 0; }
+
+void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void*, pthreadpool_t pool) {
+  LinearTask task{&w, bias, x, m, y};
+  const auto tiles = static_cast<size_t>((w.rows + kRowTile - 1) / kRowTile);
+  pthreadpool_parallelize_1d(pool, LinearTile, &task, tiles, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+}
+
+void GatherRow(const WeightView& w, int64_t row, float* out) { DecodeRow(w, row, out); }
+
+void RmsNorm(const float* x, const float* weight, float eps, int64_t m, int64_t n, float* y) {
+  for (int64_t i = 0; i < m; ++i, x += n, y += n) {
+    float ss = 0.0f;
+    for (int64_t k = 0; k < n; ++k) ss += x[k] * x[k];
+    const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+    for (int64_t k = 0; k < n; ++k) y[k] = weight[k] * (x[k] * scale);
+  }
+}
+
+void Rope(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h, x += head_dim) {
+    for (int64_t i = 0; i < half; ++i) {
+      const float a = x[i], b = x[i + half];
+      x[i] = a * cos[i] - b * sin[i];
+      x[i + half] = b * cos[i] + a * sin[i];
+    }
+  }
+}
+
+void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+namespace {
+
+struct AttentionTask {
+  AttentionShape s;
+  const float* q;
+  int64_t m, pos0;
+  const float* k;
+  const float* v;
+  float* out;
+  float* scratch;
+};
+
+void AttentionHead(void* ctx, size_t head) {
+  const auto& t = *static_cast<const AttentionTask*>(ctx);
+  const int64_t d = t.s.head_dim;
+  const int64_t h = static_cast<int64_t>(head);
+  const int64_t kvh = h / (t.s.n_heads / t.s.n_kv_heads);
+  const int64_t q_stride = t.s.n_heads * d, kv_stride = t.s.n_kv_heads * d;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  float* scores = t.scratch + h * (t.pos0 + t.m);
+  for (int64_t i = 0; i < t.m; ++i) {
+    const float* q = t.q + i * q_stride + h * d;
+    const int64_t n = t.pos0 + i + 1;  // causal: positions 0..pos0+i
+    float max = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) {
+      const float* k = t.k + j * kv_stride + kvh * d;
+      float dot = 0.0f;
+      for (int64_t c = 0; c < d; ++c) dot += q[c] * k[c];
+      scores[j] = dot * scale;
+      max = std::max(max, scores[j]);
+    }
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) sum += (scores[j] = std::exp(scores[j] - max));
+    const float inv = 1.0f / sum;
+    float* o = t.out + i * q_stride + h * d;
+    std::fill_n(o, d, 0.0f);
+    for (int64_t j = 0; j < n; ++j) {
+      const float* v = t.v + j * kv_stride + kvh * d;
+      const float p = scores[j] * inv;
+      for (int64_t c = 0; c < d; ++c) o[c] += p * v[c];
+    }
+  }
+}
+
+}  // namespace
+
+void Attention(const AttentionShape& s, const float* q, int64_t m, int64_t pos0, const float* k_cache,
+               const float* v_cache, float* out, float* scratch, pthreadpool_t pool) {
+  AttentionTask task{s, q, m, pos0, k_cache, v_cache, out, scratch};
+  pthreadpool_parallelize_1d(pool, AttentionHead, &task, static_cast<size_t>(s.n_heads),
+                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+}
+
+}  // namespace edgert::ops

@@ -1,0 +1,231 @@
+// runtime/model/session.cc: the Qwen2 forward pass (Hugging Face semantics).
+//
+// Per layer, for a chunk of m tokens at positions p..p+m-1:
+//   xn = rmsnorm(x) · w_in                     (f32)
+//   q, k, v = xn·Wqᵀ + bq, xn·Wkᵀ + bk, xn·Wvᵀ + bv
+//   rope(q), rope(k)  (rotate_half layout); k, v appended to the cache
+//   x += attention(q, cache)·Woᵀ               (causal, GQA)
+//   xn = rmsnorm(x) · w_post
+//   x += (silu(xn·Wgᵀ) * (xn·Wuᵀ))·Wdᵀ
+// then logits = rmsnorm(x) · w_final · Eᵀ (E the embedding when tied).
+#include "runtime/model/session.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/model/ops.h"
+
+namespace edgert {
+
+Result<std::shared_ptr<const Model>> Model::Open(const std::string& path) {
+  EDGERT_ASSIGN_OR_RETURN(ModelFile file, ModelFile::Open(path));
+  std::shared_ptr<Model> model(new Model(std::move(file)));
+  EDGERT_ASSIGN_OR_RETURN(model->weights_, BindWeights(model->file_));
+  return std::shared_ptr<const Model>(std::move(model));
+}
+
+namespace {
+
+// Every buffer of a session, in arena order. One place computes the sizes so
+// the planner and Create() can never disagree.
+struct Layout {
+  uint64_t kv;          // [layers][ctx][kv_dim] floats, for K and again for V
+  uint64_t rope;        // [ctx][head_dim/2] floats, cos and again sin
+  uint64_t x, xn;       // [batch][hidden]
+  uint64_t q, attn;     // [batch][q_dim]
+  uint64_t k, v;        // [batch][kv_dim]
+  uint64_t gate, up;    // [batch][ffn]
+  uint64_t scores;      // [heads][ctx]
+  uint64_t logits;      // [vocab]: last-token logits when the caller gives none
+  uint64_t linear;      // activation scratch of the linear operator
+
+  Layout(const ModelConfig& c, const SessionOptions& o) {
+    const auto ctx = static_cast<uint64_t>(o.context_length), b = static_cast<uint64_t>(o.max_batch);
+    kv = static_cast<uint64_t>(c.num_hidden_layers) * ctx * static_cast<uint64_t>(c.kv_dim());
+    rope = ctx * static_cast<uint64_t>(c.head_dim / 2);
+    x = xn = b * static_cast<uint64_t>(c.hidden_size);
+    q = attn = b * static_cast<uint64_t>(c.q_dim());
+    k = v = b * static_cast<uint64_t>(c.kv_dim());
+    gate = up = b * static_cast<uint64_t>(c.intermediate_size);
+    scores = static_cast<uint64_t>(c.num_attention_heads) * ctx;
+    logits = static_cast<uint64_t>(c.vocab_size);
+    const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
+    WeightView probe{nullptr, DType::kQ8_0, 1, widest};
+    linear = ops::LinearScratchBytes(probe, o.max_batch);
+  }
+
+  uint64_t TotalBytes() const {
+    const uint64_t floats = 2 * kv + 2 * rope + x + xn + q + attn + k + v + gate + up + scores + logits;
+    return floats * sizeof(float) + linear + 16 * Arena::kAlignment;  // alignment slack
+  }
+};
+
+}  // namespace
+
+uint64_t SessionArenaBytes(const ModelConfig& config, const SessionOptions& options) {
+  return Layout(config, options).TotalBytes();
+}
+
+struct Session::State {
+  std::shared_ptr<const Model> model;
+  SessionOptions options;
+  pthreadpool_t pool = nullptr;
+  Arena arena;
+  int64_t position = 0;
+  float *k_cache, *v_cache, *cos, *sin;
+  float *x, *xn, *q, *attn, *k, *v, *gate, *up, *scores, *logits;
+  void* linear_scratch;
+};
+
+Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+int64_t Session::position() const { return s_->position; }
+int64_t Session::context_length() const { return s_->options.context_length; }
+const Model& Session::model() const { return *s_->model; }
+const Arena& Session::arena() const { return s_->arena; }
+
+Status Session::Rewind(int64_t position) {
+  if (position < 0 || position > s_->position) {
+    return OutOfRange("cannot rewind to position " + std::to_string(position) + " (at " + std::to_string(s_->position) + ")");
+  }
+  s_->position = position;
+  return OkStatus();
+}
+
+Result<Session> Session::Create(std::shared_ptr<const Model> model, const SessionOptions& options, pthreadpool_t pool) {
+  const ModelConfig& c = model->config();
+  if (options.context_length <= 0 || options.context_length > c.max_position_embeddings) {
+    return InvalidArgument("context length " + std::to_string(options.context_length) + " outside 1.." +
+                           std::to_string(c.max_position_embeddings) + " (the model's max_position_embeddings)");
+  }
+  if (options.max_batch <= 0) return InvalidArgument("max_batch must be positive");
+  auto s = std::make_unique<State>();
+  s->model = std::move(model);
+  s->options = options;
+  s->pool = pool;
+  const Layout l(c, options);
+  EDGERT_ASSIGN_OR_RETURN(s->arena, Arena::Create(l.TotalBytes()));
+  Arena& a = s->arena;
+  auto take = [&](uint64_t n, const char* what) -> Result<float*> {
+    EDGERT_ASSIGN_OR_RETURN(std::span<float> span, a.Allocate<float>(n, what));
+    return span.data();
+  };
+  EDGERT_ASSIGN_OR_RETURN(s->k_cache, take(l.kv, "key cache"));
+  EDGERT_ASSIGN_OR_RETURN(s->v_cache, take(l.kv, "value cache"));
+  EDGERT_ASSIGN_OR_RETURN(s->cos, take(l.rope, "rope cos"));
+  EDGERT_ASSIGN_OR_RETURN(s->sin, take(l.rope, "rope sin"));
+  EDGERT_ASSIGN_OR_RETURN(s->x, take(l.x, "hidden state"));
+  EDGERT_ASSIGN_OR_RETURN(s->xn, take(l.xn, "normed hidden state"));
+  EDGERT_ASSIGN_OR_RETURN(s->q, take(l.q, "queries"));
+  EDGERT_ASSIGN_OR_RETURN(s->attn, take(l.attn, "attention output"));
+  EDGERT_ASSIGN_OR_RETURN(s->k, take(l.k, "keys"));
+  EDGERT_ASSIGN_OR_RETURN(s->v, take(l.v, "values"));
+  EDGERT_ASSIGN_OR_RETURN(s->gate, take(l.gate, "mlp gate"));
+  EDGERT_ASSIGN_OR_RETURN(s->up, take(l.up, "mlp up"));
+  EDGERT_ASSIGN_OR_RETURN(s->scores, take(l.scores, "attention scores"));
+  EDGERT_ASSIGN_OR_RETURN(s->logits, take(l.logits, "logits"));
+  EDGERT_ASSIGN_OR_RETURN(auto scratch, a.AllocateBytes(l.linear, "linear scratch"));
+  s->linear_scratch = scratch.data();
+
+  // RoPE table exactly as Hugging Face builds it, in f32:
+  // inv_freq[i] = 1 / theta^(2i/d); angle = float(pos) * inv_freq[i].
+  const int64_t half = c.head_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
+    const float inv_freq = 1.0f / std::pow(c.rope_theta, exponent);
+    for (int64_t p = 0; p < options.context_length; ++p) {
+      const float angle = static_cast<float>(p) * inv_freq;
+      s->cos[p * half + i] = std::cos(angle);
+      s->sin[p * half + i] = std::sin(angle);
+    }
+  }
+  return Session(std::move(s));
+}
+
+Status Session::Forward(std::span<const int32_t> ids, std::span<float> last_logits, std::span<float> all_logits) {
+  const ModelConfig& c = s_->model->config();
+  const auto vocab = static_cast<size_t>(c.vocab_size);
+  if (ids.empty()) return InvalidArgument("no tokens to run");
+  if (s_->position + static_cast<int64_t>(ids.size()) > s_->options.context_length) {
+    return OutOfRange(std::to_string(ids.size()) + " tokens at position " + std::to_string(s_->position) +
+                      " exceed the context of " + std::to_string(s_->options.context_length) + " positions");
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= c.vocab_size) {
+      return OutOfRange("token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
+                        " is outside the vocabulary (0.." + std::to_string(c.vocab_size - 1) + ")");
+    }
+  }
+  if (!last_logits.empty() && last_logits.size() != vocab) return InvalidArgument("last_logits must hold vocab_size floats");
+  if (!all_logits.empty() && all_logits.size() != ids.size() * vocab) {
+    return InvalidArgument("all_logits must hold tokens x vocab_size floats");
+  }
+  const auto batch = static_cast<size_t>(s_->options.max_batch);
+  for (size_t done = 0; done < ids.size(); done += batch) {
+    const size_t n = std::min(batch, ids.size() - done);
+    const bool last_chunk = done + n == ids.size();
+    float* all = all_logits.empty() ? nullptr : all_logits.data() + done * vocab;
+    EDGERT_RETURN_IF_ERROR(ForwardChunk(ids.subspan(done, n), last_chunk ? last_logits : std::span<float>{}, all));
+  }
+  return OkStatus();
+}
+
+Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last_logits, float* all_logits) {
+  State& s = *s_;
+  const ModelConfig& c = s.model->config();
+  const ModelWeights& w = s.model->weights();
+  const auto m = static_cast<int64_t>(ids.size());
+  const int64_t h = c.hidden_size, qd = c.q_dim(), kvd = c.kv_dim(), ff = c.intermediate_size;
+  const int64_t half = c.head_dim / 2, p0 = s.position;
+
+  for (int64_t i = 0; i < m; ++i) ops::GatherRow(w.embed, ids[static_cast<size_t>(i)], s.x + i * h);
+
+  const ops::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, c.head_dim};
+  for (size_t li = 0; li < w.layers.size(); ++li) {
+    const LayerWeights& l = w.layers[li];
+    float* k_cache = s.k_cache + static_cast<int64_t>(li) * s.options.context_length * kvd;
+    float* v_cache = s.v_cache + static_cast<int64_t>(li) * s.options.context_length * kvd;
+
+    ops::RmsNorm(s.x, l.input_norm.f32(), c.rms_norm_eps, m, h, s.xn);
+    ops::Linear(l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.xn, m, s.q, s.linear_scratch, s.pool);
+    // K and V go straight into the cache rows of their positions.
+    ops::Linear(l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, s.xn, m, k_cache + p0 * kvd, s.linear_scratch, s.pool);
+    ops::Linear(l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, s.xn, m, v_cache + p0 * kvd, s.linear_scratch, s.pool);
+    for (int64_t i = 0; i < m; ++i) {
+      const float* cos = s.cos + (p0 + i) * half;
+      const float* sin = s.sin + (p0 + i) * half;
+      ops::Rope(s.q + i * qd, c.num_attention_heads, c.head_dim, cos, sin);
+      ops::Rope(k_cache + (p0 + i) * kvd, c.num_key_value_heads, c.head_dim, cos, sin);
+    }
+    ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.pool);
+    ops::Linear(l.o, nullptr, s.attn, m, s.xn, s.linear_scratch, s.pool);
+    for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
+
+    ops::RmsNorm(s.x, l.post_norm.f32(), c.rms_norm_eps, m, h, s.xn);
+    ops::Linear(l.gate, nullptr, s.xn, m, s.gate, s.linear_scratch, s.pool);
+    ops::Linear(l.up, nullptr, s.xn, m, s.up, s.linear_scratch, s.pool);
+    ops::SiluMul(s.gate, s.up, m * ff, s.gate);
+    ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, s.pool);
+    for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
+  }
+  s.position += m;
+
+  // Logits: of every row when asked, else of the last row only (decode and
+  // prefill need no more: the vocabulary projection is the largest matmul).
+  if (all_logits != nullptr) {
+    ops::RmsNorm(s.x, w.final_norm.f32(), c.rms_norm_eps, m, h, s.xn);
+    ops::Linear(w.lm_head, nullptr, s.xn, m, all_logits, s.linear_scratch, s.pool);
+    if (!last_logits.empty()) std::copy_n(all_logits + (m - 1) * c.vocab_size, c.vocab_size, last_logits.data());
+  } else if (!last_logits.empty()) {
+    ops::RmsNorm(s.x + (m - 1) * h, w.final_norm.f32(), c.rms_norm_eps, 1, h, s.xn);
+    ops::Linear(w.lm_head, nullptr, s.xn, 1, last_logits.data(), s.linear_scratch, s.pool);
+  }
+  return OkStatus();
+}
+
+}  // namespace edgert

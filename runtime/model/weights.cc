@@ -1,0 +1,56 @@
+// runtime/model/weights.cc: tensor names to views.
+#include "runtime/model/weights.h"
+
+#include <string>
+
+namespace edgert {
+namespace {
+
+Result<WeightView> View(const ModelFile& file, const std::string& name, bool optional = false) {
+  const TensorInfo* t = file.Find(name);
+  if (t == nullptr) {
+    if (optional) return WeightView{};
+    return NotFound(file.path() + ": tensor '" + name + "' is missing");
+  }
+  WeightView v;
+  v.data = file.TensorData(*t).data();
+  v.dtype = t->dtype;
+  v.cols = t->shape.empty() ? 1 : t->shape.back();
+  v.rows = t->shape.size() >= 2 ? t->shape[0] : 1;
+  return v;
+}
+
+}  // namespace
+
+Result<ModelWeights> BindWeights(const ModelFile& file) {
+  const ModelConfig& c = file.config();
+  ModelWeights w;
+  EDGERT_ASSIGN_OR_RETURN(w.embed, View(file, "model.embed_tokens.weight"));
+  EDGERT_ASSIGN_OR_RETURN(w.final_norm, View(file, "model.norm.weight"));
+  if (c.tie_word_embeddings) {
+    w.lm_head = w.embed;
+  } else {
+    EDGERT_ASSIGN_OR_RETURN(w.lm_head, View(file, "lm_head.weight"));
+  }
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerWeights l;
+    EDGERT_ASSIGN_OR_RETURN(l.input_norm, View(file, p + "input_layernorm.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.q, View(file, p + "self_attn.q_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.k, View(file, p + "self_attn.k_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.v, View(file, p + "self_attn.v_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.o, View(file, p + "self_attn.o_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.q_bias, View(file, p + "self_attn.q_proj.bias", !c.attention_bias));
+    EDGERT_ASSIGN_OR_RETURN(l.k_bias, View(file, p + "self_attn.k_proj.bias", !c.attention_bias));
+    EDGERT_ASSIGN_OR_RETURN(l.v_bias, View(file, p + "self_attn.v_proj.bias", !c.attention_bias));
+    EDGERT_ASSIGN_OR_RETURN(l.post_norm, View(file, p + "post_attention_layernorm.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.gate, View(file, p + "mlp.gate_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.up, View(file, p + "mlp.up_proj.weight"));
+    EDGERT_ASSIGN_OR_RETURN(l.down, View(file, p + "mlp.down_proj.weight"));
+    w.layers.push_back(l);
+  }
+  for (const TensorInfo& t : file.tensors()) w.bytes += t.size;
+  return w;
+}
+
+}  // namespace edgert
