@@ -1,0 +1,123 @@
+// runtime/generate/sampler.cc: penalties, truncation, and a seeded draw.
+#include "runtime/generate/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace edgert {
+namespace {
+
+uint64_t SplitMix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Status SamplingOptions::Validate() const {
+  if (!(temperature >= 0.0f) || !std::isfinite(temperature)) return InvalidArgument("temperature must be >= 0");
+  if (top_k < 0) return InvalidArgument("top-k must be >= 0");
+  if (!(top_p > 0.0f && top_p <= 1.0f)) return InvalidArgument("top-p must be in (0, 1]");
+  if (!(min_p >= 0.0f && min_p <= 1.0f)) return InvalidArgument("min-p must be in [0, 1]");
+  if (!(repetition_penalty > 0.0f) || !std::isfinite(repetition_penalty)) {
+    return InvalidArgument("repetition penalty must be > 0");
+  }
+  return OkStatus();
+}
+
+Sampler::Sampler(const SamplingOptions& options) : o_(options) {
+  uint64_t x = options.seed;
+  for (uint64_t& s : state_) s = SplitMix64(x);
+}
+
+double Sampler::NextUniform() {  // xoshiro256**
+  const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
+  const uint64_t t = state_[1] << 17;
+  state_[2] ^= state_[0];
+  state_[3] ^= state_[1];
+  state_[1] ^= state_[2];
+  state_[0] ^= state_[3];
+  state_[2] ^= t;
+  state_[3] = Rotl(state_[3], 45);
+  return static_cast<double>(result >> 11) * 0x1.0p-53;
+}
+
+int32_t Sampler::Sample(std::span<float> logits, std::span<const int32_t> history) {
+  const auto n = static_cast<int32_t>(logits.size());
+  if (o_.repetition_penalty != 1.0f) {
+    // Each distinct id once, as torch.gather/scatter does in HF.
+    for (size_t i = 0; i < history.size(); ++i) {
+      const int32_t id = history[i];
+      if (id < 0 || id >= n) continue;
+      if (std::find(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(i), id) !=
+          history.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;
+      }
+      float& l = logits[static_cast<size_t>(id)];
+      l = l < 0 ? l * o_.repetition_penalty : l / o_.repetition_penalty;
+    }
+  }
+  if (o_.temperature <= 0.0f) {
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
+  for (float& l : logits) l /= o_.temperature;
+
+  // Candidates by descending logit (ties: lower id first, for reproducibility).
+  candidates_.clear();
+  candidates_.reserve(logits.size());
+  for (int32_t i = 0; i < n; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
+  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  size_t keep = candidates_.size();
+  if (o_.top_k > 0 && static_cast<size_t>(o_.top_k) < keep) {
+    keep = static_cast<size_t>(o_.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep), candidates_.end(), by_logit);
+    candidates_.resize(keep);
+  } else if (o_.top_p < 1.0f || o_.min_p > 0.0f) {
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+  } else {
+    // No truncation: order does not matter, only the max for stability.
+    std::swap(candidates_.front(), *std::min_element(candidates_.begin(), candidates_.end(), by_logit));
+  }
+  // Softmax over what is left (in double: the sums decide truncation).
+  const double max = candidates_.front().first;
+  std::vector<double>& probs = probs_;
+  probs.resize(candidates_.size());
+  double sum = 0;
+  for (size_t i = 0; i < candidates_.size(); ++i) sum += probs[i] = std::exp(static_cast<double>(candidates_[i].first) - max);
+  for (double& p : probs) p /= sum;
+  if (o_.top_p < 1.0f) {
+    // Keep the smallest prefix whose mass reaches top_p (HF drops tokens whose
+    // cumulative mass from the low end is <= 1 - top_p; always keeps one).
+    double cum = 0;
+    size_t cut = probs.size();
+    for (size_t i = 0; i < probs.size(); ++i) {
+      cum += probs[i];
+      if (cum >= static_cast<double>(o_.top_p)) {
+        cut = i + 1;
+        break;
+      }
+    }
+    probs.resize(cut);
+  }
+  if (o_.min_p > 0.0f) {
+    const double threshold = probs.front() * static_cast<double>(o_.min_p);
+    size_t cut = 1;
+    while (cut < probs.size() && probs[cut] >= threshold) ++cut;
+    probs.resize(cut);
+  }
+  double total = 0;
+  for (double p : probs) total += p;
+  double r = NextUniform() * total;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    r -= probs[i];
+    if (r < 0) return candidates_[i].second;
+  }
+  return candidates_[probs.size() - 1].second;
+}
+
+}  // namespace edgert

@@ -1,0 +1,107 @@
+#include "runtime/generate/sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "runtime/generate/chat.h"
+
+namespace edgert {
+namespace {
+
+TEST(Sampler, GreedyIsArgmaxLowestIdOnTies) {
+  Sampler s({});
+  std::vector<float> l = {0.1f, 3.0f, -1.0f, 3.0f};
+  EXPECT_EQ(s.Sample(l, {}), 1);
+}
+
+TEST(Sampler, RepetitionPenaltyFollowsHuggingFace) {
+  SamplingOptions o;
+  o.repetition_penalty = 2.0f;
+  Sampler s(o);
+  std::vector<float> l = {4.0f, -1.0f, 3.0f};
+  const std::vector<int32_t> seen = {0, 1, 0};  // id 0 penalised once, not twice
+  EXPECT_EQ(s.Sample(l, seen), 2);
+  EXPECT_FLOAT_EQ(l[0], 2.0f);   // positive: divided
+  EXPECT_FLOAT_EQ(l[1], -2.0f);  // negative: multiplied
+  EXPECT_FLOAT_EQ(l[2], 3.0f);
+}
+
+std::map<int32_t, int> Histogram(const SamplingOptions& o, const std::vector<float>& logits, int draws) {
+  Sampler s(o);
+  std::map<int32_t, int> h;
+  for (int i = 0; i < draws; ++i) {
+    std::vector<float> l = logits;
+    ++h[s.Sample(l, {})];
+  }
+  return h;
+}
+
+TEST(Sampler, SameSeedSameTokens) {
+  SamplingOptions o;
+  o.temperature = 1.0f;
+  o.seed = 42;
+  const std::vector<float> logits = {1, 2, 3, 4, 5};
+  EXPECT_EQ(Histogram(o, logits, 500), Histogram(o, logits, 500));
+  o.seed = 43;
+  Sampler a({1.0f, 0, 1.0f, 0.0f, 1.0f, 42}), b({1.0f, 0, 1.0f, 0.0f, 1.0f, 43});
+  int differ = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::vector<float> x = logits, y = logits;
+    differ += a.Sample(x, {}) != b.Sample(y, {});
+  }
+  EXPECT_GT(differ, 0);
+}
+
+TEST(Sampler, DrawsFollowTheSoftmax) {
+  SamplingOptions o;
+  o.temperature = 1.0f;
+  o.seed = 7;
+  const std::vector<float> logits = {0.0f, std::log(2.0f), std::log(3.0f), std::log(4.0f)};  // p = 0.1..0.4
+  const auto h = Histogram(o, logits, 40000);
+  for (int i = 0; i < 4; ++i) {
+    // 40000 draws: the standard deviation of a count is at most ~100 (p=0.4).
+    EXPECT_NEAR(h.at(i), 4000 * (i + 1), 500) << "token " << i;
+  }
+}
+
+TEST(Sampler, TopKTopPMinPTruncate) {
+  const std::vector<float> logits = {0.0f, std::log(2.0f), std::log(3.0f), std::log(4.0f)};  // p = 0.1..0.4
+  SamplingOptions o;
+  o.temperature = 1.0f;
+  o.top_k = 2;
+  auto h = Histogram(o, logits, 3000);
+  EXPECT_EQ(h.count(0) + h.count(1), 0u);
+  o.top_k = 0;
+  o.top_p = 0.7f;  // 0.4 + 0.3 reaches 0.7: tokens 3 and 2
+  h = Histogram(o, logits, 3000);
+  EXPECT_EQ(h.count(0) + h.count(1), 0u);
+  EXPECT_GT(h.count(2), 0u);
+  o.top_p = 1.0f;
+  o.min_p = 0.6f;  // keep p >= 0.24: tokens 2 (0.3) and 3
+  h = Histogram(o, logits, 3000);
+  EXPECT_EQ(h.count(0) + h.count(1), 0u);
+  EXPECT_GT(h.count(2), 0u);
+}
+
+TEST(Sampler, ValidatesOptions) {
+  EXPECT_TRUE(SamplingOptions{}.Validate().ok());
+  EXPECT_FALSE((SamplingOptions{-1.0f}).Validate().ok());
+  EXPECT_FALSE((SamplingOptions{1.0f, 0, 0.0f}).Validate().ok());
+  EXPECT_FALSE((SamplingOptions{1.0f, 0, 1.0f, 0.0f, 0.0f}).Validate().ok());
+}
+
+TEST(Chat, RendersQwenChatMLWithTheDefaultSystemPrompt) {
+  const std::vector<ChatMessage> m = {{"user", "Hi"}};
+  EXPECT_EQ(RenderChatML(m, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.", true),
+            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  const std::vector<ChatMessage> with_system = {{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello"}};
+  EXPECT_EQ(RenderChatML(with_system, "unused", false),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+            "<|im_start|>assistant\nHello<|im_end|>\n");
+}
+
+}  // namespace
+}  // namespace edgert
