@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "runtime/model/ops.h"
+#include "runtime/model/rope_table.h"
 
 namespace edgert {
 
@@ -132,18 +133,7 @@ Result<Session> Session::Create(std::shared_ptr<const Model> model, const Sessio
   EDGERT_ASSIGN_OR_RETURN(auto scratch, a.AllocateBytes(l.linear, "linear scratch"));
   s->linear_scratch = scratch.data();
 
-  // RoPE table exactly as Hugging Face builds it, in f32:
-  // inv_freq[i] = 1 / theta^(2i/d); angle = float(pos) * inv_freq[i].
-  const int64_t half = c.head_dim / 2;
-  for (int64_t i = 0; i < half; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
-    const float inv_freq = 1.0f / std::pow(c.rope_theta, exponent);
-    for (int64_t p = 0; p < options.context_length; ++p) {
-      const float angle = static_cast<float>(p) * inv_freq;
-      s->cos[p * half + i] = std::cos(angle);
-      s->sin[p * half + i] = std::sin(angle);
-    }
-  }
+  BuildRopeTable(c, options.context_length, s->cos, s->sin);
   return Session(std::move(s));
 }
 

@@ -1,0 +1,47 @@
+// runtime/train/backward_ops.h: the gradients of the forward pass's
+// operations, for LoRA training. Frozen weights get no gradient: only inputs
+// and LoRA matrices do. Reference implementations in f32; every function
+// accumulates (+=) into its gradient outputs unless it says otherwise.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/model/weights.h"
+#include "runtime/train/lora.h"
+
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace edgert::grad {
+
+// dx[m][w.cols] += dy[m][w.rows] · w
+void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool);
+
+// Forward of the LoRA branch: ax[m][r] = x·Aᵀ (saved), y[m][out] += scale · ax·Bᵀ.
+void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y);
+
+// Backward of the LoRA branch given its saved ax: dA, dB (+=), dx (+=).
+// `scratch` holds m * rank floats.
+void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
+                  int64_t m, LoraPair& grad, float* dx, float* scratch);
+
+// y = x * r * w with r = 1/sqrt(mean(x²) + eps):  dx += r·(w∘dy) − x·r³·mean((w∘dy)∘x)
+void RmsNorm(const float* x, const float* w, float eps, const float* dy, int64_t m, int64_t n, float* dx);
+
+// The inverse rotation, in place: d(before) from d(after).
+void Rope(float* dx, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);
+
+// h = silu(g)·u:  dg = dh·u·silu'(g), du = dh·silu(g)  (written, not accumulated)
+void SiluMul(const float* g, const float* u, const float* dh, int64_t n, float* dg, float* du);
+
+// Full causal self-attention over m positions, keeping the probabilities for
+// the backward pass. q[m][heads*d], k/v[m][kv_heads*d], probs[heads][m][m].
+struct AttentionShape {
+  int64_t n_heads, n_kv_heads, head_dim;
+};
+void AttentionForward(const AttentionShape& s, const float* q, const float* k, const float* v, int64_t m,
+                      float* probs, float* out, pthreadpool_t pool);
+// dq, dk, dv written (not accumulated). `scratch`: heads * m floats.
+void AttentionBackward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* probs,
+                       const float* dout, int64_t m, float* dq, float* dk, float* dv, float* scratch);
+
+}  // namespace edgert::grad

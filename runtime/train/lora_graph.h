@@ -1,0 +1,55 @@
+// runtime/train/lora_graph.h: loss and LoRA gradients for one sequence.
+//
+// Forward keeps only each layer's input (per-layer gradient checkpointing);
+// backward walks the layers in reverse, recomputing one layer's activations
+// from its saved input, then propagating through it. The LM head and the
+// cross-entropy run over the vocabulary in chunks, so the [tokens x vocab]
+// logits never exist. Loss as Hugging Face computes it: labels shifted by one,
+// -100 ignored; the caller scales (mean over the tokens of the whole batch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/model/session.h"
+#include "runtime/train/lora.h"
+
+namespace edgert {
+
+inline constexpr int32_t kIgnoreLabel = -100;
+
+struct LossSum {
+  double loss = 0;      // Σ cross-entropy over counted positions (natural log)
+  int64_t tokens = 0;   // counted positions
+};
+
+class LoraGraph {
+ public:
+  static Result<LoraGraph> Create(std::shared_ptr<const Model> model, int64_t max_tokens, int32_t rank);
+  LoraGraph(LoraGraph&&) noexcept;
+  LoraGraph& operator=(LoraGraph&&) noexcept;
+  ~LoraGraph();
+
+  // grads += loss_scale · ∂(Σ CE)/∂(A, B). `labels` has ids.size() entries.
+  Result<LossSum> AccumulateGradients(const LoraAdapter& adapter, std::span<const int32_t> ids,
+                                      std::span<const int32_t> labels, float loss_scale, LoraAdapter& grads,
+                                      pthreadpool_t pool);
+  // Loss only (evaluation).
+  Result<LossSum> Loss(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
+                       pthreadpool_t pool);
+
+  // Number of positions whose next-token label counts.
+  static int64_t CountedTokens(std::span<const int32_t> labels);
+
+ private:
+  struct State;
+  explicit LoraGraph(std::unique_ptr<State> s);
+  Result<LossSum> Run(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
+                      float loss_scale, LoraAdapter* grads, pthreadpool_t pool);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace edgert
