@@ -129,6 +129,20 @@ Status ModelFile::Parse() {
                          " outside the vocabulary of " + std::to_string(vocab));
     }
   }
+  XXH3_state_t* hash = XXH3_createState();
+  if (hash == nullptr) return ResourceExhausted("cannot allocate a hash state");
+  XXH3_64bits_reset(hash);
+  const ModelConfig& c = h.metadata.config;
+  const int64_t dims[] = {static_cast<int64_t>(c.architecture), c.vocab_size, c.hidden_size, c.intermediate_size,
+                          c.num_hidden_layers, c.num_attention_heads, c.num_key_value_heads, c.head_dim};
+  XXH3_64bits_update(hash, dims, sizeof(dims));
+  for (const TensorInfo& t : h.tensors) {
+    XXH3_64bits_update(hash, t.name.data(), t.name.size());
+    XXH3_64bits_update(hash, &t.dtype, sizeof(t.dtype));
+    XXH3_64bits_update(hash, &t.checksum, sizeof(t.checksum));
+  }
+  fingerprint_ = XXH3_64bits_digest(hash);
+  XXH3_freeState(hash);
   format_version_ = h.format_version;
   metadata_ = std::move(h.metadata);
   tensors_ = std::move(h.tensors);

@@ -42,6 +42,10 @@ class ModelFile {
   const TensorInfo* Find(std::string_view name) const;
   std::span<const std::byte> TensorData(const TensorInfo& tensor) const;
 
+  // Identifies the weights: XXH3-64 over the architecture config and every
+  // tensor's name, dtype and checksum. Adapters record it to refuse other bases.
+  uint64_t fingerprint() const { return fingerprint_; }
+
   // Recomputes every tensor's checksum; the error names the first bad tensor.
   Status VerifyChecksums() const;
 
@@ -58,6 +62,7 @@ class ModelFile {
   uint32_t format_version_ = 0;
   ModelMetadata metadata_;
   std::vector<TensorInfo> tensors_;
+  uint64_t fingerprint_ = 0;
 };
 
 // XXH3-64 of a byte range: the checksum stored for every tensor.
