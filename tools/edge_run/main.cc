@@ -1,49 +1,40 @@
-// edge-run: run a model. For now the tokenizer contract that tests rely on:
+// edge-run: run a model.
 //
-//   edge-run --model M.etm --tokenize [--prompt TEXT]
-//
-// prints the ids of TEXT (or of standard input, byte for byte), separated by
-// spaces, with no chat template and no BOS. Generation comes with the
-// inference work (see docs/design.md).
+//   edge-run --model M --prompt TEXT [--raw] [--system S] [--max-tokens N] [--temperature T]
+//            [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed N] [--stop STR]... [--threads N]
+//   edge-run --model M --chat                         interactive, the KV cache kept between turns
+//   edge-run --model M --input FILE.json|.jsonl --output OUT.json   batch, one model load
+//   edge-run --model M --tokens 1,2,3 --logits-out FILE.npy          logits of exactly these ids
+//   edge-run --model M --bench [--prompt-tokens 512] [--gen-tokens 128] [--json]
+//   edge-run --model M --tokenize [--prompt TEXT]                    token ids, no template, no BOS
 #include <CLI/CLI.hpp>
+#include <pthreadpool.h>
 
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
+#include <thread>
 
-#include "formats/etm/etm_reader.h"
+#include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "tools/common/cli.h"
+#include "tools/edge_run/bench.h"
+#include "tools/edge_run/generate_cli.h"
+#include "tools/edge_run/run_options.h"
 
 namespace edgert {
 namespace {
 
-int Run(int argc, char** argv) {
-  CLI::App app{"edge-run: run an edge-rt model"};
-  std::string model_path, prompt;
-  bool tokenize = false;
-  app.add_option("--model,-m", model_path, "model file (.etm)")->required();
-  auto* prompt_opt = app.add_option("--prompt,-p", prompt, "input text (default: standard input)");
-  app.add_flag("--tokenize", tokenize, "print the token ids of the input and exit");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return cli::Fail(InvalidArgument(e.what()));
-  }
-  if (!tokenize) {
-    return cli::Fail(Unsupported("generation is not implemented yet; this build supports --tokenize"));
-  }
-  auto model = ModelFile::Open(model_path);
-  if (!model.ok()) return cli::Fail(model.status());
-  auto tokenizer = Tokenizer::Create(model->metadata().tokenizer);
-  if (!tokenizer.ok()) return cli::Fail(tokenizer.status().WithContext(model_path));
-  if (prompt_opt->count() == 0) {
+int Tokenize(const Model& model, RunOptions& o) {
+  auto tokenizer = Tokenizer::Create(model.file().metadata().tokenizer);
+  if (!tokenizer.ok()) return cli::Fail(tokenizer.status().WithContext(o.model));
+  if (!o.have_prompt) {
     std::cin >> std::noskipws;
-    prompt.assign(std::istreambuf_iterator<char>(std::cin), {});
+    o.prompt.assign(std::istreambuf_iterator<char>(std::cin), {});
   }
-  const std::vector<int32_t> ids = tokenizer->Encode(prompt);
+  const std::vector<int32_t> ids = tokenizer->Encode(o.prompt);
   std::string line;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i) line += ' ';
@@ -51,6 +42,60 @@ int Run(int argc, char** argv) {
   }
   std::printf("%s\n", line.c_str());
   return 0;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"edge-run: run an edge-rt model"};
+  RunOptions o;
+  app.add_option("--model,-m", o.model, "model file (.etm)")->required();
+  auto* prompt = app.add_option("--prompt,-p", o.prompt, "input text (--tokenize: default standard input)");
+  app.add_flag("--raw", o.raw, "no chat template: the prompt is the model's input as is");
+  auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
+  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most")->check(CLI::NonNegativeNumber);
+  app.add_option("--temperature", o.sampling.temperature, "0 = greedy");
+  app.add_option("--top-k", o.sampling.top_k, "0 = off");
+  app.add_option("--top-p", o.sampling.top_p, "1 = off");
+  app.add_option("--min-p", o.sampling.min_p, "0 = off");
+  app.add_option("--repeat-penalty", o.sampling.repetition_penalty, "1 = off (Hugging Face's repetition_penalty)");
+  app.add_option("--seed", o.sampling.seed, "seed for sampling");
+  app.add_option("--stop", o.stop, "stop when this text is generated (repeatable)");
+  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(CLI::NonNegativeNumber);
+  app.add_option("--tokens", o.tokens, "comma-separated token ids to run as they are");
+  app.add_option("--logits-out", o.logits_out, "with --tokens: write [T, vocab] f32 logits as .npy");
+  app.add_flag("--tokenize", o.tokenize, "print the token ids of the input and exit");
+  app.add_flag("--bench", o.bench, "measure prefill and decode speed");
+  app.add_option("--prompt-tokens", o.prompt_tokens, "with --bench");
+  app.add_option("--gen-tokens", o.gen_tokens, "with --bench");
+  app.add_flag("--json", o.json, "with --bench: one JSON object");
+  app.add_flag("--chat", o.chat, "interactive multi-turn chat");
+  app.add_option("--input", o.input, "batch: a JSON array or JSONL file of prompts");
+  app.add_option("--output", o.output, "batch: where to write the results (JSON)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return cli::Fail(InvalidArgument(e.what()));
+  }
+  o.have_prompt = prompt->count() > 0;
+  o.have_system = system->count() > 0;
+  if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
+  if (!o.tokens.empty() && o.logits_out.empty()) return cli::Fail(InvalidArgument("--tokens needs --logits-out FILE.npy"));
+  if (!o.input.empty() && o.output.empty()) return cli::Fail(InvalidArgument("--input needs --output OUT.json"));
+
+  auto model = Model::Open(o.model);
+  if (!model.ok()) return cli::Fail(model.status());
+  if (o.tokenize) return Tokenize(**model, o);
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
+      pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
+  if (!o.tokens.empty()) return RunLogits(*model, o, pool.get());
+  if (o.bench) return RunBench(*model, o, pool.get());
+  if (!o.input.empty()) return RunBatch(*model, o, pool.get());
+  if (o.chat) return RunChat(*model, o, pool.get());
+  if (!o.have_prompt) return cli::Fail(InvalidArgument("nothing to do: give --prompt, --chat, --input, --tokens, --bench or --tokenize"));
+  return RunPrompt(*model, o, pool.get());
 }
 
 }  // namespace

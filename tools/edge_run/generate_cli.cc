@@ -1,0 +1,120 @@
+// tools/edge_run/generate_cli.cc: --prompt, --chat and batch generation.
+#include "tools/edge_run/generate_cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "ports/output_file.h"
+#include "runtime/generate/chat.h"
+#include "runtime/generate/generator.h"
+#include "tools/common/cli.h"
+#include "tools/edge_run/batch_io.h"
+
+namespace edgert {
+namespace {
+
+struct Setup {
+  Tokenizer tokenizer;
+  GenerateOptions gen;
+  std::string system;
+};
+
+Result<Setup> Prepare(const Model& model, const RunOptions& o) {
+  EDGERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Create(model.file().metadata().tokenizer));
+  GenerateOptions gen;
+  gen.sampling = o.sampling;
+  gen.max_tokens = o.max_tokens;
+  gen.stop_strings = o.stop;
+  gen.end_ids = EndTokenIds(tokenizer, model.file().metadata().chat.end_tokens);
+  const std::string system = o.have_system ? o.system : model.file().metadata().chat.default_system_prompt;
+  return Setup{std::move(tokenizer), std::move(gen), system};
+}
+
+SessionOptions SessionFor(const Model& model, const RunOptions& o) {
+  SessionOptions so;
+  so.context_length = o.context > 0 ? o.context : std::min<int64_t>(4096, model.config().max_position_embeddings);
+  so.max_batch = 256;
+  return so;
+}
+
+bool Print(std::string_view piece) {
+  std::fwrite(piece.data(), 1, piece.size(), stdout);
+  std::fflush(stdout);
+  return true;
+}
+
+}  // namespace
+
+int RunPrompt(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool_t pool) {
+  auto setup = Prepare(*model, o);
+  if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
+  const std::vector<ChatMessage> messages = {{"user", o.prompt}};
+  const std::string text = o.raw ? o.prompt : RenderChatML(messages, setup->system, true);
+  const std::vector<int32_t> ids = setup->tokenizer.Encode(text);
+  auto session = Session::Create(model, SessionFor(*model, o), pool);
+  if (!session.ok()) return cli::Fail(session.status());
+  Sampler sampler(o.sampling);
+  auto r = Generate(*session, setup->tokenizer, ids, setup->gen, sampler, Print);
+  if (!r.ok()) return cli::Fail(r.status());
+  std::printf("\n");
+  return 0;
+}
+
+int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool_t pool) {
+  auto setup = Prepare(*model, o);
+  if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
+  auto session = Session::Create(model, SessionFor(*model, o), pool);
+  if (!session.ok()) return cli::Fail(session.status());
+  Sampler sampler(o.sampling);
+  const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  std::string pending_close;  // "<|im_end|>\n" owed after an assistant turn
+  std::string line;
+  bool first = true;
+  while (true) {
+    if (interactive) std::fputs("> ", stdout), std::fflush(stdout);
+    if (!std::getline(std::cin, line)) break;
+    if (line.empty()) continue;
+    // Only the new turn is tokenized; the cache already holds the rest.
+    std::string turn = pending_close;
+    if (first) turn += "<|im_start|>system\n" + setup->system + "<|im_end|>\n";
+    turn += "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
+    first = false;
+    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(turn), setup->gen, sampler, Print);
+    if (!r.ok()) return cli::Fail(r.status());
+    std::printf("\n");
+    pending_close = "<|im_end|>\n";
+  }
+  return 0;
+}
+
+int RunBatch(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool_t pool) {
+  auto items = ReadBatchFile(o.input);
+  if (!items.ok()) return cli::Fail(items.status());
+  auto setup = Prepare(*model, o);
+  if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
+  auto session = Session::Create(model, SessionFor(*model, o), pool);
+  if (!session.ok()) return cli::Fail(session.status());
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < items->size(); ++i) {
+    BatchItem& item = (*items)[i];
+    const std::string text = o.raw && !item.raw_prompt.empty() ? item.raw_prompt
+                                                               : RenderChatML(item.messages, setup->system, true);
+    if (Status st = session->Rewind(0); !st.ok()) return cli::Fail(st);
+    Sampler sampler(o.sampling);  // each item reproducible on its own
+    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(text), setup->gen, sampler, nullptr);
+    if (!r.ok()) return cli::Fail(r.status().WithContext(o.input + ": item " + std::to_string(i + 1)));
+    item.original["generated_output"] = r->text;
+    out.push_back(std::move(item.original));
+    std::fprintf(stderr, "\r%zu/%zu", i + 1, items->size());
+  }
+  std::fprintf(stderr, "\n");
+  const std::string json = out.dump(2) + "\n";
+  if (Status st = ports::WriteFileAtomically(o.output, std::as_bytes(std::span(json.data(), json.size()))); !st.ok()) {
+    return cli::Fail(st);
+  }
+  return 0;
+}
+
+}  // namespace edgert

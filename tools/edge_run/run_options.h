@@ -1,0 +1,35 @@
+// tools/edge_run/run_options.h: everything edge-run was asked to do.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/generate/sampler.h"
+
+namespace edgert {
+
+struct RunOptions {
+  std::string model;
+  std::string prompt;
+  bool have_prompt = false;
+  bool raw = false;            // no chat template
+  std::string system;          // empty: the model's default system prompt
+  bool have_system = false;
+  int64_t max_tokens = 256;
+  SamplingOptions sampling;
+  std::vector<std::string> stop;
+  int threads = 0;             // 0: one per core
+  int64_t context = 0;         // 0: planner's choice
+  std::string tokens;          // "1,2,3"
+  std::string logits_out;
+  bool tokenize = false;
+  bool bench = false;
+  int64_t prompt_tokens = 512;
+  int64_t gen_tokens = 128;
+  bool json = false;
+  bool chat = false;
+  std::string input, output;   // batch
+};
+
+}  // namespace edgert
