@@ -2,6 +2,10 @@
 #include "runtime/convert/open_source.h"
 
 #include <filesystem>
+#include <fstream>
+
+#include "runtime/convert/gguf_source.h"
+#include "runtime/convert/hf_source.h"
 
 namespace edgert {
 
@@ -9,7 +13,11 @@ Result<std::unique_ptr<CheckpointSource>> OpenCheckpoint(const std::string& path
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return NotFound(path + ": no such file or folder");
-  return Unsupported(path + ": reading Hugging Face and GGUF checkpoints is not built yet");
+  if (fs::is_directory(path, ec)) return OpenHfCheckpoint(path);
+  char magic[4] = {};
+  std::ifstream(path, std::ios::binary).read(magic, 4);
+  if (std::string_view(magic, 4) == "GGUF") return OpenGgufCheckpoint(path);
+  return InvalidArgument(path + ": expected a Hugging Face checkpoint folder or a GGUF file (no 'GGUF' magic at byte 0)");
 }
 
 }  // namespace edgert
