@@ -69,6 +69,11 @@ Result<ModelFile> ModelFile::Open(const std::string& path) {
 }
 
 Result<ModelFile> ModelFile::FromBytes(std::span<const std::byte> bytes, std::string name) {
+  // FlatBuffers reads 8-byte fields in place: they must be aligned in memory
+  // (a mapping always is).
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) {
+    return InvalidArgument(name + ": model bytes must be 8-byte aligned in memory");
+  }
   ModelFile file;
   file.bytes_ = bytes;
   file.name_ = std::move(name);

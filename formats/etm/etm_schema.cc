@@ -86,7 +86,7 @@ void BuildHeader(const ModelMetadata& m, const std::vector<TensorInfo>& tensors,
 }
 
 Result<ParsedHeader> ParseHeader(std::span<const std::byte> bytes) {
-  if (bytes.size() < 8) {
+  if (bytes.size() < 12) {
     return CorruptFile("file is " + std::to_string(bytes.size()) + " bytes, too short for a model header");
   }
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());

@@ -56,6 +56,8 @@ Status SafetensorsCheckpoint::AddFile(std::span<const std::byte> bytes, const st
     header = json::parse(reinterpret_cast<const char*>(bytes.data()) + 8, reinterpret_cast<const char*>(bytes.data()) + 8 + n);
   } catch (const json::parse_error& e) {
     return CorruptFile(name + ": header is not valid JSON at byte " + std::to_string(8 + e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. a number out of range
+    return CorruptFile(name + ": header is not valid JSON: " + e.what());
   }
   if (!header.is_object()) return CorruptFile(name + ": header is not a JSON object");
   const std::span<const std::byte> data = bytes.subspan(8 + n);
@@ -120,6 +122,8 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::Open(const std::string& pat
         j = json::parse(ss.str());
       } catch (const json::parse_error& e) {
         return CorruptFile(index.string() + ": not valid JSON at byte " + std::to_string(e.byte));
+      } catch (const json::exception& e) {
+        return CorruptFile(index.string() + ": not valid JSON: " + e.what());
       }
       if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
         return CorruptFile(index.string() + ": weight_map: expected an object of tensor: file");

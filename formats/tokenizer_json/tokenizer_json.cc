@@ -25,8 +25,8 @@ Result<const json*> Member(const json& j, const std::string& parent, const char*
 Status ReadNormalizer(const json& root, TokenizerSpec& spec) {
   const auto it = root.find("normalizer");
   if (it == root.end() || it->is_null()) return OkStatus();
-  const json* t = it->is_object() ? &(*it)["type"] : nullptr;
-  if (t == nullptr || !t->is_string()) return TypeError("normalizer.type", "a string");
+  const auto t = it->is_object() ? it->find("type") : it->end();
+  if (!it->is_object() || t == it->end() || !t->is_string()) return TypeError("normalizer.type", "a string");
   if (*t != "NFC") return Unsupported("normalizer '" + t->get<std::string>() + "' (only NFC is implemented)");
   spec.normalizer = "NFC";
   return OkStatus();
@@ -46,10 +46,10 @@ Status ReadByteLevel(const json& p, const std::string& where, bool alone, Tokeni
 
 Status ReadPreTokenizer(const json& root, TokenizerSpec& spec) {
   EDGERT_ASSIGN_OR_RETURN(const json* p, Member(root, "", "pre_tokenizer"));
-  if (!p->is_object() || !p->contains("type") || !(*p)["type"].is_string()) {
+  if (!p->is_object() || !p->contains("type") || !p->at("type").is_string()) {
     return TypeError("pre_tokenizer", "an object with a type");
   }
-  const std::string type = (*p)["type"];
+  const std::string type = p->at("type");
   if (type == "ByteLevel") return ReadByteLevel(*p, "pre_tokenizer", true, spec);
   if (type != "Sequence") return Unsupported("pre_tokenizer type '" + type + "'");
   EDGERT_ASSIGN_OR_RETURN(const json* list, Member(*p, "pre_tokenizer", "pretokenizers"));
@@ -145,6 +145,8 @@ Result<TokenizerSpec> ParseTokenizerJson(std::string_view text, std::string_view
     root = json::parse(text);
   } catch (const json::parse_error& e) {
     return InvalidArgument(name + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. a number out of range
+    return InvalidArgument(name + ": not valid JSON: " + e.what());
   }
   if (!root.is_object()) return InvalidArgument(name + ": expected a JSON object at the top");
   TokenizerSpec spec;

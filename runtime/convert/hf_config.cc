@@ -100,6 +100,8 @@ Result<ModelConfig> ParseHfConfig(std::string_view json_text, const std::string&
     j = json::parse(json_text);
   } catch (const json::parse_error& e) {
     return InvalidArgument(name + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. a number out of range
+    return InvalidArgument(name + ": not valid JSON: " + e.what());
   }
   auto c = FromJson(j);
   if (!c.ok()) return c.status().WithContext(name);

@@ -103,8 +103,9 @@ void Bpe::Encode(std::string_view word, std::vector<int32_t>& out) const {
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
   auto push = [&](int32_t pos) {
+    if (pos < 0) return;
     const int32_t nx = next[static_cast<size_t>(pos)];
-    if (pos < 0 || nx < 0) return;
+    if (nx < 0) return;
     const uint64_t key = static_cast<uint64_t>(static_cast<uint32_t>(id[static_cast<size_t>(pos)])) << 32 |
                          static_cast<uint32_t>(id[static_cast<size_t>(nx)]);
     const auto it = merges_.find(key);

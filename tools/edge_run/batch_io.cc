@@ -63,6 +63,8 @@ Result<std::vector<BatchItem>> ReadBatchFile(const std::string& path) {
     } catch (const ordered_json::parse_error& e) {
       const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(e.byte, text.size())), '\n'));
       return InvalidArgument(path + ": line " + std::to_string(line) + ": not valid JSON: " + e.what());
+    } catch (const ordered_json::exception& e) {
+      return InvalidArgument(path + ": not valid JSON: " + e.what());
     }
     for (size_t i = 0; i < j.size(); ++i) {
       auto item = ItemFrom(j[i]);
@@ -78,6 +80,8 @@ Result<std::vector<BatchItem>> ReadBatchFile(const std::string& path) {
       try {
         j = ordered_json::parse(line);
       } catch (const ordered_json::parse_error& e) {
+        return InvalidArgument(path + ": line " + std::to_string(n) + ": not valid JSON: " + e.what());
+      } catch (const ordered_json::exception& e) {
         return InvalidArgument(path + ": line " + std::to_string(n) + ": not valid JSON: " + e.what());
       }
       auto item = ItemFrom(j);
