@@ -61,7 +61,9 @@ const Tokenizer& Qwen() {
       std::fprintf(stderr, "error: %s\n", spec.status().message().c_str());
       std::exit(1);
     }
-    return new Tokenizer(std::move(*Tokenizer::Create(*spec)));
+    auto tok = Tokenizer::Create(*spec);
+    if (!tok.ok()) std::exit(1);
+    return new Tokenizer(std::move(tok).value());
   }();
   return *t;
 }
