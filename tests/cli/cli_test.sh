@@ -77,7 +77,15 @@ cp "$TMP/tiny.etm" "$TMP/damaged.etm"
 size=$(stat -c %s "$TMP/damaged.etm")
 printf '\x55' | dd of="$TMP/damaged.etm" bs=1 seek=$((size - 100)) conv=notrunc status=none
 expect_error "checksum mismatch" "checksum mismatch" "$CONVERT" --verify "$TMP/damaged.etm"
-no_leftovers "failed conversions" tiny.etm broken.json truncated.etm text.etm damaged.etm
+expect_error "--from a missing folder" "$TMP/nowhere: no such file or folder" \
+  "$CONVERT" --from "$TMP/nowhere" --out "$TMP/x.etm"
+mkdir -p "$TMP/hf"
+expect_error "--from a folder without config.json" "no config.json" "$CONVERT" --from "$TMP/hf" --out "$TMP/x.etm"
+printf '{"architectures": ["Qwen2ForCausalLM"], "vocab_size": 64}' >"$TMP/hf/config.json"
+expect_error "config.json missing a field" "missing field 'hidden_size'" "$CONVERT" --from "$TMP/hf" --out "$TMP/x.etm"
+printf 'GGUF\003\000\000\000' >"$TMP/short.gguf"
+expect_error "truncated GGUF" "short.gguf: " "$CONVERT" --from "$TMP/short.gguf" --out "$TMP/x.etm"
+no_leftovers "failed conversions" tiny.etm broken.json truncated.etm text.etm damaged.etm hf short.gguf
 
 # --- edge-run --tokenize ---------------------------------------------------------
 out=$("$RUN" --model "$TMP/tiny.etm" --tokenize --prompt "Hello world" 2>&1)
@@ -87,6 +95,31 @@ out=$(printf 'Hello world' | "$RUN" --model "$TMP/tiny.etm" --tokenize 2>&1)
 out=$("$RUN" --model "$TMP/tiny.etm" --tokenize --prompt "<|im_start|>user" 2>&1)
 [ "$out" = "151644 872" ] && ok "tokenize special tokens" || bad "tokenize special tokens: '$out'"
 expect_error "run on a missing model" "nope.etm" "$RUN" --model "$TMP/nope.etm" --tokenize --prompt x
+
+# --- edge-run: the inference contract ---------------------------------------------
+out=$("$RUN" --model "$TMP/tiny.etm" --prompt "Hi" --max-tokens 8 --temperature 0 2>&1)
+[ $? -eq 0 ] && ok "generate with the chat template" || bad "generate: $out"
+"$RUN" --model "$TMP/tiny.etm" --tokens 9707,1879,0 --logits-out "$TMP/logits.npy" >"$TMP/out" 2>&1 \
+  && [ "$(head -c 6 "$TMP/logits.npy" | tail -c 5)" = "NUMPY" ] \
+  && [ "$(stat -c %s "$TMP/logits.npy")" -eq $((128 + 3 * 151936 * 4)) ] \
+  && ok "--tokens --logits-out writes [3, vocab] f32" || bad "--logits-out: $(cat "$TMP/out")"
+expect_error "token id outside the vocabulary" "token id 151936 at index 1 is outside the vocabulary" \
+  "$RUN" --model "$TMP/tiny.etm" --tokens 5,151936 --logits-out "$TMP/bad.npy"
+expect_error "--tokens that are not ids" "'x' at item 2" "$RUN" --model "$TMP/tiny.etm" --tokens 5,x --logits-out "$TMP/bad.npy"
+printf '["one", {"instruction": "two"}\n, {"bad": 1}]' >"$TMP/batch.json"
+expect_error "batch item without a prompt" "batch.json: item 3" "$RUN" --model "$TMP/tiny.etm" --input "$TMP/batch.json" --output "$TMP/o.json"
+printf '{"prompt": "a"}\n{"prompt": \n' >"$TMP/batch.jsonl"
+expect_error "batch line that does not parse" "batch.jsonl: line 2" "$RUN" --model "$TMP/tiny.etm" --input "$TMP/batch.jsonl" --output "$TMP/o.json"
+printf '{"prompt": "a"}\n{"messages": [{"role": "user", "content": "b"}]}\n' >"$TMP/good.jsonl"
+"$RUN" --model "$TMP/tiny.etm" --input "$TMP/good.jsonl" --output "$TMP/o.json" --max-tokens 4 >/dev/null 2>&1 \
+  && [ "$(grep -c generated_output "$TMP/o.json")" -eq 2 ] && ok "batch writes generated_output for each item" \
+  || bad "batch output: $(cat "$TMP/o.json" 2>&1 | head -5)"
+long=$(python3 -c "print(','.join(['5'] * 5000))")
+expect_error "prompt longer than the context" "exceed the model's context of 4096" \
+  "$RUN" --model "$TMP/tiny.etm" --tokens "$long" --logits-out "$TMP/bad.npy"
+[ ! -e "$TMP/bad.npy" ] && ok "no logits file after a failure" || bad "a failed run left bad.npy"
+out=$("$RUN" --model "$TMP/tiny.etm" --bench --prompt-tokens 16 --gen-tokens 4 --json 2>&1)
+case "$out" in *decode_tokens_per_s*peak_rss_bytes*) ok "--bench --json" ;; *) bad "--bench --json: $out" ;; esac
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
