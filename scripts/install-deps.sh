@@ -10,6 +10,11 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 # shellcheck disable=SC2046
 $SUDO apt-get install -y --no-install-recommends $(grep -v '^#' scripts/debian-packages.txt)
+# Node.js runs the cross-checks against independent implementations. Use the
+# machine's own when it has one (Debian's nodejs conflicts with other builds).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get install -y --no-install-recommends nodejs npm
+fi
 for dir in tests/tokenizer/node; do
   if [ -f "$dir/package-lock.json" ]; then npm ci --prefix "$dir" --no-audit --no-fund; fi
 done
