@@ -16,6 +16,7 @@
 #include "runtime/convert/converter.h"
 #include "runtime/convert/open_source.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -29,12 +30,7 @@ constexpr const char* kMicroConfig = R"({"architectures": ["Qwen2ForCausalLM"], 
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("checkpoint_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { temp_ = std::make_unique<testing::TempDir>("checkpoint_test"); dir_ = temp_->path(); }
 
   // Random f32 values for every tensor of the micro config, by HF name.
   std::map<std::string, std::vector<float>> MicroWeights(uint32_t seed) {
@@ -100,6 +96,7 @@ class CheckpointTest : public ::testing::Test {
     return ModelFile::Open(o.out_path);
   }
 
+  std::unique_ptr<testing::TempDir> temp_;
   fs::path dir_;
 };
 

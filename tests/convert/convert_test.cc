@@ -13,6 +13,7 @@
 #include "runtime/convert/hf_config.h"
 #include "runtime/convert/random_source.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -22,13 +23,7 @@ using ::testing::HasSubstr;
 
 class ConvertTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("convert_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { temp_ = std::make_unique<testing::TempDir>("convert_test"); dir_ = temp_->path(); }
 
   // A config.json for the micro model, written to the temp dir.
   std::string WriteConfig(const std::string& body) {
@@ -54,6 +49,7 @@ class ConvertTest : public ::testing::Test {
     return ModelFile::Open(o.out_path);
   }
 
+  std::unique_ptr<testing::TempDir> temp_;
   fs::path dir_;
 };
 

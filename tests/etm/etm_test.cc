@@ -11,6 +11,7 @@
 #include "formats/etm/etm_schema.h"
 #include "formats/etm/etm_writer.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -20,13 +21,7 @@ using ::testing::HasSubstr;
 
 class EtmTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("etm_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                        "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { temp_ = std::make_unique<testing::TempDir>("etm_test"); dir_ = temp_->path(); }
 
   // Writes the micro model with deterministic bytes; returns its path.
   std::string WriteMicro(DType dtype = DType::kF32) {
@@ -72,6 +67,7 @@ class EtmTest : public ::testing::Test {
     return bytes;
   }
 
+  std::unique_ptr<testing::TempDir> temp_;
   fs::path dir_;
 };
 

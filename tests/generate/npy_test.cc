@@ -1,4 +1,5 @@
 #include "formats/npy/npy.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +10,8 @@ namespace edgert {
 namespace {
 
 TEST(Npy, RoundTripsAndChecksLength) {
-  const auto path = (std::filesystem::temp_directory_path() / "npy_test.npy").string();
+  const testing::TempDir dir("npy_test");
+  const std::string path = dir / "a.npy";
   const std::vector<float> data = {1, 2, 3, 4, 5, 6};
   const std::vector<int64_t> shape = {2, 3};
   ASSERT_TRUE(WriteNpyF32(path, data, shape).ok());
@@ -24,7 +26,6 @@ TEST(Npy, RoundTripsAndChecksLength) {
   EXPECT_FALSE(ReadNpyI32(path).ok());
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 4);
   EXPECT_FALSE(ReadNpyF32(path).ok());
-  std::filesystem::remove(path);
 }
 
 }  // namespace

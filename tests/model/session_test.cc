@@ -12,6 +12,7 @@
 #include "runtime/convert/random_source.h"
 #include "runtime/model/session.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -23,8 +24,8 @@ using ::testing::HasSubstr;
 class SessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / "session_test");
-    fs::create_directories(*dir_);
+    temp_ = new testing::TempDir("session_test");
+    dir_ = new fs::path(temp_->path());
     const std::string config = (*dir_ / "config.json").string();
     std::ofstream(config) << R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 64, "hidden_size": 64,
       "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -40,8 +41,8 @@ class SessionTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
     delete dir_;
+    delete temp_;
   }
 
   static std::shared_ptr<const Model> Load(const std::string& name) {
@@ -59,6 +60,7 @@ class SessionTest : public ::testing::Test {
     return logits;
   }
 
+  static inline testing::TempDir* temp_ = nullptr;
   static inline fs::path* dir_ = nullptr;
   const std::vector<int32_t> ids_ = {1, 5, 9, 33, 2, 63, 0, 17, 17, 17, 40, 8, 3};
 };

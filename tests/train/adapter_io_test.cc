@@ -9,6 +9,7 @@
 #include "runtime/convert/converter.h"
 #include "runtime/convert/random_source.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -32,8 +33,8 @@ std::string MakeModel(const fs::path& dir, uint64_t seed) {
 }
 
 TEST(AdapterIo, RoundTripsAndRefusesAnotherBase) {
-  const fs::path dir = fs::temp_directory_path() / "adapter_io_test";
-  fs::create_directories(dir);
+  const testing::TempDir temp("adapter_io_test");
+  const fs::path& dir = temp.path();
   auto base = ModelFile::Open(MakeModel(dir, 1));
   auto other = ModelFile::Open(MakeModel(dir, 2));
   ASSERT_TRUE(base.ok() && other.ok());
@@ -58,7 +59,6 @@ TEST(AdapterIo, RoundTripsAndRefusesAnotherBase) {
   EXPECT_THAT(LoadAdapter(path, *other).status().message(), HasSubstr("trained for another base model"));
   std::ofstream(dir / "junk.eta") << "not an adapter";
   EXPECT_THAT(LoadAdapter((dir / "junk.eta").string(), *base).status().message(), HasSubstr("not an edge-rt adapter"));
-  fs::remove_all(dir);
 }
 
 }  // namespace

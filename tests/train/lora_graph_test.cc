@@ -12,6 +12,7 @@
 #include "runtime/convert/random_source.h"
 #include "runtime/train/lora_graph.h"
 #include "tests/etm/test_model.h"
+#include "tests/common/temp_dir.h"
 
 namespace edgert {
 namespace {
@@ -19,8 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::shared_ptr<const Model> MicroModel(DType dtype) {
-  const fs::path dir = fs::temp_directory_path() / "lora_graph_test";
-  fs::create_directories(dir);
+  static const testing::TempDir temp("lora_graph_test");  // lives for the process
+  const fs::path& dir = temp.path();
   const std::string config = (dir / "config.json").string();
   std::ofstream(config) << R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 64, "hidden_size": 32,
     "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
