@@ -22,16 +22,40 @@ std::vector<char32_t> ByteToCodepoint() {
   return map;
 }
 
+// The inverse: code point -> byte, -1 outside the alphabet (which ends at U+0143).
+const std::vector<int16_t>& CodepointToByte() {
+  static const std::vector<int16_t> table = [] {
+    std::vector<int16_t> t(0x144, -1);
+    const std::vector<char32_t> map = ByteToCodepoint();
+    for (int b = 0; b < 256; ++b) t[map[static_cast<size_t>(b)]] = static_cast<int16_t>(b);
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
+
+std::string ByteLevelDecode(std::string_view text) {
+  const std::vector<int16_t>& table = CodepointToByte();
+  std::string bytes;
+  bytes.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t len;
+    const char32_t c = unicode::Decode(text, i, &len);
+    const bool invalid = c == unicode::kReplacement && len == 1;
+    if (invalid || c >= table.size() || table[c] < 0) return std::string(text);
+    bytes += static_cast<char>(table[c]);
+    i += len;
+  }
+  return bytes;
+}
 
 Result<Bpe> Bpe::Create(const TokenizerSpec& spec) {
   Bpe bpe;
   const std::vector<char32_t> to_cp = ByteToCodepoint();
-  std::unordered_map<char32_t, uint8_t> from_cp;
   bpe.byte_symbol_.resize(256);
   for (int b = 0; b < 256; ++b) {
     unicode::AppendUtf8(to_cp[static_cast<size_t>(b)], bpe.byte_symbol_[static_cast<size_t>(b)]);
-    from_cp[to_cp[static_cast<size_t>(b)]] = static_cast<uint8_t>(b);
   }
   bpe.vocab_.reserve(spec.vocab.size());
   bpe.token_bytes_.resize(spec.vocab.size());
@@ -39,18 +63,7 @@ Result<Bpe> Bpe::Create(const TokenizerSpec& spec) {
     const std::string& text = spec.vocab[id];
     if (text.empty()) continue;  // an id held by an added token
     bpe.vocab_.emplace(text, static_cast<int32_t>(id));
-    std::string& bytes = bpe.token_bytes_[id];
-    for (size_t i = 0; i < text.size();) {
-      size_t len;
-      const char32_t c = unicode::Decode(text, i, &len);
-      const auto it = from_cp.find(c);
-      if (it == from_cp.end()) {
-        return InvalidArgument("vocabulary token " + std::to_string(id) + " '" + text +
-                               "' has a character outside the byte-level alphabet");
-      }
-      bytes += static_cast<char>(it->second);
-      i += len;
-    }
+    bpe.token_bytes_[id] = ByteLevelDecode(text);
   }
   bpe.byte_id_.resize(256);
   for (int b = 0; b < 256; ++b) {

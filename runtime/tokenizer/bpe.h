@@ -26,7 +26,7 @@ class Bpe {
 
   // The GPT-2 byte-to-unicode alphabet, and back.
   const std::string& ByteSymbol(uint8_t b) const { return byte_symbol_[b]; }
-  // Raw bytes of a vocabulary token (inverse of the byte mapping).
+  // Raw bytes of a vocabulary token: ByteLevelDecode of its text.
   const std::string& TokenBytes(int32_t id) const { return token_bytes_[static_cast<size_t>(id)]; }
   size_t vocab_size() const { return token_bytes_.size(); }
   std::optional<int32_t> Find(std::string_view token_text) const;
@@ -42,5 +42,10 @@ class Bpe {
   std::unordered_map<std::string, int32_t> vocab_;  // token text -> id
   std::vector<std::string> token_bytes_;            // id -> raw bytes
 };
+
+// What Hugging Face's ByteLevel decoder makes of one token's text: the bytes
+// its characters stand for, or, when any character is outside the byte
+// alphabet, the text itself.
+std::string ByteLevelDecode(std::string_view token_text);
 
 }  // namespace edgert

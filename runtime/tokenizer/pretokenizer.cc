@@ -83,6 +83,51 @@ size_t MatchQwen2(const Chars& t, size_t i) {
   return end - 1 - i;
 }
 
+// Unicode White_Space, the \s of Hugging Face's regex engines (Oniguruma, and
+// Rust's regex crate for its helpers). PCRE2's \s in UCP mode is \p{Z}, \h and
+// \v, which adds U+180E; so \s is spelled out before PCRE2 sees the pattern.
+constexpr const char* kWhiteSpaceRanges =
+    "\\x{9}-\\x{D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+
+// Replaces \s (anywhere) and \S (outside a character class, where it can be
+// negated) with explicit White_Space classes. Escapes, classes and POSIX
+// [:name:] items are tracked so nothing else changes.
+std::string SpellOutWhitespace(const std::string& pattern) {
+  std::string out;
+  bool in_class = false;
+  size_t class_start = 0;  // index just after '[' or '[^': a ']' there is literal
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[++i];
+      if (e == 's') {
+        out += in_class ? std::string(kWhiteSpaceRanges) : "[" + std::string(kWhiteSpaceRanges) + "]";
+      } else if (e == 'S' && !in_class) {
+        out += "[^" + std::string(kWhiteSpaceRanges) + "]";
+      } else {
+        out += c;
+        out += e;
+      }
+      continue;
+    }
+    out += c;
+    if (!in_class && c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      class_start = i + 1;
+    } else if (in_class && c == '[' && i + 1 < pattern.size() && pattern[i + 1] == ':') {
+      const size_t end = pattern.find(":]", i + 2);
+      if (end != std::string::npos) {
+        out.append(pattern, i + 1, end + 2 - (i + 1));
+        i = end + 1;
+      }
+    } else if (in_class && c == ']' && i != class_start) {
+      in_class = false;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 struct PreTokenizer::Impl {
@@ -108,7 +153,8 @@ Result<PreTokenizer> PreTokenizer::Create(const std::string& pattern, bool force
   }
   int error = 0;
   PCRE2_SIZE offset = 0;
-  impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+  const std::string spelled = SpellOutWhitespace(pattern);
+  impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(spelled.data()), spelled.size(),
                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
   if (impl->code == nullptr) {
     PCRE2_UCHAR message[256];
@@ -135,8 +181,12 @@ void PreTokenizer::Split(std::string_view text, std::vector<std::string_view>& o
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
   size_t pos = 0;
   while (pos < text.size()) {
-    const int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, 0, md, nullptr);
-    if (rc < 0) break;
+    const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+    int rc = pcre2_match(impl_->code, subject, text.size(), pos, 0, md, nullptr);
+    // The JIT's stack is small (a long backtracking run can exhaust it); the
+    // interpreter keeps its backtracking on the heap, so try again there.
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) rc = pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_JIT, md, nullptr);
+    if (rc < 0) break;  // no match (or a limit hit): the rest is one word
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     if (ov[0] > pos) out.push_back(text.substr(pos, ov[0] - pos));  // an unmatched gap is a word too
     if (ov[1] == ov[0]) {  // empty match: step one character to make progress

@@ -1,4 +1,5 @@
-// runtime/tokenizer/tokenizer.cc
+// runtime/tokenizer/tokenizer.cc: the pieces (added-token matcher, NFC,
+// pre-tokenizer, BPE) put together in Hugging Face's order.
 #include "runtime/tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "runtime/tokenizer/added_tokens.h"
 #include "runtime/tokenizer/bpe.h"
 #include "runtime/tokenizer/pretokenizer.h"
 #include "runtime/tokenizer/unicode.h"
@@ -16,8 +18,10 @@ struct Tokenizer::Impl {
   Bpe bpe;
   PreTokenizer pre;
   bool nfc = false;
-  std::vector<AddedTokenSpec> added;           // longest first, for matching
-  std::unordered_map<int32_t, std::string> added_text;
+  AddedTokenMatcher raw_added;         // normalized=false: matched in the raw text
+  AddedTokenMatcher normalized_added;  // normalized=true: matched after NFC
+  std::unordered_map<std::string, int32_t> added_ids;
+  std::unordered_map<int32_t, std::string> added_bytes;  // what Decode makes of an added token
   int32_t size = 0;
   // Words seen before -> ids. Most text repeats its words; this halves the work.
   mutable std::shared_mutex cache_mutex;
@@ -48,18 +52,35 @@ struct Tokenizer::Impl {
     cache.emplace(key, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(start), out.end()));
   }
 
-  void EncodeText(std::string_view text, std::vector<int32_t>& out) const {
-    if (text.empty()) return;
+  // Normalized text without added tokens: pre-tokenize, then BPE each word.
+  void EncodePlain(std::string_view text, std::vector<int32_t>& out) const {
     thread_local std::vector<std::string_view> words;
     words.clear();
-    if (nfc && !unicode::IsAscii(text)) {
-      const std::string normalized = unicode::Nfc(text);
-      pre.Split(normalized, words);
-      for (std::string_view w : words) EncodeWord(w, out);
-      return;
-    }
     pre.Split(text, words);
     for (std::string_view w : words) EncodeWord(w, out);
+  }
+
+  // Raw text between raw-matched added tokens.
+  void EncodeSegment(std::string_view raw, std::vector<int32_t>& out) const {
+    std::string normalized;
+    std::string_view text = raw;
+    if (nfc && !unicode::IsAscii(raw)) {
+      normalized = unicode::Nfc(raw);
+      text = normalized;
+    }
+    if (normalized_added.empty()) {
+      EncodePlain(text, out);
+      return;
+    }
+    std::vector<AddedSegment> segments;
+    normalized_added.Split(text, segments);
+    for (const AddedSegment& s : segments) {
+      if (s.id >= 0) {
+        out.push_back(s.id);
+      } else {
+        EncodePlain(s.text, out);
+      }
+    }
   }
 };
 
@@ -78,69 +99,69 @@ Result<Tokenizer> Tokenizer::Create(const TokenizerSpec& spec) {
   if (!pre.ok()) return pre.status().WithContext("tokenizer");
   auto impl = std::make_unique<Impl>(std::move(*bpe), std::move(*pre));
   impl->nfc = spec.normalizer == "NFC";
-  impl->added = spec.added_tokens;
-  std::stable_sort(impl->added.begin(), impl->added.end(),
-                   [](const AddedTokenSpec& a, const AddedTokenSpec& b) { return a.content.size() > b.content.size(); });
   impl->size = static_cast<int32_t>(spec.vocab.size());
+  std::vector<AddedTokenSpec> raw, normalized;
   for (const AddedTokenSpec& a : spec.added_tokens) {
     if (a.content.empty()) return InvalidArgument("added token " + std::to_string(a.id) + " is empty");
-    impl->added_text[a.id] = a.content;
+    if (a.id < 0) return InvalidArgument("added token '" + a.content + "' has a negative id");
+    if (!unicode::IsValidUtf8(a.content)) return InvalidArgument("added token " + std::to_string(a.id) + " is not UTF-8");
+    impl->added_ids.emplace(a.content, a.id);
+    impl->added_bytes[a.id] = ByteLevelDecode(a.content);
     impl->size = std::max(impl->size, a.id + 1);
+    if (a.normalized) {
+      AddedTokenSpec n = a;
+      if (impl->nfc) n.content = unicode::Nfc(a.content);  // HF matches the normalized form
+      normalized.push_back(std::move(n));
+    } else {
+      raw.push_back(a);
+    }
   }
+  impl->raw_added = AddedTokenMatcher(raw);
+  impl->normalized_added = AddedTokenMatcher(normalized);
   return Tokenizer(std::move(impl));
 }
 
-std::vector<int32_t> Tokenizer::Encode(std::string_view text) const {
+std::vector<int32_t> Tokenizer::Encode(std::string_view input) const {
+  const Impl& t = *impl_;
+  std::string repaired;
+  std::string_view text = input;
+  if (!unicode::IsValidUtf8(input)) {
+    unicode::AppendLossy(input, repaired, /*hold_incomplete_tail=*/false);
+    text = repaired;
+  }
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
-  const Impl& t = *impl_;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    // The leftmost added token; at equal positions the longest (sorted first).
-    size_t best = std::string_view::npos;
-    const AddedTokenSpec* match = nullptr;
-    for (const AddedTokenSpec& a : t.added) {
-      const size_t at = text.find(a.content, pos);
-      if (at < best) {
-        best = at;
-        match = &a;
-      }
+  if (t.raw_added.empty()) {
+    t.EncodeSegment(text, out);
+    return out;
+  }
+  std::vector<AddedSegment> segments;
+  t.raw_added.Split(text, segments);
+  for (const AddedSegment& s : segments) {
+    if (s.id >= 0) {
+      out.push_back(s.id);
+    } else {
+      t.EncodeSegment(s.text, out);
     }
-    if (match == nullptr) {
-      t.EncodeText(text.substr(pos), out);
-      break;
-    }
-    size_t begin = best, end = best + match->content.size();
-    if (match->lstrip) {
-      while (begin > pos && unicode::Classify(static_cast<unsigned char>(text[begin - 1])) & unicode::kWhitespace) --begin;
-    }
-    if (match->rstrip) {
-      while (end < text.size() && unicode::Classify(static_cast<unsigned char>(text[end])) & unicode::kWhitespace) ++end;
-    }
-    t.EncodeText(text.substr(pos, begin - pos), out);
-    out.push_back(match->id);
-    pos = end;
   }
   return out;
 }
 
 std::string_view Tokenizer::TokenBytes(int32_t id) const {
   const Impl& t = *impl_;
-  if (const auto it = t.added_text.find(id); it != t.added_text.end()) return it->second;
+  if (const auto it = t.added_bytes.find(id); it != t.added_bytes.end()) return it->second;
   if (id >= 0 && static_cast<size_t>(id) < t.bpe.vocab_size()) return t.bpe.TokenBytes(id);
   return {};
 }
 
 Result<std::string> Tokenizer::DecodeChecked(std::span<const int32_t> ids) const {
-  std::string bytes;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= impl_->size || (TokenBytes(ids[i]).empty())) {
+    if (TokenBytes(ids[i]).empty()) {
       return OutOfRange("token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
-                        " is not in the vocabulary");
+                        " is not in the vocabulary (size " + std::to_string(impl_->size) + ")");
     }
-    bytes += TokenBytes(ids[i]);
   }
-  return ToValidUtf8(bytes);
+  return Decode(ids);
 }
 
 std::string Tokenizer::Decode(std::span<const int32_t> ids) const {
@@ -150,9 +171,7 @@ std::string Tokenizer::Decode(std::span<const int32_t> ids) const {
 }
 
 std::optional<int32_t> Tokenizer::FindToken(std::string_view text) const {
-  for (const AddedTokenSpec& a : impl_->added) {
-    if (a.content == text) return a.id;
-  }
+  if (const auto it = impl_->added_ids.find(std::string(text)); it != impl_->added_ids.end()) return it->second;
   return impl_->bpe.Find(text);
 }
 
@@ -161,35 +180,15 @@ int32_t Tokenizer::size() const { return impl_->size; }
 std::string ToValidUtf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
-  for (size_t i = 0; i < bytes.size();) {
-    size_t len;
-    const char32_t c = unicode::Decode(bytes, i, &len);
-    if (c == unicode::kReplacement && len == 1 && static_cast<unsigned char>(bytes[i]) >= 0x80) {
-      unicode::AppendUtf8(unicode::kReplacement, out);
-    } else {
-      out.append(bytes.substr(i, len));
-    }
-    i += len;
-  }
+  unicode::AppendLossy(bytes, out, /*hold_incomplete_tail=*/false);
   return out;
 }
 
 std::string StreamingDecoder::Push(int32_t id) {
   pending_ += tokenizer_->TokenBytes(id);
-  // Emit up to the last character boundary; keep an incomplete tail (at most 3 bytes).
-  size_t cut = pending_.size();
-  for (size_t back = 1; back <= 3 && back <= pending_.size(); ++back) {
-    const auto b = static_cast<unsigned char>(pending_[pending_.size() - back]);
-    if ((b & 0xC0) == 0x80) continue;  // a continuation byte: look further back
-    size_t need = 1;
-    if ((b & 0xE0) == 0xC0) need = 2;
-    else if ((b & 0xF0) == 0xE0) need = 3;
-    else if ((b & 0xF8) == 0xF0) need = 4;
-    if (need > back) cut = pending_.size() - back;  // the lead byte's character is not complete yet
-    break;
-  }
-  std::string ready = ToValidUtf8(std::string_view(pending_).substr(0, cut));
-  pending_.erase(0, cut);
+  std::string ready;
+  const size_t used = unicode::AppendLossy(pending_, ready, /*hold_incomplete_tail=*/true);
+  pending_.erase(0, used);
   return ready;
 }
 

@@ -1,14 +1,30 @@
 // runtime/tokenizer/tokenizer.h: Qwen2-style byte-level BPE, equal to Hugging
 // Face `tokenizers` on the same tokenizer.json.
 //
-// Encode: added tokens are matched first, in the raw text (leftmost, longest
-// at a position); the text between them is NFC-normalized (when the file says
-// so), split by the pre-tokenizer pattern, mapped to the byte alphabet and
-// merged by rank. No BOS, no template. Input that is not valid UTF-8 never
-// fails: an invalid byte is classified as U+FFFD by the pattern and encoded
-// as its own byte.
-// Decode: token bytes concatenated; added tokens as their text. Decode()
-// replaces invalid UTF-8 with U+FFFD, as Hugging Face's decode does.
+// Encode, in HF's order: added tokens with normalized=false are found in the
+// raw text (leftmost-longest, with their single_word/lstrip/rstrip flags);
+// the text between them is NFC-normalized (when the file says so); added
+// tokens with normalized=true are found in that; the rest is split by the
+// pre-tokenizer pattern, mapped to the byte alphabet and merged by rank.
+// No BOS, no template; special tokens in the text are always recognized.
+//
+// Input that is not valid UTF-8 never fails: it is first repaired the way
+// bytes reach HF at all (HF takes only valid strings), with one U+FFFD per
+// maximal invalid subpart, as Rust's String::from_utf8_lossy, Python's
+// bytes.decode(errors="replace") and JS's TextDecoder do. So Encode(bytes)
+// == HF.encode(from_utf8_lossy(bytes)), and Decode(Encode(bytes)) ==
+// from_utf8_lossy(bytes) (NFC aside). (llama.cpp instead replaces each
+// invalid byte on its own, so it differs from HF on truncated sequences such
+// as "\xE2\x82": one U+FFFD here and in HF, two there.)
+//
+// Decode: each token's text through HF's ByteLevel decoder (byte alphabet
+// back to bytes; a token with a character outside the alphabet, e.g. most
+// added tokens, as its text), concatenated, then made valid UTF-8 the same
+// lossy way as HF's decode. Unknown ids are skipped, as HF does;
+// DecodeChecked refuses them instead.
+//
+// A Tokenizer is immutable after Create and safe to use from several threads
+// (its word cache is locked).
 #pragma once
 
 #include <cstdint>
@@ -35,9 +51,13 @@ class Tokenizer {
   std::string Decode(std::span<const int32_t> ids) const;
   Result<std::string> DecodeChecked(std::span<const int32_t> ids) const;  // refuses unknown ids
 
-  // The raw bytes of one token (may be part of a UTF-8 character).
+  // The bytes one token decodes to (may be part of a UTF-8 character); empty
+  // for an unknown id. The view lives as long as the Tokenizer.
   std::string_view TokenBytes(int32_t id) const;
-  std::optional<int32_t> FindToken(std::string_view text) const;  // added tokens and vocabulary
+  // The id of a token given as it appears in tokenizer.json (added tokens
+  // first, then the vocabulary, whose texts are in the byte alphabet: " a" is
+  // "Ġa").
+  std::optional<int32_t> FindToken(std::string_view text) const;
   int32_t size() const;  // one past the largest id
 
  private:
@@ -46,20 +66,23 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Turns a stream of ids into text without ever emitting half a UTF-8
-// character: bytes of an incomplete character wait for the next token.
+// Turns a stream of ids into text without ever emitting part of a UTF-8
+// character: the bytes of an unfinished character wait for the next token.
+// The pieces of Push, then Flush, concatenate to exactly Decode(all ids).
+// Holds a reference to the tokenizer, which must outlive it.
 class StreamingDecoder {
  public:
   explicit StreamingDecoder(const Tokenizer& tokenizer) : tokenizer_(&tokenizer) {}
-  std::string Push(int32_t id);  // the text that became complete
-  std::string Flush();           // what is left, invalid bytes as U+FFFD
+  std::string Push(int32_t id);  // the text that became complete (maybe empty)
+  std::string Flush();           // what is left, an unfinished character as U+FFFD
 
  private:
   const Tokenizer* tokenizer_;
-  std::string pending_;
+  std::string pending_;  // at most 3 bytes: the start of an unfinished character
 };
 
-// Replaces every invalid UTF-8 sequence with U+FFFD (like from_utf8_lossy).
+// Replaces every invalid UTF-8 sequence with U+FFFD, one per maximal invalid
+// subpart (like Rust's String::from_utf8_lossy).
 std::string ToValidUtf8(std::string_view bytes);
 
 }  // namespace edgert

@@ -109,6 +109,98 @@ void AppendUtf8(char32_t c, std::string& out) {
 
 uint8_t Classify(char32_t c) { return c < 0x10000 ? GetTable().bmp[c] : ClassifySlow(c); }
 
+bool IsWordChar(char32_t c) {
+  if (Classify(c) & kLetter) return true;
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC: return true;
+    default: break;
+  }
+  return c == 0x200C || c == 0x200D || (c >= 0x24B6 && c <= 0x24E9) || (c >= 0x1F130 && c <= 0x1F149) ||
+         (c >= 0x1F150 && c <= 0x1F169) || (c >= 0x1F170 && c <= 0x1F189);
+}
+
+namespace {
+
+// Table 3-7 of the Unicode standard: the allowed range of the second byte
+// depends on the lead byte; later continuation bytes are always 80..BF.
+struct LeadRule {
+  uint8_t length;  // 0: never a lead byte
+  uint8_t lo, hi;  // range of the second byte
+};
+
+LeadRule RuleFor(uint8_t b) {
+  if (b < 0x80) return {1, 0, 0};
+  if (b >= 0xC2 && b <= 0xDF) return {2, 0x80, 0xBF};
+  if (b == 0xE0) return {3, 0xA0, 0xBF};
+  if (b == 0xED) return {3, 0x80, 0x9F};
+  if (b >= 0xE1 && b <= 0xEF) return {3, 0x80, 0xBF};
+  if (b == 0xF0) return {4, 0x90, 0xBF};
+  if (b >= 0xF1 && b <= 0xF3) return {4, 0x80, 0xBF};
+  if (b == 0xF4) return {4, 0x80, 0x8F};
+  return {0, 0, 0};
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<uint8_t>(text[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    const LeadRule r = RuleFor(b);
+    if (r.length == 0 || i + r.length > text.size()) return false;
+    const auto b1 = static_cast<uint8_t>(text[i + 1]);
+    if (b1 < r.lo || b1 > r.hi) return false;
+    for (size_t k = 2; k < r.length; ++k) {
+      if ((static_cast<uint8_t>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += r.length;
+  }
+  return true;
+}
+
+size_t AppendLossy(std::string_view bytes, std::string& out, bool hold_incomplete_tail) {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const auto b = static_cast<uint8_t>(bytes[i]);
+    const LeadRule r = RuleFor(b);
+    if (r.length == 1) {
+      out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    if (r.length == 0) {
+      AppendUtf8(kReplacement, out);
+      ++i;
+      continue;
+    }
+    // k = bytes of the longest valid prefix of a sequence starting at i.
+    size_t k = 1;
+    while (k < r.length && i + k < bytes.size()) {
+      const auto c = static_cast<uint8_t>(bytes[i + k]);
+      const bool ok = k == 1 ? (c >= r.lo && c <= r.hi) : (c & 0xC0) == 0x80;
+      if (!ok) break;
+      ++k;
+    }
+    if (k == r.length) {
+      out.append(bytes.substr(i, k));
+    } else if (i + k == bytes.size() && hold_incomplete_tail) {
+      return i;  // an unfinished character: wait for its other bytes
+    } else {
+      AppendUtf8(kReplacement, out);
+    }
+    i += k;
+  }
+  return i;
+}
+
 bool IsAscii(std::string_view text) {
   for (char ch : text) {
     if (static_cast<unsigned char>(ch) >= 0x80) return false;

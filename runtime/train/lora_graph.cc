@@ -39,6 +39,7 @@ struct LoraGraph::State {
   Buf dx, dxmid, dxn, dq, dk, dv, datt, dg, du, dh, lora_scratch, attn_scratch;
   // Loss.
   Buf logits, lse, label_logit, dl;
+  Buf linear_scratch;  // the linear operator's quantized activations
 };
 
 LoraGraph::LoraGraph(std::unique_ptr<State> s) : s_(std::move(s)) {}
@@ -75,6 +76,8 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, int64_t 
   s->logits.resize(T * static_cast<size_t>(kVocabChunk));
   s->dl.resize(s->logits.size());
   s->lse.resize(T);
+  const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
+  s->linear_scratch.resize(ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, max_tokens) / sizeof(float) + 1);
   s->label_logit.resize(T);
   return LoraGraph(std::move(s));
 }
@@ -125,7 +128,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
 
   auto linear = [&](const WeightView& wt, const WeightView& bias, const float* x, float* y, const LoraPair& p,
                     float* ax) {
-    ops::Linear(wt, bias.data ? bias.f32() : nullptr, x, T, y, nullptr, pool);
+    ops::Linear(wt, bias.data ? bias.f32() : nullptr, x, T, y, s.linear_scratch.data(), pool);
     if (p.enabled()) grad::LoraForward(p, r, scale, x, T, ax, y);
   };
   auto lora = [&](size_t li, LoraTarget t) -> const LoraPair& { return adapter.layers[li][static_cast<size_t>(t)]; };
@@ -176,7 +179,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   auto target = [&](int64_t t) { return t + 1 < T ? labels[static_cast<size_t>(t + 1)] : kIgnoreLabel; };
   for (int64_t v0 = 0; v0 < c.vocab_size; v0 += kVocabChunk) {
     const int64_t n = std::min(kVocabChunk, c.vocab_size - v0);
-    ops::Linear(RowSlice(w.lm_head, v0, n), nullptr, xf, T, s.logits.data(), nullptr, pool);
+    ops::Linear(RowSlice(w.lm_head, v0, n), nullptr, xf, T, s.logits.data(), s.linear_scratch.data(), pool);
     for (int64_t t = 0; t < T; ++t) {
       const float* lt = s.logits.data() + t * n;
       const float mx = *std::max_element(lt, lt + n);
@@ -205,7 +208,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   for (int64_t v0 = 0; v0 < c.vocab_size; v0 += kVocabChunk) {
     const int64_t n = std::min(kVocabChunk, c.vocab_size - v0);
     const WeightView slice = RowSlice(w.lm_head, v0, n);
-    ops::Linear(slice, nullptr, xf, T, s.logits.data(), nullptr, pool);
+    ops::Linear(slice, nullptr, xf, T, s.logits.data(), s.linear_scratch.data(), pool);
     for (int64_t t = 0; t < T; ++t) {
       float* dl = s.dl.data() + t * n;
       const int32_t y = target(t);
