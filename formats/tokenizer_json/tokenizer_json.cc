@@ -82,6 +82,12 @@ Status ReadModel(const json& root, TokenizerSpec& spec) {
   if (const auto d = m->find("dropout"); d != m->end() && !d->is_null()) return Unsupported("model.dropout");
   if (m->value("byte_fallback", false)) return Unsupported("model.byte_fallback = true");
   if (m->value("ignore_merges", false)) return Unsupported("model.ignore_merges = true");
+  for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    const auto a = m->find(affix);
+    if (a != m->end() && !a->is_null() && !(a->is_string() && a->get<std::string>().empty())) {
+      return Unsupported(std::string("model.") + affix + " (only an empty one is implemented)");
+    }
+  }
   EDGERT_ASSIGN_OR_RETURN(const json* vocab, Member(*m, "model", "vocab"));
   if (!vocab->is_object()) return TypeError("model.vocab", "an object of token: id");
   for (const auto& [token, id] : vocab->items()) {
@@ -144,7 +150,12 @@ Result<TokenizerSpec> ParseTokenizerJson(std::string_view text, std::string_view
   try {
     root = json::parse(text);
   } catch (const json::parse_error& e) {
-    return InvalidArgument(name + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    // nlohmann counts bytes read, from 1; an offset counts from 0. Its own
+    // text ("parse error at line 1, column 11: ...") follows its tag.
+    std::string what = e.what();
+    if (const size_t tag = what.find("] "); tag != std::string::npos) what.erase(0, tag + 2);
+    return InvalidArgument(name + ": not valid JSON at byte offset " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
+                           ": " + what);
   } catch (const json::exception& e) {  // e.g. a number out of range
     return InvalidArgument(name + ": not valid JSON: " + e.what());
   }

@@ -101,10 +101,12 @@ Result<Tokenizer> Tokenizer::Create(const TokenizerSpec& spec) {
   impl->nfc = spec.normalizer == "NFC";
   impl->size = static_cast<int32_t>(spec.vocab.size());
   std::vector<AddedTokenSpec> raw, normalized;
-  for (const AddedTokenSpec& a : spec.added_tokens) {
+  for (AddedTokenSpec a : spec.added_tokens) {
     if (a.content.empty()) return InvalidArgument("added token " + std::to_string(a.id) + " is empty");
     if (a.id < 0) return InvalidArgument("added token '" + a.content + "' has a negative id");
     if (!unicode::IsValidUtf8(a.content)) return InvalidArgument("added token " + std::to_string(a.id) + " is not UTF-8");
+    // HF gives an added token that is also a vocabulary token the vocabulary's id.
+    if (const auto in_vocab = impl->bpe.Find(a.content)) a.id = *in_vocab;
     impl->added_ids.emplace(a.content, a.id);
     impl->added_bytes[a.id] = ByteLevelDecode(a.content);
     impl->size = std::max(impl->size, a.id + 1);
