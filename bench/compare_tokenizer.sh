@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Tokenizer encode throughput, edge-rt vs the JS implementation
-# (@lenml/tokenizers under node), on the same 1 MB texts, back to back.
+# Tokenizer encode throughput on the same 512 KB texts, back to back, one
+# thread: edge-rt vs the JS implementation (@lenml/tokenizers under node) and
+# vs Hugging Face tokenizers (its Rust library, called from node; the figure
+# includes the node binding's overhead).
 # usage: bench/compare_tokenizer.sh [BUILD_DIR]   (needs npm ci --prefix tests/tokenizer/node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,15 +11,18 @@ TOKENIZER="${EDGERT_SHARED_DIR:-../shared}/data/tokenizer/qwen2.5/tokenizer.json
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 "$BUILD/bench/tokenizer_bench" --write-texts "$TMP"
-ours=$("$BUILD/bench/tokenizer_bench" --benchmark_format=json --benchmark_min_time=2 2>/dev/null)
+"$BUILD/bench/tokenizer_bench" --benchmark_format=json --benchmark_min_time=2 > "$TMP/ours.json" 2>/dev/null
 for kind in prose code; do
-  js=$(node tests/tokenizer/node/crosscheck.mjs --bench "$TOKENIZER" "$TMP/$kind.txt")
-  name=$([ "$kind" = prose ] && echo BM_EncodeProse || echo BM_EncodeCode)
-  python3 - "$kind" "$name" "$js" <<PY
+  node tests/tokenizer/node/crosscheck.mjs --bench "$TOKENIZER" "$TMP/$kind.txt" > "$TMP/$kind.node.json"
+  python3 - "$kind" "$TMP/ours.json" "$TMP/$kind.node.json" <<'PY'
 import json, sys
-kind, name, js = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-ours = next(b for b in json.loads('''$ours''')["benchmarks"] if b["name"] == name)
+kind, ours_path, node_path = sys.argv[1:]
+name = "BM_EncodeProse" if kind == "prose" else "BM_EncodeCode"
+ours = next(b for b in json.load(open(ours_path))["benchmarks"] if b["name"] == name)
+node = json.load(open(node_path))
 mb = ours["bytes_per_second"] / 1e6
-print(f"{kind:6s} edge-rt {mb:8.2f} MB/s   js {js['mb_per_s']:7.2f} MB/s   ratio {mb / js['mb_per_s']:5.1f}x")
+js, hf = node["lenml_js"]["mb_per_s"], node["hf_rust_via_node"]["mb_per_s"]
+print(f"{kind:6s} edge-rt {mb:7.2f} MB/s | @lenml/tokenizers {js:6.2f} MB/s ({mb / js:4.1f}x) | "
+      f"HF tokenizers via node {hf:6.2f} MB/s ({mb / hf:4.1f}x)")
 PY
 done
