@@ -56,16 +56,17 @@ Result<TokenizerSpec> TokenizerFrom(const GgufFile& f) {
   // Normal tokens form the BPE vocabulary; control (3) and user-defined (4)
   // tokens are added tokens, matched before splitting.
   size_t vocab_end = 0;
+  // Unused (5) ids are padding rows of the embedding: no token at all.
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (types[i] == 3 || types[i] == 4) {
       spec.added_tokens.push_back({static_cast<int32_t>(i), tokens[i], types[i] == 3, false, false, false, false});
-    } else {
+    } else if (types[i] != 5) {
       vocab_end = i + 1;
     }
   }
   spec.vocab.resize(vocab_end);
   for (size_t i = 0; i < vocab_end; ++i) {
-    if (types[i] != 3 && types[i] != 4) spec.vocab[i] = tokens[i];
+    if (types[i] != 3 && types[i] != 4 && types[i] != 5) spec.vocab[i] = tokens[i];
   }
   return spec;
 }

@@ -15,6 +15,8 @@
 #include "kernels/convert/quantize.h"
 #include "runtime/convert/converter.h"
 #include "runtime/convert/open_source.h"
+#include "runtime/export/gguf_export.h"
+#include "runtime/tokenizer/pretokenizer.h"
 #include "tests/etm/test_model.h"
 #include "tests/common/temp_dir.h"
 
@@ -85,13 +87,17 @@ class CheckpointTest : public ::testing::Test {
     return folder.string();
   }
 
-  Result<ModelFile> Convert(const std::string& from, std::optional<DType> quant, const std::string& out_name) {
+  Result<ModelFile> Convert(const std::string& from, std::optional<DType> quant, const std::string& out_name,
+                            bool keep_tokenizer = false) {
     auto src = OpenCheckpoint(from);
     if (!src.ok()) return src.status();
     ConvertOptions o;
     o.out_path = (dir_ / out_name).string();
     o.matrix_dtype = quant;
-    o.tokenizer = testing::MicroMetadata().tokenizer;
+    if (!keep_tokenizer) {
+      o.tokenizer = testing::MicroMetadata().tokenizer;
+      o.tokenizer->pretokenizer_regex = kQwen2SplitPattern;  // what GGUF export can name
+    }
     EDGERT_RETURN_IF_ERROR(ConvertToEtm(**src, o));
     return ModelFile::Open(o.out_path);
   }
@@ -206,6 +212,24 @@ TEST_F(CheckpointTest, GgufQuantizedTensorsAreCopiedBlockForBlock) {
   auto q4 = Convert(path, DType::kQ4_0, "q4.etm");
   ASSERT_TRUE(q4.ok()) << q4.status().message();
   EXPECT_EQ(q4->Find("model.layers.0.mlp.up_proj.weight")->dtype, DType::kQ4_0);
+}
+
+TEST_F(CheckpointTest, GgufExportRoundTripsBlockForBlock) {
+  const auto w = MicroWeights(7);
+  auto m = Convert(WriteHfFolder(w, DType::kF32, 1), DType::kQ4_0, "q4.etm");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const std::string gguf = (dir_ / "out.gguf").string();
+  ASSERT_TRUE(ExportGguf(*m, gguf).ok());
+  auto g = GgufFile::Open(gguf);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(*g->GetString("general.architecture"), "qwen2");
+  EXPECT_EQ(*g->GetInt("qwen2.block_count"), 2);
+  EXPECT_EQ(g->GetStrings("tokenizer.ggml.tokens")->size(), 64u);  // padded to the embedding's rows
+  EXPECT_EQ(g->Find("blk.1.ffn_down.weight")->dtype, DType::kQ4_0);
+  auto back = Convert(gguf, std::nullopt, "back.etm", /*keep_tokenizer=*/true);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  for (const TensorInfo& t : m->tensors()) EXPECT_EQ(back->Find(t.name)->checksum, t.checksum) << t.name;
+  EXPECT_EQ(back->metadata().tokenizer.vocab, m->metadata().tokenizer.vocab);
 }
 
 TEST_F(CheckpointTest, QwenHalfBillionShapesReportTheExactParameterCount) {

@@ -1,0 +1,96 @@
+// runtime/export/gguf_export.cc
+#include "runtime/export/gguf_export.h"
+
+#include <unordered_map>
+
+#include "formats/gguf/gguf.h"
+#include "runtime/tokenizer/pretokenizer.h"
+
+namespace edgert {
+namespace {
+
+// Hugging Face name -> llama.cpp name.
+std::string GgufName(const std::string& hf) {
+  static const std::unordered_map<std::string, std::string> kTop = {
+      {"model.embed_tokens.weight", "token_embd.weight"},
+      {"model.norm.weight", "output_norm.weight"},
+      {"lm_head.weight", "output.weight"}};
+  static const std::unordered_map<std::string, std::string> kLayer = {
+      {"input_layernorm.weight", "attn_norm.weight"},     {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},           {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},           {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},           {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"}, {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.down_proj.weight", "ffn_down.weight"}};
+  if (const auto it = kTop.find(hf); it != kTop.end()) return it->second;
+  const std::string prefix = "model.layers.";
+  const size_t dot = hf.find('.', prefix.size());
+  return "blk." + hf.substr(prefix.size(), dot - prefix.size()) + "." + kLayer.at(hf.substr(dot + 1));
+}
+
+// Qwen2.5's chat template, as its tokenizer_config.json ships it (without tools).
+constexpr const char* kChatMLTemplate =
+    "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}"
+    "{%- endif %}{%- for message in messages %}{%- if not (message.role == 'system' and loop.first) %}"
+    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
+}  // namespace
+
+Status ExportGguf(const ModelFile& model, const std::string& out_path) {
+  const ModelConfig& c = model.config();
+  const TokenizerSpec& tok = model.metadata().tokenizer;
+  if (c.architecture == Architecture::kLlama) {
+    return Unsupported("GGUF export of llama-architecture models (their q/k rows must be permuted for llama.cpp)");
+  }
+  if (tok.pretokenizer_regex != kQwen2SplitPattern) {
+    return Unsupported(model.path() + ": GGUF export needs the Qwen2 pre-tokenizer (llama.cpp names patterns, not regexes)");
+  }
+  const std::string arch = "qwen2";
+  std::vector<std::pair<std::string, GgufValue>> meta = {
+      {"general.architecture", arch},
+      {"general.name", std::string("edge-rt export")},
+      {arch + ".block_count", static_cast<uint64_t>(c.num_hidden_layers)},
+      {arch + ".context_length", static_cast<uint64_t>(c.max_position_embeddings)},
+      {arch + ".embedding_length", static_cast<uint64_t>(c.hidden_size)},
+      {arch + ".feed_forward_length", static_cast<uint64_t>(c.intermediate_size)},
+      {arch + ".attention.head_count", static_cast<uint64_t>(c.num_attention_heads)},
+      {arch + ".attention.head_count_kv", static_cast<uint64_t>(c.num_key_value_heads)},
+      {arch + ".rope.freq_base", static_cast<double>(c.rope_theta)},
+      {arch + ".attention.layer_norm_rms_epsilon", static_cast<double>(c.rms_norm_eps)},
+  };
+  // Tokens padded to the embedding's rows: normal 1, control 3, user-defined 4, unused 5.
+  std::vector<std::string> tokens(static_cast<size_t>(c.vocab_size));
+  std::vector<int64_t> types(tokens.size(), 5);
+  for (size_t i = 0; i < tok.vocab.size(); ++i) {
+    if (!tok.vocab[i].empty()) tokens[i] = tok.vocab[i], types[i] = 1;
+  }
+  for (const AddedTokenSpec& a : tok.added_tokens) {
+    tokens[static_cast<size_t>(a.id)] = a.content;
+    types[static_cast<size_t>(a.id)] = a.special ? 3 : 4;
+  }
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (types[i] == 5) tokens[i] = "[PAD" + std::to_string(i) + "]";
+  }
+  meta.emplace_back("tokenizer.ggml.model", std::string("gpt2"));
+  meta.emplace_back("tokenizer.ggml.pre", std::string("qwen2"));
+  meta.emplace_back("tokenizer.ggml.tokens", std::move(tokens));
+  meta.emplace_back("tokenizer.ggml.token_type", std::move(types));
+  meta.emplace_back("tokenizer.ggml.merges", tok.merges);
+  if (c.eos_token_id >= 0) meta.emplace_back("tokenizer.ggml.eos_token_id", static_cast<uint64_t>(c.eos_token_id));
+  if (c.bos_token_id >= 0) {
+    meta.emplace_back("tokenizer.ggml.bos_token_id", static_cast<uint64_t>(c.bos_token_id));
+    meta.emplace_back("tokenizer.ggml.padding_token_id", static_cast<uint64_t>(c.bos_token_id));
+  }
+  meta.emplace_back("tokenizer.ggml.add_bos_token", false);
+  meta.emplace_back("tokenizer.chat_template", std::string(kChatMLTemplate));
+
+  std::vector<GgufOutTensor> tensors;
+  for (const TensorInfo& t : model.tensors()) {
+    tensors.push_back({GgufName(t.name), t.dtype, t.shape, model.TensorData(t)});
+  }
+  return WriteGguf(out_path, meta, tensors);
+}
+
+}  // namespace edgert
