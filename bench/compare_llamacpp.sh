@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# edge-rt against llama.cpp on the same weights, same threads, back to back.
+#
+#   LLAMA_BENCH=/path/to/llama-bench bench/compare_llamacpp.sh [BUILD_DIR] [CASES...]
+#
+# A case is PRESET:QUANT (default: qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-1.5b:q4_0).
+# For each: random weights with the preset's exact shapes -> .etm -> GGUF
+# (edge-export) -> .etm again through edge-convert --from (the path a user
+# with a GGUF takes); llama-bench runs the GGUF (pp512, tg128), edge-run
+# --bench the .etm (512-token prefill, 128 decoded tokens), three runs each,
+# medians, then the ratio. The host is shared and noisy: only back-to-back
+# figures compare. Needs a llama.cpp build (not part of this project).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build}"
+shift || true
+CASES=("$@")
+[ ${#CASES[@]} -eq 0 ] && CASES=(qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-1.5b:q4_0)
+LLAMA_BENCH="${LLAMA_BENCH:-llama-bench}"
+THREADS="${THREADS:-2}"
+TOKENIZER="${EDGERT_SHARED_DIR:-../shared}/data/tokenizer/qwen2.5/tokenizer.json"
+WORK="${WORK:-$(mktemp -d)}"
+command -v "$LLAMA_BENCH" >/dev/null || { echo "error: llama-bench not found (set LLAMA_BENCH)" >&2; exit 1; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf "%-22s %10s %10s %7s | %10s %10s %7s\n" case "pp llama" "pp edge" ratio "tg llama" "tg edge" ratio
+for c in "${CASES[@]}"; do
+  preset=${c%%:*}; quant=${c##*:}
+  base="$WORK/$preset-$quant"
+  [ -f "$base.gguf" ] || {
+    "$BUILD/tools/edge_convert/edge-convert" -q --random "$preset" --seed 1 --quant "$quant" --tokenizer "$TOKENIZER" --out "$base.src.etm" >/dev/null
+    "$BUILD/tools/edge_export/edge-export" -m "$base.src.etm" --gguf "$base.gguf" --force >/dev/null
+    "$BUILD/tools/edge_convert/edge-convert" -q --from "$base.gguf" --out "$base.etm" >/dev/null
+    rm -f "$base.src.etm"
+  }
+  lj=$("$LLAMA_BENCH" -m "$base.gguf" -t "$THREADS" -p 512 -n 128 -r 3 -o json 2>/dev/null)
+  lpp=$(echo "$lj" | python3 -c "import json,sys; r=json.load(sys.stdin); print(next(x['avg_ts'] for x in r if x['n_prompt']>0))")
+  ltg=$(echo "$lj" | python3 -c "import json,sys; r=json.load(sys.stdin); print(next(x['avg_ts'] for x in r if x['n_gen']>0))")
+  pp=(); tg=()
+  for _ in 1 2 3; do
+    j=$("$BUILD/tools/edge_run/edge-run" -m "$base.etm" --bench --prompt-tokens 512 --gen-tokens 128 --threads "$THREADS" --json)
+    pp+=("$(echo "$j" | python3 -c "import json,sys; print(json.load(sys.stdin)['prefill_tokens_per_s'])")")
+    tg+=("$(echo "$j" | python3 -c "import json,sys; print(json.load(sys.stdin)['decode_tokens_per_s'])")")
+  done
+  epp=$(printf "%s\n" "${pp[@]}" | median); etg=$(printf "%s\n" "${tg[@]}" | median)
+  printf "%-22s %10.1f %10.1f %6.2fx | %10.1f %10.1f %6.2fx\n" "$c" "$lpp" "$epp" "$(python3 -c "print($epp/$lpp)")" \
+    "$ltg" "$etg" "$(python3 -c "print($etg/$ltg)")"
+done
