@@ -11,7 +11,7 @@ if [ ! -f "$TOKENIZER" ]; then
 fi
 bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j2 --target edge-convert edge-run
+cmake --build build -j2 --target edge-convert edge-run edge-export
 mkdir -p out
 build/tools/edge_convert/edge-convert --random tiny --seed 1 --quant q8_0 \
   --tokenizer "$TOKENIZER" --out out/tiny-q8_0.etm
@@ -19,3 +19,6 @@ build/tools/edge_convert/edge-convert --info out/tiny-q8_0.etm | head -12
 build/tools/edge_convert/edge-convert --verify out/tiny-q8_0.etm
 echo "token ids of 'Hello, world! 你好':"
 build/tools/edge_run/edge-run --model out/tiny-q8_0.etm --tokenize --prompt 'Hello, world! 你好'
+echo "generation (random weights, so expect gibberish):"
+build/tools/edge_run/edge-run --model out/tiny-q8_0.etm --prompt 'Draw a flowchart of making tea.' --max-tokens 24 --seed 1 --temperature 0.7
+build/tools/edge_run/edge-run --model out/tiny-q8_0.etm --bench --prompt-tokens 128 --gen-tokens 32
