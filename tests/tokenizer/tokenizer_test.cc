@@ -124,6 +124,14 @@ TEST(Tokenizer, Pcre2FallbackUsesUnicodeWhiteSpace) {
   std::vector<std::string_view> words;
   pcre->Split("a \xe1\xa0\x8e" "b", words);
   EXPECT_EQ(words, (std::vector<std::string_view>{"a", " \xe1\xa0\x8e", "b"}));
+  // Long runs, where the JIT's backtracking stack runs out: same words.
+  for (const std::string& text : {std::string(300000, ' ') + "a", std::string(100000, '\n') + " x",
+                                  " \t" + std::string(200000, ' ') + "!\r\n"}) {
+    std::vector<std::string_view> a, b;
+    fast->Split(text, a);
+    pcre->Split(text, b);
+    EXPECT_EQ(a, b) << text.size();
+  }
 }
 
 // Bytes that are not UTF-8 are repaired first, one U+FFFD per maximal
