@@ -1,27 +1,138 @@
-"""A from-scratch PyTorch reference of Hugging Face Qwen2ForCausalLM (and
-Llama: the same graph without q/k/v bias) and PEFT LoRA, written from the
-contract in docs/design.md. It is the project's definition of "correct".
+"""A from-scratch PyTorch reference of Hugging Face Qwen2ForCausalLM (and Llama:
+the same graph without q/k/v bias) with PEFT LoRA, written from the "Model
+family contract" in the design notes. It is the project's definition of
+"correct" for the golden fixtures; the C++ runtime never runs it.
 
-Each step quotes the transformers line it matches. Compute in float64 by
-default; the RoPE table is built in float32 exactly as transformers does and
-then widened, so the reference rotates by the same angles as a real model.
+Part of tools/reference; reads weights through etm.py (or a dict of arrays) and
+must not depend on `transformers`/`peft` (not installable here).
+
+Precision: `dtype` selects the compute type of everything (float64 for golden
+fixtures, float32 to mirror a Hugging Face float32 model). Two deliberate
+differences from transformers in float64 mode: RMSNorm and softmax stay in
+float64 (transformers would drop them to float32; that "upcast" only matters
+for half-precision models). The RoPE cos/sin tables are always built in
+float32 exactly as transformers builds them, then widened, so the reference
+rotates by the same angles as a real model and as runtime/model/rope_table.cc.
+
+Memory: weights are converted to the compute type when a layer needs them and
+dropped afterwards (unless the Weights cache is on), the embedding is read by
+rows and the LM head in vocabulary chunks, so a 2 GB file runs in a few hundred
+MB besides the page cache.
 """
 import math
 
 import numpy as np
 import torch
 
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+_MODULE = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
+           "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
+
+
+# --- weights -----------------------------------------------------------------
+
+class Weights:
+    """Tensors by Hugging Face name in the compute dtype, from an etm.EtmFile or a
+    dict {name: numpy array or torch tensor}. Converted on each access unless
+    `cache` (then converted once and kept: for small models)."""
+
+    def __init__(self, source, dtype=torch.float64, cache=False):
+        self.src, self.dtype, self.cache = source, dtype, {} if cache else None
+        self.is_file = hasattr(source, "rows")
+
+    def names(self):
+        return self.src.info.keys() if self.is_file else self.src.keys()
+
+    def shape(self, name):
+        return tuple(self.src.info[name].shape) if self.is_file else tuple(self.src[name].shape)
+
+    def __contains__(self, name):
+        return name in self.names()
+
+    def _convert(self, x):
+        if isinstance(x, torch.Tensor):
+            return x.to(self.dtype)
+        return torch.from_numpy(np.array(x, dtype=np.float64 if self.dtype == torch.float64 else np.float32))
+
+    def __call__(self, name):
+        if self.cache is not None and name in self.cache:
+            return self.cache[name]
+        t = self._convert(self.src.array(name) if self.is_file else self.src[name])
+        if self.cache is not None:
+            self.cache[name] = t
+        return t
+
+    def take(self, name, ids):
+        """Rows at `ids` (embedding lookup) without converting the whole matrix."""
+        if self.cache is not None or not self.is_file:
+            return self(name)[torch.as_tensor(ids, dtype=torch.long)]
+        return self._convert(self.src.take(name, ids))
+
+    def row_chunks(self, name, chunk):
+        """(start, rows [start, start+chunk)) over a 2-D matrix."""
+        n = self.shape(name)[0]
+        if self.cache is not None or not self.is_file:
+            w = self(name)
+            for a in range(0, n, chunk):
+                yield a, w[a:a + chunk]
+        else:
+            for a in range(0, n, chunk):
+                yield a, self._convert(self.src.rows(name, a, min(n, a + chunk)))
+
+
+def as_weights(w, dtype, cache=None):
+    if isinstance(w, Weights):
+        return w if w.dtype == dtype else Weights(w.src, dtype, w.cache is not None)
+    return Weights(w, dtype, cache=not hasattr(w, "rows") if cache is None else cache)
+
+
+def expected_shapes(cfg):
+    """{HF name: shape} that a checkpoint with this config must hold."""
+    h, ff, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    q, kv = cfg["num_attention_heads"] * cfg["head_dim"], cfg["num_key_value_heads"] * cfg["head_dim"]
+    s = {"model.embed_tokens.weight": (v, h), "model.norm.weight": (h,)}
+    if not cfg["tie_word_embeddings"]:
+        s["lm_head.weight"] = (v, h)
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        s.update({p + "input_layernorm.weight": (h,), p + "post_attention_layernorm.weight": (h,),
+                  p + "self_attn.q_proj.weight": (q, h), p + "self_attn.k_proj.weight": (kv, h),
+                  p + "self_attn.v_proj.weight": (kv, h), p + "self_attn.o_proj.weight": (h, q),
+                  p + "mlp.gate_proj.weight": (ff, h), p + "mlp.up_proj.weight": (ff, h),
+                  p + "mlp.down_proj.weight": (h, ff)})
+        if cfg["attention_bias"]:
+            s.update({p + "self_attn.q_proj.bias": (q,), p + "self_attn.k_proj.bias": (kv,),
+                      p + "self_attn.v_proj.bias": (kv,)})
+    return s
+
+
+def check_weights(cfg, w):
+    """Raises ValueError naming the first missing or mis-shaped tensor."""
+    if cfg["num_attention_heads"] % cfg["num_key_value_heads"]:
+        raise ValueError(f"{cfg['num_attention_heads']} query heads do not share "
+                         f"{cfg['num_key_value_heads']} KV heads evenly")
+    for name, shape in expected_shapes(cfg).items():
+        if name not in w:
+            raise ValueError(f"missing tensor '{name}' (shape {list(shape)})")
+        if w.shape(name) != shape:
+            raise ValueError(f"tensor '{name}': shape {list(w.shape(name))}, expected {list(shape)}")
+
+
+# --- the operations ----------------------------------------------------------
 
 def rms_norm(x, w, eps):
     # variance = hidden_states.pow(2).mean(-1, keepdim=True)
-    # hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon); return self.weight * hidden_states
+    # hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+    # return self.weight * hidden_states
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
 def rope_tables(positions, head_dim, theta, dtype):
+    """cos, sin [len(positions), head_dim], built in float32 as transformers does, then cast."""
     # inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
-    freqs = torch.arange(positions, dtype=torch.float32)[:, None] * inv_freq[None, :]
+    # freqs = (inv_freq_expanded.float() @ position_ids_expanded.float()).transpose(1, 2): a K=1 product, exact
+    freqs = torch.as_tensor(positions, dtype=torch.float32)[:, None] * inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)  # emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
@@ -31,8 +142,27 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def apply_rope(x, cos, sin):
+    # q_embed = (q * cos) + (rotate_half(q) * sin)
+    return x * cos + rotate_half(x) * sin
+
+
+def attention(q, k, v):
+    """Causal GQA attention. q [nh, T, d], k/v [nkv, T, d] -> [nh, T, d].
+    Query head h reads KV head h // (nh / nkv), as transformers' repeat_kv."""
+    nh, T, d = q.shape
+    groups = nh // k.shape[0]
+    k = k.repeat_interleave(groups, dim=0)
+    v = v.repeat_interleave(groups, dim=0)
+    mask = torch.full((T, T), float("-inf"), dtype=q.dtype).triu(1)
+    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d) + mask, dim=-1) @ v
+
+
+# --- LoRA (PEFT semantics) ---------------------------------------------------
+
 class Lora:
-    """PEFT LoRA on one projection: y += scale * B(A(x)); scale alpha/r (or alpha/sqrt(r))."""
+    """One adapted projection: y += scale * B(A(x)). a [r, in], b [out, r];
+    scale = alpha / r, or alpha / sqrt(r) with rsLoRA. Dropout is off."""
 
     def __init__(self, a, b, alpha, rslora=False):
         self.a, self.b = a, b
@@ -43,63 +173,111 @@ class Lora:
         return self.scale * ((x @ self.a.T) @ self.b.T)
 
 
-def as_tensors(w, dtype):
-    return {k: v if isinstance(v, torch.Tensor) and v.dtype == dtype else torch.from_numpy(np.array(v)).to(dtype)
-            for k, v in w.items()}
+def make_lora(cfg, targets=TARGETS, r=8, alpha=16, rslora=False, seed=0, dtype=torch.float64, b_std=0.0):
+    """{(layer, target): Lora} with PEFT's init: A ~ kaiming_uniform(a=sqrt(5)), i.e.
+    U(-1/sqrt(in), 1/sqrt(in)); B = 0. `b_std` > 0 draws B ~ N(0, b_std) instead
+    (a trained-looking adapter, for tests). A and B require grad."""
+    g = torch.Generator().manual_seed(seed)
+    h, ff = cfg["hidden_size"], cfg["intermediate_size"]
+    q, kv = cfg["num_attention_heads"] * cfg["head_dim"], cfg["num_key_value_heads"] * cfg["head_dim"]
+    dims = {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
+            "gate_proj": (h, ff), "up_proj": (h, ff), "down_proj": (ff, h)}
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        for t in targets:
+            fan_in, fan_out = dims[t]
+            bound = 1 / math.sqrt(fan_in)
+            a = (torch.rand(r, fan_in, generator=g, dtype=torch.float64) * 2 - 1) * bound
+            b = torch.randn(fan_out, r, generator=g, dtype=torch.float64) * b_std
+            out[(i, t)] = Lora(a.to(dtype).requires_grad_(), b.to(dtype).requires_grad_(), alpha, rslora)
+    return out
 
 
-def forward(cfg, w, ids, dtype=torch.float64, lora=None):
-    """Logits [T, vocab] for token ids, no cache. `w`: {HF name: tensor}.
-    `lora`: {(layer, "q_proj"): Lora, ...} or None."""
+def lora_parameters(lora):
+    return [p for key in sorted(lora) for p in (lora[key].a, lora[key].b)]
+
+
+def peft_name(layer, target, which):
+    """PEFT's saved name, e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight."""
+    return f"base_model.model.model.layers.{layer}.{_MODULE[target]}.{target}.lora_{which}.weight"
+
+
+def merge(cfg, w, lora):
+    """{name: tensor} with W + scale * B @ A folded in (what an export does)."""
+    W = as_weights(w, torch.float64, cache=True)
+    out = {n: W(n).clone() for n in W.names()}
+    for (i, t), l in lora.items():
+        name = f"model.layers.{i}.{_MODULE[t]}.{t}.weight"
+        out[name] = out[name] + l.scale * (l.b.detach().to(torch.float64) @ l.a.detach().to(torch.float64))
+    return out
+
+
+# --- the model ---------------------------------------------------------------
+
+def forward(cfg, w, ids, dtype=torch.float64, lora=None, rows=None, head_chunk=16384):
+    """Logits [len(rows), vocab] (rows: positions to project, default all) for
+    token ids at positions 0..T-1, no KV cache. `w`: Weights, etm.EtmFile or
+    {HF name: array}. `lora`: {(layer, "q_proj"): Lora} or None."""
     lora = lora or {}
-    W = as_tensors(w, dtype)
+    W = as_weights(w, dtype)
     T = len(ids)
     nh, nkv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
-    cos, sin = rope_tables(T, d, cfg["rope_theta"], dtype)
-    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
-    mask = torch.full((T, T), float("-inf"), dtype=dtype).triu(1)
+    cos, sin = rope_tables(range(T), d, cfg["rope_theta"], dtype)
 
-    def proj(i, name, h, bias=None):
-        kind = name.split(".")[-1]
-        y = h @ W[f"model.layers.{i}.{name}.weight"].T
-        if bias is not None:
-            y = y + W[bias]
-        if (i, kind) in lora:
-            y = y + lora[(i, kind)](h)
+    def proj(i, target, h):
+        p = f"model.layers.{i}.{_MODULE[target]}.{target}."
+        y = h @ W(p + "weight").T
+        if cfg["attention_bias"] and target in ("q_proj", "k_proj", "v_proj"):
+            y = y + W(p + "bias")
+        if (i, target) in lora:
+            y = y + lora[(i, target)](h)
         return y
 
+    x = W.take("model.embed_tokens.weight", ids)  # [T, hidden]
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
-        h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
-        has_bias = cfg["attention_bias"]
-        q = proj(i, "self_attn.q_proj", h, p + "self_attn.q_proj.bias" if has_bias else None).view(T, nh, d).transpose(0, 1)
-        k = proj(i, "self_attn.k_proj", h, p + "self_attn.k_proj.bias" if has_bias else None).view(T, nkv, d).transpose(0, 1)
-        v = proj(i, "self_attn.v_proj", h, p + "self_attn.v_proj.bias" if has_bias else None).view(T, nkv, d).transpose(0, 1)
-        q = q * cos + rotate_half(q) * sin  # q_embed = (q * cos) + (rotate_half(q) * sin)
-        k = k * cos + rotate_half(k) * sin
-        k = k.repeat_interleave(nh // nkv, dim=0)  # repeat_kv
-        v = v.repeat_interleave(nh // nkv, dim=0)
-        att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d) + mask, dim=-1) @ v
-        x = x + proj(i, "self_attn.o_proj", att.transpose(0, 1).reshape(T, nh * d))
-        h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
-        g = proj(i, "mlp.gate_proj", h)
-        u = proj(i, "mlp.up_proj", h)
-        x = x + proj(i, "mlp.down_proj", torch.nn.functional.silu(g) * u)
-    x = rms_norm(x, W["model.norm.weight"], eps)
-    head = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
-    return x @ head.T
+        h = rms_norm(x, W(p + "input_layernorm.weight"), eps)
+        q = proj(i, "q_proj", h).view(T, nh, d).transpose(0, 1)    # [nh, T, d]
+        k = proj(i, "k_proj", h).view(T, nkv, d).transpose(0, 1)   # [nkv, T, d]
+        v = proj(i, "v_proj", h).view(T, nkv, d).transpose(0, 1)
+        att = attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v)
+        x = x + proj(i, "o_proj", att.transpose(0, 1).reshape(T, nh * d))
+        h = rms_norm(x, W(p + "post_attention_layernorm.weight"), eps)
+        x = x + proj(i, "down_proj", torch.nn.functional.silu(proj(i, "gate_proj", h)) * proj(i, "up_proj", h))
+    x = rms_norm(x, W("model.norm.weight"), eps)
+    if rows is not None:
+        x = x[torch.as_tensor(rows, dtype=torch.long)]
+    head = "model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"
+    return torch.cat([x @ chunk.T for _, chunk in W.row_chunks(head, head_chunk)], dim=1)
 
 
 def greedy(cfg, w, ids, n, dtype=torch.float64):
-    w = as_tensors(w, dtype)
-    out = list(ids)
-    for _ in range(n):
-        out.append(int(forward(cfg, w, out, dtype)[-1].argmax()))
-    return out[len(ids):]
+    """n greedy tokens after `ids` (full recompute per token: slow, unambiguous).
+    Returns (tokens, margins): margins[j] = top-1 minus top-2 logit at step j,
+    how far the choice was from a tie."""
+    W = as_weights(w, dtype)
+    out, margins = list(ids), []
+    with torch.no_grad():
+        for _ in range(n):
+            logits = forward(cfg, W, out, dtype, rows=[len(out) - 1])[0]
+            top = torch.topk(logits, 2)
+            margins.append(float(top.values[0] - top.values[1]))
+            out.append(int(top.indices[0]))
+    return out[len(ids):], margins
+
+
+def hf_loss_sum(logits, labels):
+    """(sum of token losses, counted tokens) with transformers' causal-LM rule:
+    logits[t] predicts labels[t+1]; labels of -100 are ignored. For gradient
+    accumulation, add sums and counts over micro-batches, then divide once."""
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    shift_logits, shift_labels = logits[:-1], labels[1:]
+    total = torch.nn.functional.cross_entropy(shift_logits, shift_labels, ignore_index=-100, reduction="sum")
+    return total, int((shift_labels != -100).sum())
 
 
 def hf_loss(logits, labels):
-    """transformers' causal LM loss: shift by one, ignore -100, mean over counted tokens."""
-    shift_logits, shift_labels = logits[:-1], torch.tensor(labels[1:])
-    return torch.nn.functional.cross_entropy(shift_logits, shift_labels, ignore_index=-100, reduction="mean")
+    """transformers' causal-LM loss: mean over counted tokens (nan when none are counted)."""
+    total, count = hf_loss_sum(logits, labels)
+    return total / count if count else total * float("nan")
