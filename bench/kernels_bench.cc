@@ -1,0 +1,187 @@
+// bench/kernels_bench.cc: matmul kernels on Qwen2.5-0.5B / 1.5B shapes.
+//
+// GEMV (decode, m = 1): reports GB/s of weights read, to be read against
+// BM_MemoryRead (the machine's read bandwidth with the same thread count).
+// Weights are kept cold by rotating over copies spanning ≥ 512 MB, as in a
+// real decode step where the whole model streams through once per token.
+// GEMM (prefill, m = 512): reports GOP/s (2·m·n·k per call).
+// Every benchmark takes the thread count as its last argument (1 or 2).
+// The host is shared and noisy: compare variants back to back, e.g.
+//   kernels_bench --benchmark_filter='Gemv/q8_0' --benchmark_repetitions=3
+// EDGERT_KERNELS=avx2|scalar caps the ISA; EDGERT_BENCH_WARM=1 keeps GEMV weights warm.
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/dtype.h"
+#include "kernels/convert/fp16.h"
+#include "kernels/matmul/matmul.h"
+
+namespace edgert::kernels {
+namespace {
+
+struct PoolDeleter {
+  void operator()(pthreadpool* p) const { pthreadpool_destroy(p); }
+};
+using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
+
+Pool MakePool(int64_t threads) { return Pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr); }
+
+// Random but valid weights: quants uniform, scales ~1e-2, floats ~N(0, 0.02).
+void FillWeights(DType type, uint8_t* p, size_t n, size_t k) {
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  auto next = [&s] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  };
+  const size_t bytes = TensorBytes(type, std::vector<int64_t>{static_cast<int64_t>(n), static_cast<int64_t>(k)}).value();
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    const uint64_t v = next();
+    std::memcpy(p + i, &v, 8);
+  }
+  const uint16_t scale = F32ToF16(0.01f);
+  if (type == DType::kQ8_0 || type == DType::kQ4_0) {
+    const size_t block = type == DType::kQ8_0 ? 34 : 18;
+    for (size_t b = 0; b < bytes / block; ++b) std::memcpy(p + b * block, &scale, 2);
+  } else if (type == DType::kF32) {
+    auto* f = reinterpret_cast<float*>(p);
+    for (size_t i = 0; i < n * k; ++i) f[i] = static_cast<float>(static_cast<int32_t>(next() >> 40) - (1 << 23)) * 0x1p-29f;
+  } else {  // f16 / bf16: keep exponents sane
+    auto* h = reinterpret_cast<uint16_t*>(p);
+    for (size_t i = 0; i < n * k; ++i) {
+      const float f = static_cast<float>(static_cast<int32_t>(next() >> 40) - (1 << 23)) * 0x1p-29f;
+      h[i] = type == DType::kF16 ? F32ToF16(f) : F32ToBF16(f);
+    }
+  }
+}
+
+struct Shape {
+  size_t n, k;
+};
+constexpr Shape kShapes[] = {
+    {896, 896}, {128, 896}, {4864, 896}, {896, 4864}, {151936, 896},            // 0.5B: q/o, k/v, gate/up, down, head
+    {1536, 1536}, {256, 1536}, {8960, 1536}, {1536, 8960}, {151936, 1536},      // 1.5B
+};
+constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0, DType::kF32, DType::kF16, DType::kBF16};
+
+// Copies of one weight matrix, rotated so that each call reads cold memory.
+struct WeightSet {
+  std::vector<std::unique_ptr<uint8_t[]>> copies;
+  size_t bytes = 0;
+};
+
+WeightSet MakeWeights(DType type, Shape s, size_t min_footprint) {
+  WeightSet ws;
+  ws.bytes = TensorBytes(type, std::vector<int64_t>{static_cast<int64_t>(s.n), static_cast<int64_t>(s.k)}).value();
+  const size_t copies = std::max<size_t>(1, (min_footprint + ws.bytes - 1) / ws.bytes);
+  for (size_t c = 0; c < copies; ++c) {
+    ws.copies.emplace_back(new uint8_t[ws.bytes]);
+    FillWeights(type, ws.copies.back().get(), s.n, s.k);
+  }
+  return ws;
+}
+
+void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
+  const int64_t threads = state.range(0);
+  const MatmulUkernels& uk = GetMatmulUkernels();
+  // GEMV is memory-bound: keep it cold. GEMM is compute-bound: one copy.
+  // EDGERT_BENCH_WARM=1 keeps one copy (cache-resident for small shapes): the
+  // gap to the cold figure shows how memory-bound a kernel is.
+  const bool warm = std::getenv("EDGERT_BENCH_WARM") != nullptr;
+  WeightSet ws = MakeWeights(type, s, m == 1 && !warm ? (512u << 20) : 0);
+  std::vector<float> x(m * s.k), y(m * s.n);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+  std::vector<std::byte> scratch(MatmulScratchBytes(type, m, s.k));
+  Pool pool = MakePool(threads);
+  size_t c = 0;
+  for (auto _ : state) {
+    const MatmulWeights w{type, ws.copies[c].get(), s.n, s.k, 0};
+    c = (c + 1) % ws.copies.size();
+    const Status st = MatmulWith(uk, w, x.data(), m, nullptr, y.data(), scratch.data(), scratch.size(), pool.get());
+    if (!st.ok()) {
+      state.SkipWithError(st.message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(uk.isa);
+  const double calls = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(calls * static_cast<double>(ws.bytes) * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["GOP/s"] =
+      benchmark::Counter(calls * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// Read bandwidth: sum of a 1 GB buffer, split over the pool's threads.
+struct SumTask {
+  const float* data;
+  size_t per_task;
+  float* sums;
+};
+
+__attribute__((target("avx2"))) void SumChunk(void* ctx, size_t t) {
+  const auto& task = *static_cast<const SumTask*>(ctx);
+  const float* p = task.data + t * task.per_task;
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < task.per_task; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
+    a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+  }
+  alignas(32) float out[8];
+  _mm256_store_ps(out, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  task.sums[t] = out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+
+void BM_MemoryRead(benchmark::State& state) {
+  const int64_t threads = state.range(0);
+  constexpr size_t kBytes = size_t{1} << 30, kTasks = 64;
+  const size_t floats = kBytes / sizeof(float);
+  std::unique_ptr<float[], decltype(&std::free)> buf(static_cast<float*>(std::aligned_alloc(64, kBytes)), &std::free);
+  for (size_t i = 0; i < floats; ++i) buf[i] = 1.0f;
+  std::vector<float> sums(kTasks);
+  Pool pool = MakePool(threads);
+  SumTask task{buf.get(), floats / kTasks, sums.data()};
+  for (auto _ : state) {
+    pthreadpool_parallelize_1d(pool.get(), SumChunk, &task, kTasks, 0);
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kBytes * 1e-9, benchmark::Counter::kIsRate);
+}
+
+int RegisterAll() {
+  benchmark::RegisterBenchmark("MemoryRead/1GB", BM_MemoryRead)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+  for (DType type : kTypes) {
+    for (Shape s : kShapes) {
+      const std::string shape = std::to_string(s.n) + "x" + std::to_string(s.k);
+      const bool huge_float = !DTypeInfoOf(type).quantized && s.n * s.k > 200'000'000;  // ≥ 0.9 GB of f32
+      if (!huge_float) {
+        benchmark::RegisterBenchmark(("Gemv/" + std::string(DTypeName(type)) + "/" + shape).c_str(), BM_Matmul, type, s,
+                                     size_t{1})
+            ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+      }
+      if (s.n < 100'000) {  // prefill never multiplies the LM head by all 512 positions
+        benchmark::RegisterBenchmark(("Gemm512/" + std::string(DTypeName(type)) + "/" + shape).c_str(), BM_Matmul, type,
+                                     s, size_t{512})
+            ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+  return 0;
+}
+const int kRegistered = RegisterAll();
+
+}  // namespace
+}  // namespace edgert::kernels
+
+BENCHMARK_MAIN();
