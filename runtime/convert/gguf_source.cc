@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "formats/gguf/gguf.h"
+#include "formats/gguf/gguf_names.h"
 #include "kernels/convert/fp16_rows.h"
 #include "kernels/convert/quantize.h"
 #include "ports/mapped_file.h"
@@ -12,28 +13,6 @@
 
 namespace edgert {
 namespace {
-
-// GGUF name -> Hugging Face name ("" when unknown).
-std::string HfName(const std::string& g) {
-  static const std::unordered_map<std::string, std::string> kTop = {
-      {"token_embd.weight", "model.embed_tokens.weight"},
-      {"output_norm.weight", "model.norm.weight"},
-      {"output.weight", "lm_head.weight"}};
-  static const std::unordered_map<std::string, std::string> kLayer = {
-      {"attn_norm.weight", "input_layernorm.weight"},     {"attn_q.weight", "self_attn.q_proj.weight"},
-      {"attn_q.bias", "self_attn.q_proj.bias"},           {"attn_k.weight", "self_attn.k_proj.weight"},
-      {"attn_k.bias", "self_attn.k_proj.bias"},           {"attn_v.weight", "self_attn.v_proj.weight"},
-      {"attn_v.bias", "self_attn.v_proj.bias"},           {"attn_output.weight", "self_attn.o_proj.weight"},
-      {"ffn_norm.weight", "post_attention_layernorm.weight"}, {"ffn_gate.weight", "mlp.gate_proj.weight"},
-      {"ffn_up.weight", "mlp.up_proj.weight"},            {"ffn_down.weight", "mlp.down_proj.weight"}};
-  if (const auto it = kTop.find(g); it != kTop.end()) return it->second;
-  if (g.rfind("blk.", 0) != 0) return "";
-  const size_t dot = g.find('.', 4);
-  if (dot == std::string::npos) return "";
-  const auto it = kLayer.find(g.substr(dot + 1));
-  if (it == kLayer.end()) return "";
-  return "model.layers." + g.substr(4, dot - 4) + "." + it->second;
-}
 
 Result<TokenizerSpec> TokenizerFrom(const GgufFile& f) {
   EDGERT_ASSIGN_OR_RETURN(const std::string model, f.GetString("tokenizer.ggml.model"));
@@ -112,7 +91,7 @@ class GgufSource final : public CheckpointSource {
       if (tok.ok()) tokenizer_ = std::move(*tok);  // otherwise --tokenizer must supply one
     }
     for (const GgufTensor& t : file_.tensors()) {
-      const std::string name = HfName(t.name);
+      const std::string name = HfNameFromGguf(t.name);
       if (name.empty()) continue;
       if (!t.dtype) {
         return Unsupported(file_.path() + ": tensor '" + t.name + "' has ggml type " + std::to_string(t.ggml_type) +

@@ -5,17 +5,11 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "base/splitmix.h"
 #include "runtime/convert/hf_config.h"
 
 namespace edgert {
 namespace {
-
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 uint64_t HashName(const std::string& s) {  // FNV-1a: stable across platforms and builds
   uint64_t h = 0xcbf29ce484222325ull;

@@ -1,32 +1,13 @@
 // runtime/export/gguf_export.cc
 #include "runtime/export/gguf_export.h"
 
-#include <unordered_map>
 
 #include "formats/gguf/gguf.h"
+#include "formats/gguf/gguf_names.h"
 #include "runtime/tokenizer/pretokenizer.h"
 
 namespace edgert {
 namespace {
-
-// Hugging Face name -> llama.cpp name.
-std::string GgufName(const std::string& hf) {
-  static const std::unordered_map<std::string, std::string> kTop = {
-      {"model.embed_tokens.weight", "token_embd.weight"},
-      {"model.norm.weight", "output_norm.weight"},
-      {"lm_head.weight", "output.weight"}};
-  static const std::unordered_map<std::string, std::string> kLayer = {
-      {"input_layernorm.weight", "attn_norm.weight"},     {"self_attn.q_proj.weight", "attn_q.weight"},
-      {"self_attn.q_proj.bias", "attn_q.bias"},           {"self_attn.k_proj.weight", "attn_k.weight"},
-      {"self_attn.k_proj.bias", "attn_k.bias"},           {"self_attn.v_proj.weight", "attn_v.weight"},
-      {"self_attn.v_proj.bias", "attn_v.bias"},           {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"post_attention_layernorm.weight", "ffn_norm.weight"}, {"mlp.gate_proj.weight", "ffn_gate.weight"},
-      {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.down_proj.weight", "ffn_down.weight"}};
-  if (const auto it = kTop.find(hf); it != kTop.end()) return it->second;
-  const std::string prefix = "model.layers.";
-  const size_t dot = hf.find('.', prefix.size());
-  return "blk." + hf.substr(prefix.size(), dot - prefix.size()) + "." + kLayer.at(hf.substr(dot + 1));
-}
 
 // Qwen2.5's chat template, as its tokenizer_config.json ships it (without tools).
 constexpr const char* kChatMLTemplate =
@@ -88,7 +69,7 @@ Status ExportGguf(const ModelFile& model, const std::string& out_path) {
 
   std::vector<GgufOutTensor> tensors;
   for (const TensorInfo& t : model.tensors()) {
-    tensors.push_back({GgufName(t.name), t.dtype, t.shape, model.TensorData(t)});
+    tensors.push_back({GgufNameFromHf(t.name), t.dtype, t.shape, model.TensorData(t)});
   }
   return WriteGguf(out_path, meta, tensors);
 }

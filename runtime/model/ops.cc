@@ -14,19 +14,6 @@
 namespace edgert::ops {
 namespace {
 
-// Row `r` of w as f32 into out[w.cols].
-void DecodeRow(const WeightView& w, int64_t r, float* out) {
-  const std::byte* row = w.data + static_cast<uint64_t>(r) * w.row_bytes();
-  const auto n = static_cast<size_t>(w.cols);
-  switch (w.dtype) {
-    case DType::kF32: std::copy_n(reinterpret_cast<const float*>(row), n, out); break;
-    case DType::kF16: kernels::ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
-    case DType::kBF16: kernels::ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
-    case DType::kQ8_0: kernels::DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row), out, n); break;
-    case DType::kQ4_0: kernels::DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row), out, n); break;
-  }
-}
-
 // Rows per task: enough work to amortize a task, few enough to balance two
 // to eight threads on the smallest projection (128 rows).
 constexpr size_t kRowTile = 16;
@@ -115,7 +102,7 @@ void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, f
                                      PTHREADPOOL_FLAG_DISABLE_DENORMALS);
 }
 
-void GatherRow(const WeightView& w, int64_t row, float* out) { DecodeRow(w, row, out); }
+void GatherRow(const WeightView& w, int64_t row, float* out) { DecodeWeightRow(w, row, out); }
 
 void RmsNorm(const float* x, const float* weight, float eps, int64_t m, int64_t n, float* y) {
   for (int64_t i = 0; i < m; ++i, x += n, y += n) {

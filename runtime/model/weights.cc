@@ -1,7 +1,11 @@
 // runtime/model/weights.cc: tensor names to views.
 #include "runtime/model/weights.h"
 
+#include <algorithm>
 #include <string>
+
+#include "kernels/convert/fp16_rows.h"
+#include "kernels/convert/quantize.h"
 
 namespace edgert {
 namespace {
@@ -21,6 +25,18 @@ Result<WeightView> View(const ModelFile& file, const std::string& name, bool opt
 }
 
 }  // namespace
+
+void DecodeWeightRow(const WeightView& w, int64_t r, float* out) {
+  const std::byte* row = w.data + static_cast<uint64_t>(r) * w.row_bytes();
+  const auto n = static_cast<size_t>(w.cols);
+  switch (w.dtype) {
+    case DType::kF32: std::copy_n(reinterpret_cast<const float*>(row), n, out); break;
+    case DType::kF16: kernels::ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
+    case DType::kBF16: kernels::ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
+    case DType::kQ8_0: kernels::DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row), out, n); break;
+    case DType::kQ4_0: kernels::DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row), out, n); break;
+  }
+}
 
 Result<ModelWeights> BindWeights(const ModelFile& file) {
   const ModelConfig& c = file.config();

@@ -40,6 +40,9 @@ struct ModelWeights {
   uint64_t bytes = 0;             // sum of all tensor bytes
 };
 
+// Row `r` of w as f32 into out[w.cols] (exact for every dtype).
+void DecodeWeightRow(const WeightView& w, int64_t r, float* out);
+
 // The file was verified when opened (names, shapes, dtypes), so binding fails
 // only on a dtype this runtime has no kernel for.
 Result<ModelWeights> BindWeights(const ModelFile& file);

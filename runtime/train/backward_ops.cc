@@ -13,18 +13,6 @@
 namespace edgert::grad {
 namespace {
 
-void DecodeRow(const WeightView& w, int64_t r, float* out) {
-  const std::byte* row = w.data + static_cast<uint64_t>(r) * w.row_bytes();
-  const auto n = static_cast<size_t>(w.cols);
-  switch (w.dtype) {
-    case DType::kF32: std::copy_n(reinterpret_cast<const float*>(row), n, out); break;
-    case DType::kF16: kernels::ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
-    case DType::kBF16: kernels::ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row), out, n); break;
-    case DType::kQ8_0: kernels::DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row), out, n); break;
-    case DType::kQ4_0: kernels::DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row), out, n); break;
-  }
-}
-
 struct LinearInputTask {
   const WeightView* w;
   const float* dy;
@@ -42,7 +30,7 @@ void LinearInputRows(void* ctx, size_t i) {
   const float* dy = t.dy + r * w.rows;
   for (int64_t n = 0; n < w.rows; ++n) {
     if (dy[n] == 0.0f) continue;
-    DecodeRow(w, n, row.data());
+    DecodeWeightRow(w, n, row.data());
     for (int64_t k = 0; k < w.cols; ++k) dx[k] += dy[n] * row[static_cast<size_t>(k)];
   }
 }

@@ -4,19 +4,14 @@
 #include <cmath>
 #include <tuple>
 
+#include "base/splitmix.h"
+
 namespace edgert {
 namespace {
 
 constexpr std::array<const char*, kLoraTargetCount> kNames = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                                               "gate_proj", "up_proj", "down_proj"};
 constexpr std::array<const char*, kLoraTargetCount> kShortNames = {"q", "k", "v", "o", "gate", "up", "down"};
-
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 }  // namespace
 

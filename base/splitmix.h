@@ -1,0 +1,17 @@
+// base/splitmix.h: SplitMix64, the small deterministic generator every seeded
+// thing in edge-rt starts from (random weights, LoRA init, sampler state), so
+// a seed means the same numbers on every platform and build.
+#pragma once
+
+#include <cstdint>
+
+namespace edgert {
+
+inline uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace edgert
