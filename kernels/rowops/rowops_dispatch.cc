@@ -1,0 +1,26 @@
+// kernels/rowops/rowops_dispatch.cc: the row-op table per ISA. AVX2-only CPUs
+// use the scalar table (these ops are a small share of a layer's time).
+#include "kernels/rowops/rowops_variants.h"
+
+namespace edgert::kernels {
+
+const RowOpsUkernels* RowOpsUkernelsFor(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+  switch (isa) {
+    case Isa::kScalar: return &scalar::RowOpsUkernelsScalar();
+    case Isa::kAvx2: return &scalar::RowOpsUkernelsScalar();
+#if defined(EDGERT_HAVE_X86_KERNELS)
+    case Isa::kAvx512Vnni: return &avx512vnni::RowOpsUkernelsAvx512();
+#else
+    default: return nullptr;
+#endif
+  }
+  return nullptr;
+}
+
+const RowOpsUkernels& GetRowOpsUkernels() {
+  static const RowOpsUkernels* best = RowOpsUkernelsFor(BestIsa());
+  return *best;
+}
+
+}  // namespace edgert::kernels

@@ -1,0 +1,9 @@
+// kernels/rowops/rowops_variants.h: per-ISA tables (internal to kernels/).
+#pragma once
+
+#include "kernels/rowops/rowops.h"
+
+namespace edgert::kernels {
+namespace scalar { const RowOpsUkernels& RowOpsUkernelsScalar(); }
+namespace avx512vnni { const RowOpsUkernels& RowOpsUkernelsAvx512(); }
+}  // namespace edgert::kernels

@@ -1,0 +1,151 @@
+// Row operations: the reference against f64 formulas (what HF computes), and
+// every SIMD variant against the reference.
+#include "kernels/rowops/rowops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace edgert::kernels {
+namespace {
+
+std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+const RowOpsUkernels& Ref() { return *RowOpsUkernelsFor(Isa::kScalar); }
+
+std::vector<const RowOpsUkernels*> Variants() {
+  std::vector<const RowOpsUkernels*> v;
+  if (const RowOpsUkernels* k = RowOpsUkernelsFor(Isa::kAvx512Vnni)) v.push_back(k);
+  return v;
+}
+
+#define SKIP_WITHOUT_VARIANTS() \
+  if (Variants().empty()) GTEST_SKIP() << "this CPU lacks AVX-512: only the scalar reference runs"
+
+// f32 results within `ulps` units in the last place of a reference value (or
+// an absolute floor for values near zero).
+void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, float rel, float abs, const char* what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], abs + rel * std::fabs(want[i])) << what << " at " << i;
+  }
+}
+
+const size_t kSizes[] = {1, 15, 16, 17, 64, 896, 1537, 4864};
+
+TEST(RowOps, ReferenceMatchesF64) {
+  for (size_t n : kSizes) {
+    const std::vector<float> x = Random(n, 1), w = Random(n, 2);
+    std::vector<float> y(n);
+    Ref().rmsnorm(n, x.data(), w.data(), 1e-6f, y.data());
+    double ss = 0;
+    for (float v : x) ss += static_cast<double>(v) * v;
+    const double scale = 1.0 / std::sqrt(ss / static_cast<double>(n) + 1e-6);
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(y[i], w[i] * x[i] * scale, 1e-5 * std::fabs(w[i] * x[i] * scale) + 1e-7);
+
+    std::vector<float> s = Random(n, 3, 4.0f);
+    const std::vector<float> s0 = s;
+    Ref().softmax(n, s.data());
+    double mx = -1e300, sum = 0;
+    for (float v : s0) mx = std::max(mx, static_cast<double>(v));
+    for (float v : s0) sum += std::exp(v - mx);
+    // The f32 sum of n terms carries up to n roundings (γ_n ≈ n·2^-24 relative).
+    const double rel = (static_cast<double>(n) + 8) * 0x1p-24;
+    for (size_t i = 0; i < n; ++i) {
+      const double want = std::exp(s0[i] - mx) / sum;
+      ASSERT_NEAR(s[i], want, rel * want + 1e-12) << "softmax n=" << n << " at " << i;
+    }
+  }
+}
+
+TEST(RowOps, RopeTableMatchesHf) {
+  // HF: inv_freq in f32, angle = f32(pos) * inv_freq in f32, cos/sin in f32.
+  const size_t d = 64;
+  std::vector<float> c(3 * d / 2), s(3 * d / 2);
+  RopeTable(d, 1e6f, 4095, 3, c.data(), s.data());
+  for (size_t p = 0; p < 3; ++p) {
+    for (size_t i = 0; i < d / 2; ++i) {
+      const float inv = 1.0f / std::pow(1e6f, static_cast<float>(2 * i) / 64.0f);
+      const float angle = static_cast<float>(4095 + p) * inv;
+      EXPECT_NEAR(c[p * d / 2 + i], std::cos(static_cast<double>(angle)), 1e-7);
+      EXPECT_NEAR(s[p * d / 2 + i], std::sin(static_cast<double>(angle)), 1e-7);
+    }
+  }
+  EXPECT_EQ(c[d / 2 - 1 + 0], static_cast<float>(std::cos(static_cast<double>(4095.0f * (1.0f / std::pow(1e6f, 62.0f / 64.0f))))));
+}
+
+TEST(RowOps, RopeRotatesHalves) {
+  // head_dim 4, one head: (a0, a1, b0, b1) with cos = 0, sin = 1 -> (-b0, -b1, a0, a1).
+  float x[4] = {1, 2, 3, 4};
+  const float c[2] = {0, 0}, s[2] = {1, 1};
+  Ref().rope(1, 4, c, s, x);
+  EXPECT_EQ(x[0], -3.0f);
+  EXPECT_EQ(x[1], -4.0f);
+  EXPECT_EQ(x[2], 1.0f);
+  EXPECT_EQ(x[3], 2.0f);
+}
+
+TEST(RowOps, VariantsMatchReference) {
+  SKIP_WITHOUT_VARIANTS();
+  for (const RowOpsUkernels* uk : Variants()) {
+    for (size_t n : kSizes) {
+      const std::vector<float> x = Random(n, 5, 3.0f), w = Random(n, 6), up = Random(n, 7);
+      std::vector<float> a(n), b(n);
+      // rmsnorm: only the order of the Σx² differs (≤ n roundings of a positive sum).
+      Ref().rmsnorm(n, x.data(), w.data(), 1e-6f, a.data());
+      uk->rmsnorm(n, x.data(), w.data(), 1e-6f, b.data());
+      ExpectClose(b, a, 2e-6f + static_cast<float>(n) * 0x1p-24f, 0.0f, "rmsnorm");
+      // exp-based ops: the vector exp is within a few ulps of libm's.
+      Ref().silu(n, x.data(), a.data());
+      uk->silu(n, x.data(), b.data());
+      ExpectClose(b, a, 1e-6f, 1e-30f, "silu");
+      Ref().silu_mul(n, x.data(), up.data(), a.data());
+      uk->silu_mul(n, x.data(), up.data(), b.data());
+      ExpectClose(b, a, 1e-6f, 1e-30f, "silu_mul");
+      a = x;
+      b = x;
+      Ref().softmax(n, a.data());
+      uk->softmax(n, b.data());
+      ExpectClose(b, a, 2e-6f, 1e-30f, "softmax");
+    }
+    // Extremes: large |x| in silu (exp overflow / underflow paths), -inf in softmax (masked positions).
+    std::vector<float> x = {-1000.0f, -100.0f, -88.0f, -10.0f, 0.0f, 10.0f, 88.0f, 100.0f, 1000.0f};
+    std::vector<float> a(x.size()), b(x.size());
+    Ref().silu(x.size(), x.data(), a.data());
+    uk->silu(x.size(), x.data(), b.data());
+    ExpectClose(b, a, 1e-6f, 1e-30f, "silu extremes");
+    std::vector<float> s = {0.0f, -INFINITY, 1.0f, -INFINITY, 2.0f};
+    std::vector<float> s2 = s;
+    Ref().softmax(s.size(), s.data());
+    uk->softmax(s2.size(), s2.data());
+    ExpectClose(s2, s, 1e-6f, 0.0f, "softmax with -inf");
+    EXPECT_EQ(s2[1], 0.0f);
+    for (size_t head_dim : {64u, 128u, 6u, 34u}) {
+      const size_t heads = 3, half = head_dim / 2;
+      const std::vector<float> c = Random(half, 8), sn = Random(half, 9);
+      const std::vector<float> x0 = Random(heads * head_dim, 10);
+      std::vector<float> ra = x0, rb = x0;
+      Ref().rope(heads, head_dim, c.data(), sn.data(), ra.data());
+      uk->rope(heads, head_dim, c.data(), sn.data(), rb.data());
+      // Same operations; the compiler may fuse a·c - b·s into one FMA on either
+      // side, which changes the last bit: allow 2 ulps of (|a|+|b|)(|cos|+|sin|).
+      for (size_t e = 0; e < ra.size(); ++e) {
+        const size_t h = e / head_dim, i = e % head_dim % half;
+        const float a = x0[h * head_dim + i], b = x0[h * head_dim + half + i];
+        const float bound = 2.0f * (std::fabs(a) + std::fabs(b)) * (std::fabs(c[i]) + std::fabs(sn[i])) * 0x1p-23f;
+        ASSERT_NEAR(rb[e], ra[e], bound) << uk->isa << " rope head_dim " << head_dim << " at " << e;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgert::kernels
