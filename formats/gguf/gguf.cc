@@ -1,13 +1,17 @@
-// formats/gguf/gguf.cc
+// formats/gguf/gguf.cc: the GGUF reader. Untrusted bytes: every length and
+// count is checked against what is left of the file before anything is
+// allocated or read.
 #include "formats/gguf/gguf.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
-#include "ports/output_file.h"
-
 namespace edgert {
 namespace {
+
+constexpr uint32_t kMagic = 0x46554747u;  // "GGUF" read little-endian
+constexpr uint32_t kMaxDims = 4;          // ggml's GGML_MAX_DIMS
 
 enum ValueType : uint32_t {
   kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
@@ -29,8 +33,12 @@ class Reader {
     return v;
   }
   Result<std::string> String(const char* what) {
+    const uint64_t at = pos_;
     EDGERT_ASSIGN_OR_RETURN(const uint64_t n, Scalar<uint64_t>(what));
-    if (n > b_.size() - pos_) return Truncated(what);
+    if (n > b_.size() - pos_) {
+      return CorruptFile(name_ + ": " + what + " at byte " + std::to_string(at) + ": length " + std::to_string(n) +
+                         " runs past the end of the file (size " + std::to_string(b_.size()) + "; truncated?)");
+    }
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
     pos_ += n;
     return s;
@@ -40,8 +48,12 @@ class Reader {
                        std::to_string(b_.size()) + "; truncated?)");
   }
   // Enough bytes left for `count` items of at least `min_size` bytes each?
+  // Checked before reserving memory for them, so a forged count cannot make us allocate.
   Status Fits(uint64_t count, uint64_t min_size, const char* what) const {
-    if (min_size != 0 && count > (b_.size() - pos_) / min_size) return Truncated(what);
+    if (min_size != 0 && count > (b_.size() - pos_) / min_size) {
+      return CorruptFile(name_ + ": " + what + " at byte " + std::to_string(pos_) + ": " + std::to_string(count) +
+                         " entries cannot fit in the " + std::to_string(b_.size() - pos_) + " bytes left (truncated?)");
+    }
     return OkStatus();
   }
 
@@ -57,6 +69,7 @@ uint64_t ScalarSize(uint32_t type) {
     case kU16: case kI16: return 2;
     case kU32: case kI32: case kF32: return 4;
     case kU64: case kI64: case kF64: return 8;
+    case kString: return 8;  // at least its length
     default: return 0;
   }
 }
@@ -76,16 +89,18 @@ Result<GgufValue> ReadScalar(Reader& r, uint32_t type) {
     case kF64: { EDGERT_ASSIGN_OR_RETURN(auto v, r.Scalar<double>("an f64 value")); return GgufValue(v); }
     case kBool: { EDGERT_ASSIGN_OR_RETURN(auto v, r.Scalar<uint8_t>("a bool value")); return GgufValue(v != 0); }
     case kString: { EDGERT_ASSIGN_OR_RETURN(auto v, r.String("a string value")); return GgufValue(std::move(v)); }
-    default: return CorruptFile("unknown metadata value type " + std::to_string(type));
+    default: return CorruptFile("unknown value type " + std::to_string(type) + " at byte " + std::to_string(r.pos() - 4));
   }
 }
 
 Result<GgufValue> ReadValue(Reader& r, uint32_t type) {
   if (type != kArray) return ReadScalar(r, type);
-  EDGERT_ASSIGN_OR_RETURN(const uint32_t elem, r.Scalar<uint32_t>("an array type"));
+  EDGERT_ASSIGN_OR_RETURN(const uint32_t elem, r.Scalar<uint32_t>("an array's element type"));
   EDGERT_ASSIGN_OR_RETURN(const uint64_t n, r.Scalar<uint64_t>("an array length"));
+  if (elem == kArray) return Unsupported("arrays of arrays");
+  if (ScalarSize(elem) == 0) return CorruptFile("array of unknown element type " + std::to_string(elem));
+  EDGERT_RETURN_IF_ERROR(r.Fits(n, ScalarSize(elem), "an array"));
   if (elem == kString) {
-    EDGERT_RETURN_IF_ERROR(r.Fits(n, 8, "a string array"));
     std::vector<std::string> v;
     v.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
@@ -94,8 +109,6 @@ Result<GgufValue> ReadValue(Reader& r, uint32_t type) {
     }
     return GgufValue(std::move(v));
   }
-  if (ScalarSize(elem) == 0) return CorruptFile("array of unsupported element type " + std::to_string(elem));
-  EDGERT_RETURN_IF_ERROR(r.Fits(n, ScalarSize(elem), "an array"));
   const bool is_float = elem == kF32 || elem == kF64;
   std::vector<int64_t> ints;
   std::vector<double> floats;
@@ -104,36 +117,37 @@ Result<GgufValue> ReadValue(Reader& r, uint32_t type) {
     EDGERT_ASSIGN_OR_RETURN(GgufValue v, ReadScalar(r, elem));
     if (auto* d = std::get_if<double>(&v)) floats.push_back(*d);
     else if (auto* s = std::get_if<int64_t>(&v)) ints.push_back(*s);
-    else if (auto* u = std::get_if<uint64_t>(&v)) ints.push_back(static_cast<int64_t>(*u));
+    else if (auto* u = std::get_if<uint64_t>(&v)) ints.push_back(static_cast<int64_t>(*u));  // u64 > 2^63 wraps: no key needs it
     else if (auto* b = std::get_if<bool>(&v)) ints.push_back(*b ? 1 : 0);
   }
   if (is_float) return GgufValue(std::move(floats));
   return GgufValue(std::move(ints));
 }
 
+// Bytes of a tensor of a known ggml type, or an error naming the problem.
+Result<uint64_t> GgmlBytes(const GgmlTypeInfo& info, const std::vector<int64_t>& shape) {
+  const int64_t inner = shape.back();
+  if (inner % info.block_elems != 0) {
+    return CorruptFile("innermost dimension " + std::to_string(inner) + " is not a multiple of " + std::string(info.name) +
+                       "'s block of " + std::to_string(info.block_elems));
+  }
+  uint64_t blocks = static_cast<uint64_t>(inner) / info.block_elems;
+  for (size_t i = 0; i + 1 < shape.size(); ++i) {
+    const auto d = static_cast<uint64_t>(shape[i]);
+    if (d != 0 && blocks > std::numeric_limits<uint64_t>::max() / d) return CorruptFile("shape overflows 64 bits");
+    blocks *= d;
+  }
+  if (blocks > std::numeric_limits<uint64_t>::max() / info.block_bytes) return CorruptFile("shape overflows 64 bits");
+  return blocks * info.block_bytes;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 }  // namespace
-
-std::optional<DType> DTypeFromGgml(uint32_t t) {
-  switch (t) {
-    case 0: return DType::kF32;
-    case 1: return DType::kF16;
-    case 2: return DType::kQ4_0;
-    case 8: return DType::kQ8_0;
-    case 30: return DType::kBF16;
-    default: return std::nullopt;
-  }
-}
-
-uint32_t GgmlFromDType(DType d) {
-  switch (d) {
-    case DType::kF32: return 0;
-    case DType::kF16: return 1;
-    case DType::kQ4_0: return 2;
-    case DType::kQ8_0: return 8;
-    case DType::kBF16: return 30;
-  }
-  return 0;
-}
 
 GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
@@ -158,184 +172,168 @@ Result<GgufFile> GgufFile::FromBytes(std::span<const std::byte> bytes, const std
 Status GgufFile::Parse(std::span<const std::byte> bytes) {
   Reader r(bytes, name_);
   EDGERT_ASSIGN_OR_RETURN(const uint32_t magic, r.Scalar<uint32_t>("the magic number"));
-  if (magic != 0x46554747u) return CorruptFile(name_ + ": not a GGUF file (expected 'GGUF' at byte 0)");
+  if (magic != kMagic) return CorruptFile(name_ + ": not a GGUF file (expected 'GGUF' at byte 0)");
   EDGERT_ASSIGN_OR_RETURN(version_, r.Scalar<uint32_t>("the version"));
-  if (version_ != 2 && version_ != 3) return Unsupported(name_ + ": GGUF version " + std::to_string(version_) + " (reads 2 and 3)");
+  if (version_ != 2 && version_ != 3) {
+    if ((version_ & 0xFFFFu) == 0 && (version_ >> 24) <= 3) {
+      return Unsupported(name_ + ": a big-endian GGUF file (only little-endian files are read)");
+    }
+    return Unsupported(name_ + ": GGUF version " + std::to_string(version_) + " (reads versions 2 and 3)");
+  }
   EDGERT_ASSIGN_OR_RETURN(const uint64_t n_tensors, r.Scalar<uint64_t>("the tensor count"));
   EDGERT_ASSIGN_OR_RETURN(const uint64_t n_kv, r.Scalar<uint64_t>("the metadata count"));
-  EDGERT_RETURN_IF_ERROR(r.Fits(n_kv, 12, "the metadata"));
+  // A key-value pair takes at least 13 bytes (key length, type, one byte).
+  EDGERT_RETURN_IF_ERROR(r.Fits(n_kv, 13, "the metadata"));
   for (uint64_t i = 0; i < n_kv; ++i) {
+    const uint64_t at = r.pos();
     EDGERT_ASSIGN_OR_RETURN(std::string key, r.String("a metadata key"));
     EDGERT_ASSIGN_OR_RETURN(const uint32_t type, r.Scalar<uint32_t>("a metadata type"));
     auto value = ReadValue(r, type);
-    if (!value.ok()) return value.status().WithContext(name_ + ": metadata '" + key + "'");
-    metadata_[key] = std::move(*value);
+    if (!value.ok()) return value.status().WithContext(name_ + ": metadata '" + key + "' (at byte " + std::to_string(at) + ")");
+    if (!metadata_.emplace(key, std::move(*value)).second) {
+      return CorruptFile(name_ + ": metadata key '" + key + "' appears twice (at byte " + std::to_string(at) + ")");
+    }
   }
-  uint64_t alignment = 32;
   if (Has("general.alignment")) {
-    EDGERT_ASSIGN_OR_RETURN(const int64_t a, GetInt("general.alignment"));
-    if (a <= 0 || a > (1 << 20) || (a & (a - 1)) != 0) return CorruptFile(name_ + ": general.alignment " + std::to_string(a) + " is not a power of two");
-    alignment = static_cast<uint64_t>(a);
+    auto a = GetInt("general.alignment");
+    if (!a.ok()) return CorruptFile(name_ + ": general.alignment must be an integer");
+    if (*a <= 0 || *a > (1 << 20) || (*a & (*a - 1)) != 0) {
+      return CorruptFile(name_ + ": general.alignment " + std::to_string(*a) + " is not a power of two up to 1 MiB");
+    }
+    alignment_ = static_cast<uint64_t>(*a);
   }
-  EDGERT_RETURN_IF_ERROR(r.Fits(n_tensors, 24, "the tensor index"));
-  struct Info {
-    GgufTensor t;
-    uint64_t offset;
-  };
-  std::vector<Info> infos;
+  // A tensor info takes at least 32 bytes (name length, n_dims, one dim, type, offset).
+  EDGERT_RETURN_IF_ERROR(r.Fits(n_tensors, 32, "the tensor index"));
+  std::vector<GgufTensor> infos;
   infos.reserve(n_tensors);
   for (uint64_t i = 0; i < n_tensors; ++i) {
-    Info info;
-    EDGERT_ASSIGN_OR_RETURN(info.t.name, r.String("a tensor name"));
+    GgufTensor t;
+    EDGERT_ASSIGN_OR_RETURN(t.name, r.String("a tensor name"));
+    const std::string where = name_ + ": tensor '" + t.name + "'";
     EDGERT_ASSIGN_OR_RETURN(const uint32_t n_dims, r.Scalar<uint32_t>("a tensor's dimension count"));
-    if (n_dims == 0 || n_dims > 4) return CorruptFile(name_ + ": tensor '" + info.t.name + "' has " + std::to_string(n_dims) + " dimensions (1 to 4)");
+    if (n_dims == 0 || n_dims > kMaxDims) {
+      return CorruptFile(where + " has " + std::to_string(n_dims) + " dimensions (1 to " + std::to_string(kMaxDims) + ")");
+    }
     std::vector<int64_t> ne(n_dims);
     for (uint32_t d = 0; d < n_dims; ++d) {
       EDGERT_ASSIGN_OR_RETURN(const uint64_t v, r.Scalar<uint64_t>("a tensor dimension"));
-      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return CorruptFile(name_ + ": tensor '" + info.t.name + "': dimension too large");
+      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return CorruptFile(where + ": dimension " + std::to_string(v) + " is negative as int64");
       ne[d] = static_cast<int64_t>(v);
     }
-    info.t.shape.assign(ne.rbegin(), ne.rend());
-    EDGERT_ASSIGN_OR_RETURN(info.t.ggml_type, r.Scalar<uint32_t>("a tensor type"));
-    EDGERT_ASSIGN_OR_RETURN(info.offset, r.Scalar<uint64_t>("a tensor offset"));
-    info.t.dtype = DTypeFromGgml(info.t.ggml_type);
-    infos.push_back(std::move(info));
+    t.shape.assign(ne.rbegin(), ne.rend());
+    EDGERT_ASSIGN_OR_RETURN(t.ggml_type, r.Scalar<uint32_t>("a tensor type"));
+    EDGERT_ASSIGN_OR_RETURN(t.offset, r.Scalar<uint64_t>("a tensor offset"));
+    t.dtype = DTypeFromGgml(t.ggml_type);
+    infos.push_back(std::move(t));
   }
-  const uint64_t data_start = (r.pos() + alignment - 1) / alignment * alignment;
-  for (Info& info : infos) {
-    GgufTensor& t = info.t;
+  data_offset_ = (r.pos() + alignment_ - 1) / alignment_ * alignment_;
+  const uint64_t data_size = data_offset_ <= bytes.size() ? bytes.size() - data_offset_ : 0;
+  for (GgufTensor& t : infos) {
     const std::string where = name_ + ": tensor '" + t.name + "'";
-    if (info.offset % alignment != 0) return CorruptFile(where + ": offset " + std::to_string(info.offset) + " is not aligned to " + std::to_string(alignment));
-    if (t.dtype) {
-      auto size = TensorBytes(*t.dtype, t.shape);
-      if (!size.ok()) return CorruptFile(where + ": " + size.status().message());
-      if (data_start > bytes.size() || info.offset > bytes.size() - data_start || *size > bytes.size() - data_start - info.offset) {
-        return CorruptFile(where + ": data at offset " + std::to_string(info.offset) + " (+" + std::to_string(*size) +
-                           " bytes) runs past the end of the file (size " + std::to_string(bytes.size()) + "; truncated?)");
-      }
-      t.data = bytes.subspan(data_start + info.offset, *size);
+    if (t.offset % alignment_ != 0) {
+      return CorruptFile(where + ": data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
     }
+    if (auto info = GetGgmlTypeInfo(t.ggml_type)) {
+      auto size = GgmlBytes(*info, t.shape);
+      if (!size.ok()) return size.status().WithContext(where + " (" + std::string(info->name) + " " + ShapeString(t.shape) + ")");
+      t.size = *size;
+    }
+    if (t.offset > data_size || t.size > data_size - t.offset) {
+      return CorruptFile(where + ": data at offset " + std::to_string(data_offset_) + " + " + std::to_string(t.offset) + " (" +
+                         std::to_string(t.size) + " bytes) runs past the end of the file (size " + std::to_string(bytes.size()) +
+                         "; truncated?)");
+    }
+    if (t.dtype) t.data = bytes.subspan(data_offset_ + t.offset, t.size);
+    if (!index_.emplace(t.name, tensors_.size()).second) return CorruptFile(where + " appears twice in the tensor index");
     tensors_.push_back(std::move(t));
+  }
+  // Two tensors sharing bytes would let a write through one corrupt the other
+  // (and is never produced by llama.cpp, which packs them back to back).
+  std::vector<const GgufTensor*> by_offset;
+  for (const GgufTensor& t : tensors_) {
+    if (t.size != 0) by_offset.push_back(&t);
+  }
+  std::sort(by_offset.begin(), by_offset.end(), [](const GgufTensor* a, const GgufTensor* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensor& a = *by_offset[i - 1];
+    const GgufTensor& b = *by_offset[i];
+    if (a.offset + a.size > b.offset) {
+      return CorruptFile(name_ + ": tensors '" + a.name + "' (bytes " + std::to_string(a.offset) + " to " + std::to_string(a.offset + a.size) +
+                         ") and '" + b.name + "' (from " + std::to_string(b.offset) + ") overlap");
+    }
   }
   return OkStatus();
 }
 
 const GgufTensor* GgufFile::Find(std::string_view name) const {
-  for (const GgufTensor& t : tensors_) {
-    if (t.name == name) return &t;
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+Result<std::span<const std::byte>> GgufFile::TensorData(const GgufTensor& t) const {
+  if (!t.dtype) {
+    return Unsupported(name_ + ": tensor '" + t.name + "' has ggml type " + std::to_string(t.ggml_type) + " (" + GgmlTypeName(t.ggml_type) +
+                       "); edge-rt reads f32, f16, bf16, q8_0 and q4_0");
   }
-  return nullptr;
+  return t.data;
+}
+
+Result<const GgufValue*> GgufFile::Lookup(std::string_view key) const {
+  const auto it = metadata_.find(key);
+  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
+  return &it->second;
 }
 
 Result<int64_t> GgufFile::GetInt(std::string_view key) const {
-  const auto it = metadata_.find(key);
-  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
-  if (auto* v = std::get_if<int64_t>(&it->second)) return *v;
-  if (auto* v = std::get_if<uint64_t>(&it->second)) {
-    if (*v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return OutOfRange(name_ + ": '" + std::string(key) + "' is too large");
-    return static_cast<int64_t>(*v);
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* i = std::get_if<int64_t>(v)) return *i;
+  if (auto* u = std::get_if<uint64_t>(v)) {
+    if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return OutOfRange(name_ + ": metadata '" + std::string(key) + "' = " + std::to_string(*u) + " is too large");
+    }
+    return static_cast<int64_t>(*u);
   }
-  if (auto* v = std::get_if<bool>(&it->second)) return *v ? 1 : 0;
+  if (auto* b = std::get_if<bool>(v)) return *b ? 1 : 0;
   return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not an integer");
 }
 
 Result<double> GgufFile::GetFloat(std::string_view key) const {
-  const auto it = metadata_.find(key);
-  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
-  if (auto* v = std::get_if<double>(&it->second)) return *v;
-  EDGERT_ASSIGN_OR_RETURN(const int64_t i, GetInt(key));
-  return static_cast<double>(i);
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* d = std::get_if<double>(v)) return *d;
+  if (auto* i = std::get_if<int64_t>(v)) return static_cast<double>(*i);
+  if (auto* u = std::get_if<uint64_t>(v)) return static_cast<double>(*u);
+  return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not a number");
+}
+
+Result<bool> GgufFile::GetBool(std::string_view key) const {
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* b = std::get_if<bool>(v)) return *b;
+  return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not a bool");
 }
 
 Result<std::string> GgufFile::GetString(std::string_view key) const {
-  const auto it = metadata_.find(key);
-  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
-  if (auto* v = std::get_if<std::string>(&it->second)) return *v;
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* s = std::get_if<std::string>(v)) return *s;
   return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not a string");
 }
 
 Result<std::vector<std::string>> GgufFile::GetStrings(std::string_view key) const {
-  const auto it = metadata_.find(key);
-  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
-  if (auto* v = std::get_if<std::vector<std::string>>(&it->second)) return *v;
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* s = std::get_if<std::vector<std::string>>(v)) return *s;
   return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not an array of strings");
 }
 
 Result<std::vector<int64_t>> GgufFile::GetInts(std::string_view key) const {
-  const auto it = metadata_.find(key);
-  if (it == metadata_.end()) return NotFound(name_ + ": metadata key '" + std::string(key) + "' is missing");
-  if (auto* v = std::get_if<std::vector<int64_t>>(&it->second)) return *v;
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* i = std::get_if<std::vector<int64_t>>(v)) return *i;
   return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not an array of integers");
 }
 
-namespace {
-
-class Writer {
- public:
-  void U32(uint32_t v) { Raw(&v, 4); }
-  void U64(uint64_t v) { Raw(&v, 8); }
-  void Str(const std::string& s) {
-    U64(s.size());
-    Raw(s.data(), s.size());
-  }
-  void Raw(const void* p, size_t n) { buf.append(static_cast<const char*>(p), n); }
-  void Value(const GgufValue& v) {
-    // The types llama.cpp itself writes for such keys: u32 counts, f32 reals, i32 arrays.
-    std::visit([&](const auto& x) {
-      using T = std::decay_t<decltype(x)>;
-      if constexpr (std::is_same_v<T, int64_t>) { U32(kI32); const auto y = static_cast<int32_t>(x); Raw(&y, 4); }
-      else if constexpr (std::is_same_v<T, uint64_t>) { U32(kU32); const auto y = static_cast<uint32_t>(x); Raw(&y, 4); }
-      else if constexpr (std::is_same_v<T, double>) { U32(kF32); const auto y = static_cast<float>(x); Raw(&y, 4); }
-      else if constexpr (std::is_same_v<T, bool>) { U32(kBool); const uint8_t y = x; Raw(&y, 1); }
-      else if constexpr (std::is_same_v<T, std::string>) { U32(kString); Str(x); }
-      else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-        U32(kArray); U32(kI32); U64(x.size());
-        for (int64_t e : x) { const auto y = static_cast<int32_t>(e); Raw(&y, 4); }
-      } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-        U32(kArray); U32(kF32); U64(x.size());
-        for (double e : x) { const auto y = static_cast<float>(e); Raw(&y, 4); }
-      } else {
-        U32(kArray); U32(kString); U64(x.size());
-        for (const std::string& e : x) Str(e);
-      }
-    }, v);
-  }
-  std::string buf;
-};
-
-}  // namespace
-
-Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, GgufValue>>& metadata,
-                 const std::vector<GgufOutTensor>& tensors) {
-  constexpr uint64_t kAlign = 32;
-  Writer w;
-  w.U32(0x46554747u);
-  w.U32(3);
-  w.U64(tensors.size());
-  w.U64(metadata.size());
-  for (const auto& [key, value] : metadata) {
-    w.Str(key);
-    w.Value(value);
-  }
-  uint64_t offset = 0;
-  std::vector<uint64_t> offsets;
-  for (const GgufOutTensor& t : tensors) {
-    EDGERT_ASSIGN_OR_RETURN(const uint64_t size, TensorBytes(t.dtype, t.shape));
-    if (t.data.size() != size) return InvalidArgument(path + ": tensor '" + t.name + "': data size differs from its shape");
-    w.Str(t.name);
-    w.U32(static_cast<uint32_t>(t.shape.size()));
-    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) w.U64(static_cast<uint64_t>(*it));
-    w.U32(GgmlFromDType(t.dtype));
-    w.U64(offset);
-    offsets.push_back(offset);
-    offset = (offset + size + kAlign - 1) / kAlign * kAlign;
-  }
-  w.buf.append((kAlign - w.buf.size() % kAlign) % kAlign, '\0');
-  EDGERT_ASSIGN_OR_RETURN(ports::OutputFile out, ports::OutputFile::Create(path));
-  EDGERT_RETURN_IF_ERROR(out.Write(std::as_bytes(std::span(w.buf.data(), w.buf.size()))));
-  const uint64_t start = out.position();
-  for (size_t i = 0; i < tensors.size(); ++i) EDGERT_RETURN_IF_ERROR(out.WriteAt(start + offsets[i], tensors[i].data));
-  return out.Commit();
+Result<std::vector<double>> GgufFile::GetFloats(std::string_view key) const {
+  EDGERT_ASSIGN_OR_RETURN(const GgufValue* v, Lookup(key));
+  if (auto* d = std::get_if<std::vector<double>>(v)) return *d;
+  if (auto* i = std::get_if<std::vector<int64_t>>(v)) return std::vector<double>(i->begin(), i->end());
+  return InvalidArgument(name_ + ": metadata '" + std::string(key) + "' is not an array of numbers");
 }
 
 }  // namespace edgert
