@@ -4,102 +4,24 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
-#include <vector>
 
-#include "kernels/convert/fp16_rows.h"
-#include "kernels/convert/quantize.h"
-#include "kernels/gemm/gemm.h"
+#include "kernels/matmul/matmul.h"
 
 namespace edgert::ops {
-namespace {
-
-// Rows per task: enough work to amortize a task, few enough to balance two
-// to eight threads on the smallest projection (128 rows).
-constexpr size_t kRowTile = 16;
-
-// Elements [c, c + n) of row r of a half-precision weight, as f32.
-void DecodeSlice(const WeightView& w, int64_t r, size_t c, size_t n, float* out) {
-  const auto* row = reinterpret_cast<const uint16_t*>(w.data + static_cast<uint64_t>(r) * w.row_bytes()) + c;
-  if (w.dtype == DType::kF16) {
-    kernels::ConvertRowF16ToF32(row, out, n);
-  } else {
-    kernels::ConvertRowBF16ToF32(row, out, n);
-  }
-}
-
-struct LinearTask {
-  const WeightView* w;
-  const float* bias;
-  const float* x;
-  int64_t m;
-  float* y;
-  const float* xs;     // quantized activations (Q8_0 / Q4_0 weights)
-  const int8_t* xq;
-};
-
-void LinearRows(void* ctx, size_t r0, size_t nr) {
-  const auto& t = *static_cast<const LinearTask*>(ctx);
-  const WeightView& w = *t.w;
-  const kernels::GemmKernels& g = kernels::GetGemmKernels();
-  const auto ldy = static_cast<size_t>(w.rows), m = static_cast<size_t>(t.m), k = static_cast<size_t>(w.cols);
-  float* y = t.y + r0;
-  const std::byte* rows = w.data + r0 * w.row_bytes();
-  switch (w.dtype) {
-    case DType::kQ8_0: g.q8_0(rows, w.row_bytes(), nr, t.xs, t.xq, k / kQuantBlock, m, y, ldy); break;
-    case DType::kQ4_0: g.q4_0(rows, w.row_bytes(), nr, t.xs, t.xq, k / kQuantBlock, m, y, ldy); break;
-    case DType::kF32: g.f32(reinterpret_cast<const float*>(rows), k, nr, t.x, m, y, ldy); break;
-    case DType::kF16:
-    case DType::kBF16: {
-      // Half-precision weights: widen a slice of a row at a time on the stack.
-      constexpr size_t kSlice = 1024;
-      float slice[kSlice];
-      for (size_t r = 0; r < nr; ++r) {
-        for (size_t i = 0; i < m; ++i) y[i * ldy + r] = 0.0f;
-        for (size_t c = 0; c < k; c += kSlice) {
-          const size_t n = std::min(kSlice, k - c);
-          DecodeSlice(w, static_cast<int64_t>(r0 + r), c, n, slice);
-          for (size_t i = 0; i < m; ++i) {
-            const float* xi = t.x + i * k + c;
-            float acc = 0.0f;
-            for (size_t j = 0; j < n; ++j) acc += slice[j] * xi[j];
-            y[i * ldy + r] += acc;
-          }
-        }
-      }
-      break;
-    }
-  }
-  if (t.bias != nullptr) {
-    for (size_t i = 0; i < m; ++i) {
-      for (size_t r = 0; r < nr; ++r) y[i * ldy + r] += t.bias[r0 + r];
-    }
-  }
-}
-
-}  // namespace
 
 uint64_t LinearScratchBytes(const WeightView& w, int64_t m) {
-  // Quantized activations: int8 values and one f32 scale per block.
-  const auto k = static_cast<uint64_t>(w.cols), mm = static_cast<uint64_t>(m);
-  return mm * k + mm * (k / kQuantBlock) * sizeof(float) + 64;
+  return kernels::MatmulScratchBytes(w.dtype, static_cast<size_t>(m), static_cast<size_t>(w.cols));
 }
 
 void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
             pthreadpool_t pool) {
-  LinearTask task{&w, bias, x, m, y, nullptr, nullptr};
-  if (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_0) {
-    // Activations are quantized once per call, not once per row tile.
-    const auto k = static_cast<size_t>(w.cols), mm = static_cast<size_t>(m);
-    auto* xs = static_cast<float*>(scratch);
-    auto* xq = reinterpret_cast<int8_t*>(xs + mm * (k / kQuantBlock));
-    const kernels::GemmKernels& g = kernels::GetGemmKernels();
-    for (size_t i = 0; i < mm; ++i) g.quantize_activations(x + i * k, k, xs + i * (k / kQuantBlock), xq + i * k);
-    task.xs = xs;
-    task.xq = xq;
-  }
-  pthreadpool_parallelize_1d_tile_1d(pool, LinearRows, &task, static_cast<size_t>(w.rows), kRowTile,
-                                     PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};
+  const size_t bytes = kernels::MatmulScratchBytes(w.dtype, static_cast<size_t>(m), static_cast<size_t>(w.cols));
+  const Status st = kernels::Matmul(mw, x, static_cast<size_t>(m), bias, y, scratch, bytes, pool);
+  assert(st.ok() && "shapes were verified when the model was opened");
+  (void)st;
 }
 
 void GatherRow(const WeightView& w, int64_t row, float* out) { DecodeWeightRow(w, row, out); }

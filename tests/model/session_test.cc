@@ -91,7 +91,9 @@ TEST_F(SessionTest, DecodeAfterPrefillEqualsOneLongPrefill) {
 TEST_F(SessionTest, ChunkingAndThreadsDoNotChangeResults) {
   auto model = Load("q8_0");
   const std::vector<float> one = RunAll(model, ids_, 64, nullptr);
-  EXPECT_EQ(MaxAbsDiff(one, RunAll(model, ids_, 4, nullptr)), 0.0f);
+  // Another chunk size may take another microkernel (GEMV or GEMM), whose f32
+  // order differs: equal to rounding. The thread count must change nothing.
+  EXPECT_LT(MaxAbsDiff(one, RunAll(model, ids_, 4, nullptr)), 1e-5f);
   pthreadpool_t pool = pthreadpool_create(2);
   EXPECT_EQ(MaxAbsDiff(one, RunAll(model, ids_, 64, pool)), 0.0f);
   pthreadpool_destroy(pool);
