@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "base/quant_blocks.h"
 #include "formats/gguf/gguf.h"
 #include "formats/gguf/gguf_writer.h"
+#include "kernels/convert/fp16.h"
+#include "kernels/convert/quantize.h"
 #include "tests/common/temp_dir.h"
 
 namespace edgert {
@@ -294,7 +297,7 @@ TEST_F(GgufTest, ReadsAFileWrittenByLlamaCppsGgufPy) {
   EXPECT_EQ(*g->GetStrings("tokenizer.ggml.merges"), (std::vector<std::string>{"\xc4\xa0 h", "h e"}));
   EXPECT_EQ(*g->GetInts("tokenizer.ggml.token_type"), (std::vector<int64_t>{3, 1, 1}));
   EXPECT_EQ(*g->GetFloats("test.f32s"), (std::vector<double>{1.5, -2.0}));
-  ASSERT_EQ(g->tensors().size(), 5u);
+  ASSERT_EQ(g->tensors().size(), 6u);
   const GgufTensor* w = g->Find("blk.0.attn_q.weight");
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(*w->dtype, DType::kF32);
@@ -308,6 +311,28 @@ TEST_F(GgufTest, ReadsAFileWrittenByLlamaCppsGgufPy) {
   EXPECT_EQ(g->Find("q8")->shape, (std::vector<int64_t>{2, 64}));
   EXPECT_EQ(*g->Find("q4")->dtype, DType::kQ4_0);
   EXPECT_EQ(*g->Find("bf16")->dtype, DType::kBF16);
+  // gguf-py quantized `r` with its numpy port of ggml's reference quantizers;
+  // ours give the same bytes.
+  const GgufTensor* r = g->Find("r");
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->data.size(), 128u * 4);
+  std::vector<float> rv(128);
+  std::memcpy(rv.data(), r->data.data(), r->data.size());
+  std::vector<BlockQ8_0> q8(4);
+  std::vector<BlockQ4_0> q4(4);
+  kernels::QuantizeRowQ8_0Ref(rv.data(), q8.data(), rv.size());
+  kernels::QuantizeRowQ4_0Ref(rv.data(), q4.data(), rv.size());
+  ASSERT_EQ(g->Find("q8")->data.size(), sizeof(BlockQ8_0) * 4);
+  EXPECT_EQ(std::memcmp(g->Find("q8")->data.data(), q8.data(), sizeof(BlockQ8_0) * 4), 0);
+  ASSERT_EQ(g->Find("q4")->data.size(), sizeof(BlockQ4_0) * 4);
+  EXPECT_EQ(std::memcmp(g->Find("q4")->data.data(), q4.data(), sizeof(BlockQ4_0) * 4), 0);
+  const GgufTensor* b = g->Find("bf16");
+  ASSERT_EQ(b->data.size(), 64u * 2);
+  for (size_t i = 0; i < 64; ++i) {
+    uint16_t h;
+    std::memcpy(&h, b->data.data() + 2 * i, 2);
+    EXPECT_EQ(h, kernels::F32ToBF16(rv[i])) << i;
+  }
 }
 
 // ---- damaged files: each error names the file and what is wrong ----
