@@ -34,12 +34,13 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 
 // Causal attention of m query rows at positions pos0..pos0+m-1 over the
 // cache's first pos0+m positions. q[m][n_heads*head_dim], k/v cache
-// [positions][n_kv_heads*head_dim], out[m][n_heads*head_dim].
-// scratch: m * n_heads * (pos0 + m) floats.
+// [positions][n_kv_heads*head_dim] f32, out[m][n_heads*head_dim]. `scratch`
+// holds AttentionScratchBytes(s, positions) for a cache of `positions`.
 struct AttentionShape {
   int64_t n_heads, n_kv_heads, head_dim;
 };
+uint64_t AttentionScratchBytes(const AttentionShape& s, int64_t positions);
 void Attention(const AttentionShape& s, const float* q, int64_t m, int64_t pos0, const float* k_cache,
-               const float* v_cache, float* out, float* scratch, pthreadpool_t pool);
+               const float* v_cache, float* out, float* scratch, int64_t positions, pthreadpool_t pool);
 
 }  // namespace edgert::ops

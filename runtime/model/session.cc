@@ -16,7 +16,7 @@
 #include <cmath>
 
 #include "runtime/model/ops.h"
-#include "runtime/model/rope_table.h"
+#include "kernels/rowops/rowops.h"
 
 namespace edgert {
 
@@ -38,7 +38,7 @@ struct Layout {
   uint64_t q, attn;     // [batch][q_dim]
   uint64_t k, v;        // [batch][kv_dim]
   uint64_t gate, up;    // [batch][ffn]
-  uint64_t scores;      // [heads][ctx]
+  uint64_t scores;      // attention scratch (scores per head), in floats
   uint64_t logits;      // [vocab]: last-token logits when the caller gives none
   uint64_t linear;      // activation scratch of the linear operator
 
@@ -50,7 +50,8 @@ struct Layout {
     q = attn = b * static_cast<uint64_t>(c.q_dim());
     k = v = b * static_cast<uint64_t>(c.kv_dim());
     gate = up = b * static_cast<uint64_t>(c.intermediate_size);
-    scores = static_cast<uint64_t>(c.num_attention_heads) * ctx;
+    scores = ops::AttentionScratchBytes({c.num_attention_heads, c.num_key_value_heads, c.head_dim}, o.context_length) /
+                 sizeof(float) + 1;
     logits = static_cast<uint64_t>(c.vocab_size);
     const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
     WeightView probe{nullptr, DType::kQ8_0, 1, widest};
@@ -133,7 +134,8 @@ Result<Session> Session::Create(std::shared_ptr<const Model> model, const Sessio
   EDGERT_ASSIGN_OR_RETURN(auto scratch, a.AllocateBytes(l.linear, "linear scratch"));
   s->linear_scratch = scratch.data();
 
-  BuildRopeTable(c, options.context_length, s->cos, s->sin);
+  kernels::RopeTable(static_cast<size_t>(c.head_dim), c.rope_theta, 0, static_cast<size_t>(options.context_length), s->cos,
+                     s->sin);
   return Session(std::move(s));
 }
 
@@ -192,7 +194,7 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
       ops::Rope(s.q + i * qd, c.num_attention_heads, c.head_dim, cos, sin);
       ops::Rope(k_cache + (p0 + i) * kvd, c.num_key_value_heads, c.head_dim, cos, sin);
     }
-    ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.pool);
+    ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.options.context_length, s.pool);
     ops::Linear(l.o, nullptr, s.attn, m, s.xn, s.linear_scratch, s.pool);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
 

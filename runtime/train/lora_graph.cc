@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "runtime/model/ops.h"
-#include "runtime/model/rope_table.h"
+#include "kernels/rowops/rowops.h"
 #include "runtime/train/backward_ops.h"
 
 namespace edgert {
@@ -63,7 +63,8 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, int64_t 
              heads = static_cast<size_t>(c.num_attention_heads);
   s->cos.resize(T * static_cast<size_t>(c.head_dim / 2));
   s->sin.resize(s->cos.size());
-  BuildRopeTable(c, max_tokens, s->cos.data(), s->sin.data());
+  kernels::RopeTable(static_cast<size_t>(c.head_dim), c.rope_theta, 0, static_cast<size_t>(max_tokens), s->cos.data(),
+                     s->sin.data());
   s->layer_in.assign(static_cast<size_t>(c.num_hidden_layers) + 1, Buf(T * h));
   for (Buf* b : {&s->xn1, &s->xmid, &s->xn2, &s->dx, &s->dxmid, &s->dxn}) b->resize(T * h);
   for (Buf* b : {&s->q, &s->att, &s->dq, &s->datt}) b->resize(T * qd);
