@@ -335,6 +335,55 @@ TEST_F(GgufTest, ReadsAFileWrittenByLlamaCppsGgufPy) {
   }
 }
 
+// llama-quantize's own output (see tests/data/gguf/README.md): a 1-layer
+// qwen2 model whose matrices tile tests/data/quant/input.f32, quantized with
+// `llama-quantize --pure` to Q8_0 and Q4_0. Every quantized tensor equals our
+// reference quantizer's bytes for the same floats, and the file, written by
+// llama.cpp's C++ GGUF writer, reads cleanly.
+TEST_F(GgufTest, LlamaQuantizeOutputEqualsOurQuantizers) {
+  const std::string data = std::string(EDGERT_TEST_DATA_DIR);
+  std::ifstream in(data + "/quant/input.f32", std::ios::binary);
+  const std::string raw{std::istreambuf_iterator<char>(in), {}};
+  ASSERT_EQ(raw.size(), 8192u * 4);
+  std::vector<float> input(8192);
+  std::memcpy(input.data(), raw.data(), raw.size());
+  // The matrices in the order make_tiny_qwen2.py filled them from the tiled input.
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> matrices = {
+      {"token_embd.weight", {64, 64}},       {"blk.0.attn_q.weight", {64, 64}},  {"blk.0.attn_k.weight", {32, 64}},
+      {"blk.0.attn_v.weight", {32, 64}},     {"blk.0.attn_output.weight", {64, 64}}, {"blk.0.ffn_gate.weight", {128, 64}},
+      {"blk.0.ffn_up.weight", {128, 64}},    {"blk.0.ffn_down.weight", {64, 128}}};
+  for (const char* type : {"q8_0", "q4_0"}) {
+    SCOPED_TRACE(type);
+    auto g = GgufFile::Open(data + "/gguf/llama_quantize_" + type + ".gguf");
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    EXPECT_EQ(*g->GetString("general.architecture"), "qwen2");
+    EXPECT_EQ(g->tensors().size(), 14u);  // 8 matrices + 3 biases + 3 norms (kept f32)
+    size_t next = 0;
+    for (const auto& [name, shape] : matrices) {
+      SCOPED_TRACE(name);
+      const GgufTensor* t = g->Find(name);
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(t->shape, shape);
+      const size_t n = static_cast<size_t>(shape[0] * shape[1]);
+      std::vector<float> x(n);
+      for (size_t i = 0; i < n; ++i) x[i] = input[(next + i) % input.size()];
+      next += n;
+      std::vector<std::byte> ours(t->data.size());
+      if (std::string(type) == "q8_0") {
+        ASSERT_EQ(*t->dtype, DType::kQ8_0);
+        ASSERT_EQ(ours.size(), n / 32 * sizeof(BlockQ8_0));
+        kernels::QuantizeRowQ8_0Ref(x.data(), reinterpret_cast<BlockQ8_0*>(ours.data()), n);
+      } else {
+        ASSERT_EQ(*t->dtype, DType::kQ4_0);
+        ASSERT_EQ(ours.size(), n / 32 * sizeof(BlockQ4_0));
+        kernels::QuantizeRowQ4_0Ref(x.data(), reinterpret_cast<BlockQ4_0*>(ours.data()), n);
+      }
+      EXPECT_EQ(std::memcmp(ours.data(), t->data.data(), ours.size()), 0);
+    }
+    EXPECT_EQ(*g->Find("blk.0.attn_q.bias")->dtype, DType::kF32);
+  }
+}
+
 // ---- damaged files: each error names the file and what is wrong ----
 
 TEST_F(GgufTest, DamagedFilesNameTheFileAndTheProblem) {
