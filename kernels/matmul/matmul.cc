@@ -12,10 +12,13 @@
 namespace edgert::kernels {
 namespace {
 
-// Output features per task. A multiple of every microkernel's row tile (GEMV
-// 4 or 8, GEMM 32) so a task boundary never changes a tile; small enough that
-// the 128-row k/v projections still give two threads a task each.
+// Output features per task. Every microkernel computes each output element
+// the same way whatever slice it is given, so the split never changes a
+// result. Decode: small tasks balance threads (the 128-row k/v projections
+// still give two threads a task each). Prefill: the GEMM streams the
+// activations once per task, so large matrices get larger tasks.
 constexpr size_t kTaskRows = 64;
+constexpr size_t kGemmTaskRows = 256;
 
 bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 
@@ -135,7 +138,9 @@ Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float*
     task.d = q.d;
     task.corr = q.corr;
   }
-  pthreadpool_parallelize_1d_tile_1d(pool, MatmulRows, &task, w.n, kTaskRows, 0);
+  const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t tile = m > 1 && w.n >= 2 * kGemmTaskRows * threads ? kGemmTaskRows : kTaskRows;
+  pthreadpool_parallelize_1d_tile_1d(pool, MatmulRows, &task, w.n, tile, 0);
   return OkStatus();
 }
 
