@@ -104,7 +104,7 @@ Status SafetensorsCheckpoint::AddFile(std::span<const std::byte> bytes, const st
                          std::to_string(data.size()) + " bytes after the header; truncated?)");
     }
     auto want = TensorBytes(t.dtype, t.shape);
-    if (!want.ok()) return want.status().WithContext(where);
+    if (!want.ok()) return CorruptFile(where + ": shape " + shape_it->dump() + ": " + want.status().message());
     if (*want != end - begin) {
       return CorruptFile(where + ": holds " + std::to_string(end - begin) + " bytes, but " + dtype_it->get<std::string>() + " " +
                          shape_it->dump() + " needs " + std::to_string(*want));
