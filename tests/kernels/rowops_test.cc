@@ -139,8 +139,8 @@ TEST(RowOps, VariantsMatchReference) {
       // side, which changes the last bit: allow 2 ulps of (|a|+|b|)(|cos|+|sin|).
       for (size_t e = 0; e < ra.size(); ++e) {
         const size_t h = e / head_dim, i = e % head_dim % half;
-        const float a = x0[h * head_dim + i], b = x0[h * head_dim + half + i];
-        const float bound = 2.0f * (std::fabs(a) + std::fabs(b)) * (std::fabs(c[i]) + std::fabs(sn[i])) * 0x1p-23f;
+        const float xa = x0[h * head_dim + i], xb = x0[h * head_dim + half + i];
+        const float bound = 2.0f * (std::fabs(xa) + std::fabs(xb)) * (std::fabs(c[i]) + std::fabs(sn[i])) * 0x1p-23f;
         ASSERT_NEAR(rb[e], ra[e], bound) << uk->isa << " rope head_dim " << head_dim << " at " << e;
       }
     }
