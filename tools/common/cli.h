@@ -1,7 +1,10 @@
 // tools/common/cli.h: what every edge-* command does the same way.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -12,6 +15,18 @@ namespace edgert::cli {
 inline int Fail(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.message().c_str());
   return 1;
+}
+
+// Parses the command line. Returns the exit code to return at once (after
+// --help, or after printing a usage error as "error: ..."), or nullopt to go on.
+inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Fail(InvalidArgument(e.what()));
+  }
+  return std::nullopt;
 }
 
 // "1.5 GB"-style sizes for humans (decimal units, as disks and RAM are sold).

@@ -87,12 +87,7 @@ int Run(int argc, char** argv) {
   app.add_option("--seed", a.seed, "seed for --random");
   app.add_flag("--json", a.json, "with --info: one JSON object");
   app.add_flag("--quiet,-q", a.quiet, "no progress line");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return cli::Fail(InvalidArgument(e.what()));
-  }
+  if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (!a.info.empty()) return PrintModelInfo(a.info, a.json);
   if (!a.verify.empty()) return VerifyModel(a.verify);
   if (a.from.empty() && a.random.empty()) {

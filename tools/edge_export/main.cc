@@ -23,12 +23,7 @@ int Run(int argc, char** argv) {
   app.add_option("--model,-m", model_path, "model file (.etm)")->required();
   app.add_option("--gguf", gguf, "write a GGUF v3 file llama.cpp and Ollama load")->required();
   app.add_flag("--force", force, "replace an existing output file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return cli::Fail(InvalidArgument(e.what()));
-  }
+  if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (!force && std::filesystem::exists(gguf)) {
     return cli::Fail(InvalidArgument(gguf + ": exists (pass --force to replace it)"));
   }

@@ -71,12 +71,7 @@ int Run(int argc, char** argv) {
   app.add_flag("--chat", o.chat, "interactive multi-turn chat");
   app.add_option("--input", o.input, "batch: a JSON array or JSONL file of prompts");
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return cli::Fail(InvalidArgument(e.what()));
-  }
+  if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   o.have_prompt = prompt->count() > 0;
   o.have_system = system->count() > 0;
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
