@@ -8,16 +8,10 @@
 #include <random>
 #include <vector>
 
+#include "tests/kernels/random_input.h"
+
 namespace edgert::kernels {
 namespace {
-
-std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
 
 const RowOpsUkernels& Ref() { return *RowOpsUkernelsFor(Isa::kScalar); }
 
