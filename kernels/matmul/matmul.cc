@@ -24,8 +24,8 @@ bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 
 size_t Align64(size_t v) { return (v + 63) & ~size_t{63}; }
 
-struct Layout {  // quantized activations inside scratch
-  size_t qs, d, corr, total;
+struct Layout {  // quantized activations inside scratch, then their GEMV layout (m = 1)
+  size_t qs, d, corr, packed, total;
 };
 
 Layout ActivationLayout(size_t m, size_t k) {
@@ -34,7 +34,8 @@ Layout ActivationLayout(size_t m, size_t k) {
   l.qs = 0;
   l.d = Align64(m * k);
   l.corr = l.d + Align64(m * kb * sizeof(float));
-  l.total = l.corr + Align64(m * kb * sizeof(int32_t)) + 64;  // + 64: room to align the start
+  l.packed = l.corr + Align64(m * kb * sizeof(int32_t));
+  l.total = l.packed + kGemvPackBytesPerBlock * (kb + 4) + 64;  // + 64: room to align the start
   return l;
 }
 
@@ -54,57 +55,68 @@ void QuantizeRow(void* ctx, size_t i) {
   t.uk->quantize_q8(t.x + i * t.k, t.k, t.corr_mul, t.qs + i * t.k, t.d + i * kb, t.corr + i * kb);
 }
 
-struct MatmulTask {
-  const MatmulUkernels* uk;
+// One matrix of a call: its rows are split in tasks of `tile` rows, numbered
+// from `first_task`.
+struct Job {
   const MatmulWeights* w;
   size_t row_stride;
-  const float* x;
-  size_t m;
   const float* bias;
   float* y;
+  size_t tile, first_task;
+};
+
+struct MatmulTask {
+  const MatmulUkernels* uk;
+  Job jobs[kMaxSharedOutputs];
+  size_t n_jobs;
+  const float* x;
+  size_t m;
   const int8_t* qs;
   const float* d;
   const int32_t* corr;
+  const void* packed;  // GEMV activations (m = 1)
 };
 
-void MatmulRows(void* ctx, size_t r0, size_t nr) {
-  const auto& t = *static_cast<const MatmulTask*>(ctx);
-  const MatmulWeights& w = *t.w;
-  const void* rows = static_cast<const std::byte*>(w.data) + r0 * t.row_stride;
-  float* y = t.y + r0;
+void MatmulRows(const MatmulTask& t, const Job& job, size_t r0, size_t nr) {
+  const MatmulWeights& w = *job.w;
+  const void* rows = static_cast<const std::byte*>(w.data) + r0 * job.row_stride;
+  float* y = job.y + r0;
   const size_t kb = w.k / kQuantBlock;
   switch (w.type) {
     case DType::kQ8_0:
-      if (t.m == 1) t.uk->q8_0_gemv(nr, kb, rows, t.row_stride, t.qs, t.d, t.corr, y);
-      else t.uk->q8_0_gemm(t.m, nr, kb, rows, t.row_stride, t.qs, t.d, t.corr, y, w.n);
+      if (t.m == 1) t.uk->q8_0_gemv(nr, kb, rows, job.row_stride, t.packed, y);
+      else t.uk->q8_0_gemm(t.m, nr, kb, rows, job.row_stride, t.qs, t.d, t.corr, y, w.n);
       break;
     case DType::kQ4_0:
-      if (t.m == 1) t.uk->q4_0_gemv(nr, kb, rows, t.row_stride, t.qs, t.d, t.corr, y);
-      else t.uk->q4_0_gemm(t.m, nr, kb, rows, t.row_stride, t.qs, t.d, t.corr, y, w.n);
+      if (t.m == 1) t.uk->q4_0_gemv(nr, kb, rows, job.row_stride, t.packed, y);
+      else t.uk->q4_0_gemm(t.m, nr, kb, rows, job.row_stride, t.qs, t.d, t.corr, y, w.n);
       break;
-    case DType::kF32: t.uk->f32_gemm(t.m, nr, w.k, rows, t.row_stride, t.x, w.k, y, w.n); break;
-    case DType::kF16: t.uk->f16_gemm(t.m, nr, w.k, rows, t.row_stride, t.x, w.k, y, w.n); break;
-    case DType::kBF16: t.uk->bf16_gemm(t.m, nr, w.k, rows, t.row_stride, t.x, w.k, y, w.n); break;
+    case DType::kF32: t.uk->f32_gemm(t.m, nr, w.k, rows, job.row_stride, t.x, w.k, y, w.n); break;
+    case DType::kF16: t.uk->f16_gemm(t.m, nr, w.k, rows, job.row_stride, t.x, w.k, y, w.n); break;
+    case DType::kBF16: t.uk->bf16_gemm(t.m, nr, w.k, rows, job.row_stride, t.x, w.k, y, w.n); break;
   }
-  if (t.bias != nullptr) {
+  if (job.bias != nullptr) {
     for (size_t i = 0; i < t.m; ++i) {
       float* yi = y + i * w.n;
-      for (size_t r = 0; r < nr; ++r) yi[r] += t.bias[r0 + r];
+      for (size_t r = 0; r < nr; ++r) yi[r] += job.bias[r0 + r];
     }
   }
 }
 
-}  // namespace
-
-size_t MatmulScratchBytes(DType type, size_t m, size_t k) {
-  return Quantized(type) ? ActivationLayout(m, k).total : 0;
+void RunTask(void* ctx, size_t task) {
+  const auto& t = *static_cast<const MatmulTask*>(ctx);
+  size_t j = 0;
+  while (j + 1 < t.n_jobs && task >= t.jobs[j + 1].first_task) ++j;
+  const Job& job = t.jobs[j];
+  const size_t r0 = (task - job.first_task) * job.tile;
+  MatmulRows(t, job, r0, std::min(job.tile, job.w->n - r0));
 }
 
-Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float* x, size_t m, const float* bias,
-                  float* y, void* scratch, size_t scratch_bytes, pthreadpool_t pool) {
+// The row stride of w, or why w cannot be multiplied.
+Result<size_t> CheckWeights(const MatmulWeights& w) {
   const std::optional<DTypeInfo> info = GetDTypeInfo(w.type);
   if (!info) return InvalidArgument("matmul: unknown weight type " + std::to_string(static_cast<int>(w.type)));
-  if (w.data == nullptr || x == nullptr || y == nullptr) return InvalidArgument("matmul: null weights, input or output");
+  if (w.data == nullptr) return InvalidArgument("matmul: null weights");
   if (w.k % info->block_elems != 0) {
     return InvalidArgument("matmul: k = " + std::to_string(w.k) + " is not a multiple of the " +
                            std::string(info->name) + " block (" + std::to_string(info->block_elems) + ")");
@@ -116,32 +128,83 @@ Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float*
                            std::string(info->name) + " row of " + std::to_string(w.k) + " (" +
                            std::to_string(packed_row) + " bytes)");
   }
-  if (m == 0 || w.n == 0) return OkStatus();
-  MatmulTask task{&uk, &w, row_stride, x, m, bias, y, nullptr, nullptr, nullptr};
-  if (Quantized(w.type)) {
-    const Layout l = ActivationLayout(m, w.k);
+  return row_stride;
+}
+
+}  // namespace
+
+size_t MatmulScratchBytes(DType type, size_t m, size_t k) {
+  return Quantized(type) ? ActivationLayout(m, k).total : 0;
+}
+
+Status MatmulSharedWith(const MatmulUkernels& uk, std::span<const MatmulOutput> outs, const float* x, size_t m,
+                        void* scratch, size_t scratch_bytes, pthreadpool_t pool) {
+  if (outs.empty() || outs.size() > kMaxSharedOutputs) {
+    return InvalidArgument("matmul: " + std::to_string(outs.size()) + " outputs (1.." +
+                           std::to_string(kMaxSharedOutputs) + " share one input)");
+  }
+  if (x == nullptr) return InvalidArgument("matmul: null input");
+  const DType type = outs[0].w.type;
+  const size_t k = outs[0].w.k;
+  const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
+  MatmulTask task{};
+  task.uk = &uk;
+  task.x = x;
+  task.m = m;
+  size_t tasks = 0;
+  for (const MatmulOutput& o : outs) {
+    if (o.w.type != type || o.w.k != k) {
+      return InvalidArgument("matmul: products sharing an input need one weight type and one k");
+    }
+    EDGERT_ASSIGN_OR_RETURN(const size_t row_stride, CheckWeights(o.w));
+    if (o.w.n == 0) continue;
+    if (o.y == nullptr) return InvalidArgument("matmul: null output");
+    const size_t tile = m > 1 && o.w.n >= 2 * kGemmTaskRows * threads ? kGemmTaskRows : kTaskRows;
+    task.jobs[task.n_jobs++] = Job{&o.w, row_stride, o.bias, o.y, tile, tasks};
+    tasks += (o.w.n + tile - 1) / tile;
+  }
+  if (m == 0 || tasks == 0) return OkStatus();
+  if (Quantized(type)) {
+    const Layout l = ActivationLayout(m, k);
     if (scratch == nullptr || scratch_bytes < l.total) {
       return InvalidArgument("matmul: scratch of " + std::to_string(scratch_bytes) + " bytes, need " +
-                             std::to_string(l.total) + " for " + std::to_string(m) + " rows of " + std::to_string(w.k));
+                             std::to_string(l.total) + " for " + std::to_string(m) + " rows of " + std::to_string(k));
     }
     const auto base = reinterpret_cast<uintptr_t>(scratch);
     auto* s = reinterpret_cast<std::byte*>((base + 63) & ~uintptr_t{63});
     QuantizeTask q{&uk,
                    x,
-                   w.k,
-                   w.type == DType::kQ8_0 ? kQ8_0ActivationCorr : kQ4_0ActivationCorr,
+                   k,
+                   type == DType::kQ8_0 ? kQ8_0ActivationCorr : kQ4_0ActivationCorr,
                    reinterpret_cast<int8_t*>(s + l.qs),
                    reinterpret_cast<float*>(s + l.d),
                    reinterpret_cast<int32_t*>(s + l.corr)};
-    pthreadpool_parallelize_1d(pool, QuantizeRow, &q, m, 0);
+    if (m == 1) {
+      // Decode: one row is quantized and laid out faster than a dispatch wakes a thread.
+      QuantizeRow(&q, 0);
+      const auto pack = type == DType::kQ8_0 ? uk.q8_0_gemv_pack : uk.q4_0_gemv_pack;
+      pack(k / kQuantBlock, q.qs, q.d, q.corr, s + l.packed);
+      task.packed = s + l.packed;
+    } else {
+      pthreadpool_parallelize_1d(pool, QuantizeRow, &q, m, 0);
+    }
     task.qs = q.qs;
     task.d = q.d;
     task.corr = q.corr;
   }
-  const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
-  const size_t tile = m > 1 && w.n >= 2 * kGemmTaskRows * threads ? kGemmTaskRows : kTaskRows;
-  pthreadpool_parallelize_1d_tile_1d(pool, MatmulRows, &task, w.n, tile, 0);
+  pthreadpool_parallelize_1d(pool, RunTask, &task, tasks, 0);
   return OkStatus();
+}
+
+Status MatmulShared(std::span<const MatmulOutput> outs, const float* x, size_t m, void* scratch, size_t scratch_bytes,
+                    pthreadpool_t pool) {
+  return MatmulSharedWith(GetMatmulUkernels(), outs, x, m, scratch, scratch_bytes, pool);
+}
+
+Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float* x, size_t m, const float* bias,
+                  float* y, void* scratch, size_t scratch_bytes, pthreadpool_t pool) {
+  const MatmulOutput out{w, bias, y};
+  return MatmulSharedWith(uk, std::span(&out, 1), x, m, scratch, scratch_bytes, pool);
 }
 
 Status Matmul(const MatmulWeights& w, const float* x, size_t m, const float* bias, float* y, void* scratch,

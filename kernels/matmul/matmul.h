@@ -13,6 +13,7 @@
 #include <pthreadpool.h>
 
 #include <cstddef>
+#include <span>
 
 #include "base/dtype.h"
 #include "base/status.h"
@@ -30,7 +31,8 @@ struct MatmulWeights {
   size_t row_stride = 0;       // bytes from one row to the next; 0 = rows packed back to back
 };
 
-// Bytes of scratch Matmul needs for m activation rows (0 for float weights).
+// Bytes of scratch Matmul / MatmulShared need for m activation rows (0 for
+// float weights). Never smaller for a larger m.
 size_t MatmulScratchBytes(DType type, size_t m, size_t k);
 
 // y[m][n] = x[m][k] · Wᵀ + bias[n] (bias may be null). x, y row-major and
@@ -38,9 +40,27 @@ size_t MatmulScratchBytes(DType type, size_t m, size_t k);
 Status Matmul(const MatmulWeights& w, const float* x, size_t m, const float* bias, float* y, void* scratch,
               size_t scratch_bytes, pthreadpool_t pool);
 
+// One of several products of the same activations.
+struct MatmulOutput {
+  MatmulWeights w;
+  const float* bias = nullptr;  // [w.n] or null
+  float* y = nullptr;           // [m][w.n], contiguous, aliasing neither x nor another y
+};
+inline constexpr size_t kMaxSharedOutputs = 4;
+
+// y_j = x·W_jᵀ + bias_j for up to kMaxSharedOutputs matrices of one type and
+// one k (q, k and v; gate and up): the activations are quantized once and the
+// rows of all the matrices are split over the pool in one dispatch (a decode
+// step makes ~7 products per layer; each dispatch is a wake-up and a barrier).
+// Results are bit-identical to one Matmul per matrix.
+Status MatmulShared(std::span<const MatmulOutput> outs, const float* x, size_t m, void* scratch, size_t scratch_bytes,
+                    pthreadpool_t pool);
+
 // The same with an explicit microkernel table (tests, benchmarks).
 Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float* x, size_t m, const float* bias,
                   float* y, void* scratch, size_t scratch_bytes, pthreadpool_t pool);
+Status MatmulSharedWith(const MatmulUkernels& uk, std::span<const MatmulOutput> outs, const float* x, size_t m,
+                        void* scratch, size_t scratch_bytes, pthreadpool_t pool);
 
 // Microkernel tables: the variant for `isa` (null when this binary or this CPU
 // lacks it), and the best one for this CPU (BestIsa()), decided once.

@@ -123,9 +123,9 @@ void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const 
 }
 
 template <bool kQ4Weights>
-void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd, const int32_t* xc,
-           float* y) {
-  QGemm<kQ4Weights>(1, n, kb, w, w_stride, xq, xd, xc, y, n);
+void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const void* packed, float* y) {
+  const PlainGemvActivations x = ViewPlainGemv(kb, packed);
+  QGemm<kQ4Weights>(1, n, kb, w, w_stride, x.xq, x.xd, x.xc, y, n);
 }
 
 // Float weights: dot-product tiles; the k tail (k % 8) runs scalar.
@@ -197,7 +197,7 @@ void FGemm(size_t m, size_t n, size_t k, const void* w, size_t w_stride, const f
 
 const MatmulUkernels& MatmulUkernelsAvx2() {
   static const MatmulUkernels k{
-      "avx2", QuantizeQ8, QGemv<false>, QGemm<false>, QGemv<true>, QGemm<true>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
+      "avx2", QuantizeQ8, PackPlainGemv, QGemv<false>, QGemm<false>, PackPlainGemv, QGemv<true>, QGemm<true>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
   };
   return k;
 }

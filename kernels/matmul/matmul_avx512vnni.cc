@@ -1,13 +1,13 @@
 // kernels/matmul/matmul_avx512vnni.cc: AVX-512 (F/VL/BW/DQ) + VNNI matrix products.
 //
-// GEMV (m == 1, decode, memory-bound): weights streamed once, in place, in
-//   address order with a software prefetch 16 KB ahead (kGemvRows = 1: on Zen 5
-//   interleaving 2 or 4 rows computes faster from cache but streams cold
-//   memory slower, 16 vs 23 GB/s per core for Q8_0). Q8_0: two blocks per 512-bit
-//   register (w ^ 0x80 as the unsigned operand of vpdpbusd); Q4_0: four blocks
-//   per register, low and high nibbles as two vpdpbusd against activations
-//   regrouped to match. Block scales are gathered 16 at a time and spread over
-//   the lanes of their block with one permute.
+// GEMV (m == 1, decode, memory-bound): weights streamed once, in place, one
+//   row at a time in address order with a software prefetch 16 KB ahead (on
+//   Zen 5 interleaving 2 or 4 rows computes faster from cache but streams cold
+//   memory slower). Q8_0: two blocks per 512-bit register (w ^ 0x80 as the
+//   unsigned operand of vpdpbusd); Q4_0: four blocks per register, low and
+//   high nibbles as two vpdpbusd. Activations are laid out once per call to
+//   match (PackGemv), so the per-row work is two loads, two word permutes and
+//   the dot products (see the GEMV section).
 // GEMM (m > 1, prefill, compute-bound): a 32-row weight tile is repacked on
 //   the stack, one chunk of 8 blocks at a time, into the layout vpdpbusd wants
 //   for broadcast activations ([block][k/4][32 rows][4 bytes], unsigned), then
@@ -65,129 +65,155 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
 }
 
 // ---------------------------------------------------------------------------
-// GEMV helpers.
+// GEMV. One register holds P blocks of one row (P = 2 for Q8_0, 4 for Q4_0),
+// 16/P dword lanes per block. The activations are laid out once per call
+// (gemv_pack) in that lane order: quants (Q4_0: the first and second halves
+// of four blocks regrouped to meet the low and high nibbles), each block's
+// scale spread over its lanes, and its correction term in its first lane (the
+// starting value of the int32 dot, so it costs nothing per row). Rows then
+// stream through with no activation shuffles and no gathers (LoadFullGroup);
+// a row's partial last group uses masked loads and word permutes that drop
+// the f16 scales out of the quants (blocks are 34 / 18 bytes, so quants start
+// at even offsets).
 
-// Scales of blocks b0..b0+15 of one row (masked lanes read nothing, give 0).
-template <size_t kBlockBytes>
-inline __m512 LoadScales16(const std::byte* row, size_t b0, __mmask16 mask) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                         _mm512_set1_epi32(static_cast<int>(kBlockBytes)));
-  const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, idx, row + b0 * kBlockBytes, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));  // the low half of each dword is the f16 scale
-}
-
-// Lane-spreading indices, stepped per register (no per-step materialization):
-// Q8_0 pair p -> lanes 0-7 = block 2p, 8-15 = 2p+1; Q4_0 quad q -> lanes
-// 4j..4j+3 = block 4q+j.
-inline __m512i FirstPairIndex() { return _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1); }
-inline __m512i FirstQuadIndex() { return _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3); }
-
-constexpr size_t kGemvRows = 1;  // rows interleaved per pass (see the file comment)
-// How far past the next row group the GEMV prefetches (bytes of the weight stream).
+// How far ahead of the current block the GEMV prefetches (bytes of the weight
+// stream; rows are contiguous, so this is the rows to come).
 constexpr size_t kPrefetchBytes = 16384;
 
-void Q8_0Gemv(size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
-              const int32_t* xc, float* y) {
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  const size_t ahead = kPrefetchBytes;
-  for (size_t r0 = 0; r0 < n; r0 += kGemvRows) {
-    const size_t nr = std::min(kGemvRows, n - r0);
-    const std::byte* row[kGemvRows];
-    for (size_t j = 0; j < kGemvRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
-    __m512 acc[kGemvRows];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    for (size_t b0 = 0; b0 < kb; b0 += 16) {
-      const size_t nb = std::min<size_t>(16, kb - b0);
-      const __mmask16 m16 = Mask16(nb);
-      const __m512 dx = _mm512_maskz_loadu_ps(m16, xd + b0);
-      const __m512 corr = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m16, xc + b0));
-      __m512 s[kGemvRows];
-      for (size_t j = 0; j < kGemvRows; ++j) {
-        s[j] = _mm512_mul_ps(LoadScales16<kQ8>(row[j], b0, m16), dx);
-        acc[j] = _mm512_fmadd_ps(s[j], corr, acc[j]);
-      }
-      __m512i sidx = FirstPairIndex();
-      for (size_t p = 0; 2 * p < nb; ++p, sidx = _mm512_add_epi32(sidx, _mm512_set1_epi32(2))) {
-        const size_t b = b0 + 2 * p;
-        const bool pair = 2 * p + 1 < nb;
-        const int8_t* xp = xq + b * kQuantBlock;
-        const __m512i xv = pair ? _mm512_loadu_si512(xp) : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp)));
-        for (size_t j = 0; j < kGemvRows; ++j) {
-          const std::byte* blk = row[j] + b * kQ8 + 2;
-          // Rows are contiguous, so the next row group is the stream's future:
-          // fetch it now (a cold 4-row stride pattern defeats the hardware
-          // prefetcher: ~12 GB/s per core without this).
-          _mm_prefetch(reinterpret_cast<const char*>(blk + ahead), _MM_HINT_T0);
-          __m512i wv = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
-          if (pair) wv = _mm512_inserti64x4(wv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ8)), 1);
-          const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, bias), xv);
-          acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(sidx, s[j]), acc[j]);
-        }
-      }
+template <size_t P>
+struct GemvLayout {
+  static constexpr size_t kLanes = 16 / P;  // dword lanes per block
+  int8_t* q;                                // [groups][P·32], Q4_0 halves regrouped
+  float* d;                                 // [groups][16]: block scale on each of its lanes
+  int32_t* corr;                            // [groups][16]: correction term on a block's first lane
+  GemvLayout(size_t kb, void* packed) {
+    const size_t padded = (kb + P - 1) / P * P;  // 64-byte multiples for P = 2 and 4
+    auto* p = static_cast<std::byte*>(packed);
+    q = reinterpret_cast<int8_t*>(p);
+    d = reinterpret_cast<float*>(p + padded * kQuantBlock);
+    corr = reinterpret_cast<int32_t*>(p + padded * (kQuantBlock + kLanes * sizeof(float)));
+  }
+};
+
+// Padded with zero blocks to a multiple of P (zero scale and zero quants:
+// padded lanes add nothing). 64 + 2·4·(16/P) ≤ 128 bytes per block, at most
+// P - 1 blocks of padding (the bound in ukernels.h).
+template <size_t P>
+void PackGemv(size_t kb, const int8_t* xq, const float* xd, const int32_t* xc, void* packed) {
+  constexpr size_t L = GemvLayout<P>::kLanes;
+  const GemvLayout<P> a(kb, packed);
+  const size_t padded = (kb + P - 1) / P * P;
+  for (size_t b = 0; b < padded; ++b) {
+    const bool real = b < kb;
+    for (size_t l = 0; l < L; ++l) {
+      a.d[b * L + l] = real ? xd[b] : 0.0f;
+      a.corr[b * L + l] = real && l == 0 ? xc[b] : 0;
     }
-    for (size_t j = 0; j < nr; ++j) y[r0 + j] = simd::ReduceAdd(acc[j]);
+    int8_t* lo = P == 4 ? a.q + b / 4 * 128 + b % 4 * 16 : a.q + b * kQuantBlock;  // Q4_0: [4 × lo][4 × hi]
+    int8_t* hi = P == 4 ? lo + 64 : lo + 16;
+    if (real) {
+      std::memcpy(lo, xq + b * kQuantBlock, 16);
+      std::memcpy(hi, xq + b * kQuantBlock + 16, 16);
+    } else {
+      std::memset(lo, 0, 16);
+      std::memset(hi, 0, 16);
+    }
   }
 }
 
-// Four Q4_0 blocks' quants (16 bytes each) in one register; blocks past
-// `nb` read nothing and are zero.
-inline __m512i LoadQ4Quads(const std::byte* blk, size_t nb) {
-  if (nb >= 4) {
-    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
-    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4)), 1);
-    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 * kQ4)), 2);
-    return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 3 * kQ4)), 3);
+// Word indices for the two permutes, over A = the group's first 64 bytes and
+// B = its last 64 (B starts kShift words after A).
+template <size_t kBlockBytes, size_t P>
+struct GemvIndices {
+  __m512i quants, scales;
+  GemvIndices() {
+    constexpr int kWords = static_cast<int>(kBlockBytes / 2);           // words per block; word 0 is the scale
+    constexpr int kQuantWords = 32 / static_cast<int>(P);               // a block's quant words in the register
+    constexpr int kShift = static_cast<int>(P * kBlockBytes - 64) / 2;  // B's word i is the group's word i + kShift
+    alignas(64) int16_t q[32], s[32] = {};
+    for (int i = 0; i < 32; ++i) {
+      const int src = kWords * (i / kQuantWords) + 1 + i % kQuantWords;
+      q[i] = static_cast<int16_t>(src < 32 ? src : 32 + src - kShift);  // from A when it is there, else from B
+    }
+    for (int i = 0; i < 16; ++i) s[i] = static_cast<int16_t>(kWords * (i / (16 / static_cast<int>(P))));
+    quants = _mm512_load_si512(q);
+    scales = _mm512_load_si512(s);
   }
-  alignas(64) uint8_t tmp[64] = {};
-  for (size_t j = 0; j < nb; ++j) std::memcpy(tmp + 16 * j, blk + j * kQ4, 16);
-  return _mm512_load_si512(tmp);
+};
+
+// A whole group: quants straight into place by 32-byte (Q8_0) or 16-byte
+// (Q4_0) loads, scales by broadcasts (Q8_0) or one permute of the group's
+// first 64 bytes (Q4_0: words 0, 9, 18, 27). Measured on Zen 5, cold weights,
+// one thread: two 64-byte loads per group and a vpermt2w, the same work in
+// fewer instructions, streamed 16-18 GB/s against 23-30 here (loads that
+// split cache lines on every group hurt once the data comes from DRAM).
+template <size_t kBlockBytes, size_t P>
+inline void LoadFullGroup(const std::byte* blk, const GemvIndices<kBlockBytes, P>& ix, __m512i& v, __m512& dw) {
+  if constexpr (P == 2) {
+    v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2))),
+                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kBlockBytes + 2)), 1);
+    uint16_t s0, s1;
+    std::memcpy(&s0, blk, 2);
+    std::memcpy(&s1, blk + kBlockBytes, 2);
+    dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(s1)), _mm_set1_epi16(static_cast<short>(s0))));
+  } else {
+    v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kBlockBytes + 2)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 * kBlockBytes + 2)), 2);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 3 * kBlockBytes + 2)), 3);
+    dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(ix.scales, _mm512_loadu_si512(blk))));
+  }
 }
 
-void Q4_0Gemv(size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
-              const int32_t* xc, float* y) {
-  const __m512i low = _mm512_set1_epi8(0x0F);
-  // Activations of four blocks regrouped: first halves (low nibbles), then second halves.
-  const __m512i lo_idx = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13);
-  const __m512i hi_idx = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
-  const size_t ahead = kPrefetchBytes;  // see Q8_0Gemv
-  for (size_t r0 = 0; r0 < n; r0 += kGemvRows) {
-    const size_t nr = std::min(kGemvRows, n - r0);
-    const std::byte* row[kGemvRows];
-    for (size_t j = 0; j < kGemvRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
-    __m512 acc[kGemvRows];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    for (size_t b0 = 0; b0 < kb; b0 += 16) {
-      const size_t nb = std::min<size_t>(16, kb - b0);
-      const __mmask16 m16 = Mask16(nb);
-      const __m512 dx = _mm512_maskz_loadu_ps(m16, xd + b0);
-      const __m512 corr = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m16, xc + b0));
-      __m512 s[kGemvRows];
-      for (size_t j = 0; j < kGemvRows; ++j) {
-        s[j] = _mm512_mul_ps(LoadScales16<kQ4>(row[j], b0, m16), dx);
-        acc[j] = _mm512_fmadd_ps(s[j], corr, acc[j]);
-      }
-      __m512i sidx = FirstQuadIndex();
-      for (size_t q = 0; 4 * q < nb; ++q, sidx = _mm512_add_epi32(sidx, _mm512_set1_epi32(4))) {
-        const size_t b = b0 + 4 * q, nq = std::min<size_t>(4, nb - 4 * q);
-        const int8_t* xp = xq + b * kQuantBlock;
-        const size_t xbytes = nq * kQuantBlock;
-        const __m512i x01 = _mm512_maskz_loadu_epi8(Mask64(xbytes), xp);
-        const __m512i x23 = xbytes > 64 ? _mm512_maskz_loadu_epi8(Mask64(xbytes - 64), xp + 64) : _mm512_setzero_si512();
-        const __m512i xlo = _mm512_permutex2var_epi64(x01, lo_idx, x23);
-        const __m512i xhi = _mm512_permutex2var_epi64(x01, hi_idx, x23);
-        for (size_t j = 0; j < kGemvRows; ++j) {
-          _mm_prefetch(reinterpret_cast<const char*>(row[j] + b * kQ4 + ahead), _MM_HINT_T0);
-          const __m512i v = LoadQ4Quads(row[j] + b * kQ4 + 2, nq);
-          const __m512i lo = _mm512_and_si512(v, low);
-          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-          __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xlo);
-          dot = _mm512_dpbusd_epi32(dot, hi, xhi);
-          acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(sidx, s[j]), acc[j]);
-        }
-      }
+// A row's last group of fewer than P blocks (`bytes` of them): masked loads
+// read nothing beyond the row. A = the group's first 64 bytes, B = its last.
+template <size_t kBlockBytes, size_t P>
+inline void LoadPartialGroup(const std::byte* blk, size_t bytes, __m512i& a, __m512i& b) {
+  constexpr size_t kShiftBytes = P * kBlockBytes - 64;
+  a = _mm512_maskz_loadu_epi8(Mask64(bytes), blk);
+  b = bytes > kShiftBytes ? _mm512_maskz_loadu_epi8(Mask64(bytes - kShiftBytes), blk + kShiftBytes)
+                          : _mm512_setzero_si512();
+}
+
+template <size_t kBlockBytes, size_t P>
+inline float GemvRow(const std::byte* row, size_t kb, const GemvLayout<P>& x, const GemvIndices<kBlockBytes, P>& ix) {
+  constexpr size_t kGroup = P * kBlockBytes;
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t g = 0; g * P < kb; ++g) {
+    const std::byte* blk = row + g * kGroup;
+    // Both lines this group's future counterpart spans.
+    _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + kGroup - 1), _MM_HINT_T0);
+    __m512i v;
+    __m512 dw;
+    if (kb - g * P >= P) {
+      LoadFullGroup<kBlockBytes, P>(blk, ix, v, dw);
+    } else {  // the row's last, partial group
+      __m512i a, b;
+      LoadPartialGroup<kBlockBytes, P>(blk, (kb - g * P) * kBlockBytes, a, b);
+      v = _mm512_permutex2var_epi16(a, ix.quants, b);
+      dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(ix.scales, a)));
     }
-    for (size_t j = 0; j < nr; ++j) y[r0 + j] = simd::ReduceAdd(acc[j]);
+    __m512i dot = _mm512_load_si512(x.corr + g * 16);
+    if constexpr (P == 4) {  // Q4_0: the raw nibbles are the unsigned operand
+      const __m512i low = _mm512_set1_epi8(0x0F);
+      dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(v, low), _mm512_load_si512(x.q + g * 128));
+      dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), _mm512_load_si512(x.q + g * 128 + 64));
+    } else {  // Q8_0: w + 128 is the unsigned operand
+      const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+      dot = _mm512_dpbusd_epi32(dot, _mm512_xor_si512(v, bias), _mm512_load_si512(x.q + g * 64));
+    }
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(x.d + g * 16)), acc);
   }
+  return simd::ReduceAdd(acc);
+}
+
+template <size_t kBlockBytes, size_t P>
+void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const void* packed, float* y) {
+  static const GemvIndices<kBlockBytes, P> ix;
+  const GemvLayout<P> x(kb, const_cast<void*>(packed));
+  const auto* rows = static_cast<const std::byte*>(w);
+  for (size_t r = 0; r < n; ++r) y[r] = GemvRow<kBlockBytes, P>(rows + r * w_stride, kb, x, ix);
 }
 
 // ---------------------------------------------------------------------------
@@ -414,7 +440,7 @@ void FGemm(size_t m, size_t n, size_t k, const void* w, size_t w_stride, const f
 
 const MatmulUkernels& MatmulUkernelsAvx512Vnni() {
   static const MatmulUkernels k{
-      "avx512vnni", QuantizeQ8, Q8_0Gemv, QGemm<PackQ8>, Q4_0Gemv, QGemm<PackQ4>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
+      "avx512vnni", QuantizeQ8, PackGemv<2>, QGemv<kQ8, 2>, QGemm<PackQ8>, PackGemv<4>, QGemv<kQ4, 4>, QGemm<PackQ4>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
   };
   return k;
 }

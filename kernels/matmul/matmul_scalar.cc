@@ -59,9 +59,9 @@ void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const 
 }
 
 template <typename Block>
-void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd, const int32_t* xc,
-           float* y) {
-  QGemm<Block>(1, n, kb, w, w_stride, xq, xd, xc, y, n);
+void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const void* packed, float* y) {
+  const PlainGemvActivations x = ViewPlainGemv(kb, packed);
+  QGemm<Block>(1, n, kb, w, w_stride, x.xq, x.xd, x.xc, y, n);
 }
 
 inline float Widen(float v) { return v; }
@@ -85,8 +85,10 @@ const MatmulUkernels& MatmulUkernelsScalar() {
   static const MatmulUkernels k{
       "scalar",
       QuantizeQ8,
+      PackPlainGemv,
       QGemv<BlockQ8_0>,
       QGemm<BlockQ8_0>,
+      PackPlainGemv,
       QGemv<BlockQ4_0>,
       QGemm<BlockQ4_0>,
       FGemm<float, Widen>,

@@ -40,9 +40,13 @@ using QuantizeActivationsQ8Fn = void (*)(const float* x, size_t k, int32_t corr_
 
 // Quantized weights. `kb` = k/32 blocks per row. Activations for row i:
 // xq + i*kb*32, xd + i*kb, xc + i*kb. Output y[i*y_stride + r] for r < n.
-// gemv: m == 1 (decode); gemm: any m ≥ 1 (prefill).
-using QGemvFn = void (*)(size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
-                         const int32_t* xc, float* y);
+// gemm: any m ≥ 1 (prefill).
+// gemv: m == 1 (decode). Its activations are first laid out by the variant's
+// own gemv_pack (once per operator call, then read by every row task), into
+// `packed`: 64-byte aligned, at most kGemvPackBytesPerBlock·kb bytes.
+inline constexpr size_t kGemvPackBytesPerBlock = 128;
+using QGemvPackFn = void (*)(size_t kb, const int8_t* xq, const float* xd, const int32_t* xc, void* packed);
+using QGemvFn = void (*)(size_t n, size_t kb, const void* w, size_t w_stride, const void* packed, float* y);
 using QGemmFn = void (*)(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq,
                          const float* xd, const int32_t* xc, float* y, size_t y_stride);
 
@@ -53,8 +57,10 @@ using FGemmFn = void (*)(size_t m, size_t n, size_t k, const void* w, size_t w_s
 struct MatmulUkernels {
   const char* isa;  // "scalar", "avx2", "avx512vnni"
   QuantizeActivationsQ8Fn quantize_q8;
+  QGemvPackFn q8_0_gemv_pack;
   QGemvFn q8_0_gemv;
   QGemmFn q8_0_gemm;
+  QGemvPackFn q4_0_gemv_pack;
   QGemvFn q4_0_gemv;
   QGemmFn q4_0_gemm;
   FGemmFn f32_gemm;

@@ -34,6 +34,26 @@ void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, f
   (void)st;
 }
 
+void Linears(std::span<const LinearOut> outs, const float* x, int64_t m, void* scratch, pthreadpool_t pool) {
+  kernels::MatmulOutput mo[kernels::kMaxSharedOutputs];
+  assert(!outs.empty() && outs.size() <= kernels::kMaxSharedOutputs);
+  bool shared = true;
+  for (size_t j = 0; j < outs.size(); ++j) {
+    const WeightView& w = *outs[j].w;
+    mo[j] = {{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0}, outs[j].bias, outs[j].y};
+    shared = shared && w.dtype == outs[0].w->dtype && w.cols == outs[0].w->cols;
+  }
+  if (!shared) {  // a mixed-precision file: one product at a time
+    for (const LinearOut& o : outs) Linear(*o.w, o.bias, x, m, o.y, scratch, pool);
+    return;
+  }
+  const size_t bytes = kernels::MatmulScratchBytes(outs[0].w->dtype, static_cast<size_t>(m),
+                                                   static_cast<size_t>(outs[0].w->cols));
+  const Status st = kernels::MatmulShared(std::span(mo, outs.size()), x, static_cast<size_t>(m), scratch, bytes, pool);
+  assert(st.ok() && "shapes were verified when the model was opened");
+  (void)st;
+}
+
 void GatherRow(const WeightView& w, int64_t row, float* out) { DecodeWeightRow(w, row, out); }
 
 void RmsNorm(const float* x, const float* weight, float eps, int64_t m, int64_t n, float* y) {

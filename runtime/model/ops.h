@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "runtime/model/weights.h"
 
@@ -18,6 +19,17 @@ namespace edgert::ops {
 void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
             pthreadpool_t pool);
 uint64_t LinearScratchBytes(const WeightView& w, int64_t m);
+
+// Several projections of the same x (q, k and v; gate and up): y_j[m][w_j.rows]
+// = x · w_jᵀ (+ bias_j). One activation quantization and one dispatch over the
+// pool for all of them when they share a dtype (else one Linear each); the
+// results equal separate Linear calls bit for bit. At most 4.
+struct LinearOut {
+  const WeightView* w;
+  const float* bias;  // or nullptr
+  float* y;
+};
+void Linears(std::span<const LinearOut> outs, const float* x, int64_t m, void* scratch, pthreadpool_t pool);
 
 // out[w.cols] = row `row` of w, as f32 (embedding lookup).
 void GatherRow(const WeightView& w, int64_t row, float* out);

@@ -184,10 +184,12 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
     float* v_cache = s.v_cache + static_cast<int64_t>(li) * s.options.context_length * kvd;
 
     ops::RmsNorm(s.x, l.input_norm.f32(), c.rms_norm_eps, m, h, s.xn);
-    ops::Linear(l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.xn, m, s.q, s.linear_scratch, s.pool);
-    // K and V go straight into the cache rows of their positions.
-    ops::Linear(l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, s.xn, m, k_cache + p0 * kvd, s.linear_scratch, s.pool);
-    ops::Linear(l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, s.xn, m, v_cache + p0 * kvd, s.linear_scratch, s.pool);
+    // One call for q, k and v (one quantization of xn, one dispatch); K and V
+    // go straight into the cache rows of their positions.
+    const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.q},
+                                  {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, k_cache + p0 * kvd},
+                                  {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, v_cache + p0 * kvd}};
+    ops::Linears(qkv, s.xn, m, s.linear_scratch, s.pool);
     for (int64_t i = 0; i < m; ++i) {
       const float* cos = s.cos + (p0 + i) * half;
       const float* sin = s.sin + (p0 + i) * half;
@@ -199,8 +201,8 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
 
     ops::RmsNorm(s.x, l.post_norm.f32(), c.rms_norm_eps, m, h, s.xn);
-    ops::Linear(l.gate, nullptr, s.xn, m, s.gate, s.linear_scratch, s.pool);
-    ops::Linear(l.up, nullptr, s.xn, m, s.up, s.linear_scratch, s.pool);
+    const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.gate}, {&l.up, nullptr, s.up}};
+    ops::Linears(gate_up, s.xn, m, s.linear_scratch, s.pool);
     ops::SiluMul(s.gate, s.up, m * ff, s.gate);
     ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, s.pool);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
