@@ -10,6 +10,13 @@
 # --bench the .etm (512-token prefill, 128 decoded tokens), three runs each,
 # medians, then the ratio. The host is shared and noisy: only back-to-back
 # figures compare. Needs a llama.cpp build (not part of this project).
+#
+# Distance to the memory wall, per case: the bytes of weights one decoded
+# token reads (every tensor; the embedding counts once, as the tied LM head,
+# or not at all beside an untied one: decoding gathers one row of it), times
+# edge's decode tokens/s = the weight GB/s it streams, beside the machine's
+# read bandwidth with the same threads, measured right after
+# (build/bench/kernels_bench MemoryRead/1GB, median of 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -24,7 +31,8 @@ command -v "$LLAMA_BENCH" >/dev/null || { echo "error: llama-bench not found (se
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf "%-22s %10s %10s %7s | %10s %10s %7s\n" case "pp llama" "pp edge" ratio "tg llama" "tg edge" ratio
+printf "%-22s %10s %10s %7s | %10s %10s %7s | %8s %8s %8s %6s\n" case "pp llama" "pp edge" ratio "tg llama" "tg edge" ratio \
+  "GB/token" "wt GB/s" "read" "of bw"
 for c in "${CASES[@]}"; do
   preset=${c%%:*}; quant=${c##*:}
   base="$WORK/$preset-$quant"
@@ -44,6 +52,16 @@ for c in "${CASES[@]}"; do
     tg+=("$(echo "$j" | python3 -c "import json,sys; print(json.load(sys.stdin)['decode_tokens_per_s'])")")
   done
   epp=$(printf "%s\n" "${pp[@]}" | median); etg=$(printf "%s\n" "${tg[@]}" | median)
-  printf "%-22s %10.1f %10.1f %6.2fx | %10.1f %10.1f %6.2fx\n" "$c" "$lpp" "$epp" "$(python3 -c "print($epp/$lpp)")" \
-    "$ltg" "$etg" "$(python3 -c "print($etg/$ltg)")"
+  gb_token=$("$BUILD/tools/edge_convert/edge-convert" --info "$base.etm" --json | python3 -c "
+import json, sys
+t = {x['name']: x['size'] for x in json.load(sys.stdin)['tensors']}
+untied = 'lm_head.weight' in t
+print(sum(v for k, v in t.items() if not (untied and k == 'model.embed_tokens.weight')) / 1e9)")
+  read=$("$BUILD/bench/kernels_bench" --benchmark_filter="MemoryRead/1GB/$THREADS/" --benchmark_repetitions=3 \
+    --benchmark_format=json 2>/dev/null | python3 -c "
+import json, sys
+print(next(b['GB/s'] for b in json.load(sys.stdin)['benchmarks'] if b.get('aggregate_name') == 'median'))")
+  printf "%-22s %10.1f %10.1f %6.2fx | %10.1f %10.1f %6.2fx | %8.3f %8.1f %8.1f %5.0f%%\n" "$c" "$lpp" "$epp" \
+    "$(python3 -c "print($epp/$lpp)")" "$ltg" "$etg" "$(python3 -c "print($etg/$ltg)")" \
+    "$gb_token" "$(python3 -c "print($gb_token*$etg)")" "$read" "$(python3 -c "print(100*$gb_token*$etg/$read)")"
 done

@@ -159,8 +159,22 @@ void BM_MemoryRead(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()) * kBytes * 1e-9, benchmark::Counter::kIsRate);
 }
 
+// The cost of one pthreadpool dispatch with nothing to do (one task per
+// thread): wake-up plus barrier, what every operator call of a decode step
+// pays on top of its work.
+void EmptyTask(void*, size_t) {}
+
+void BM_Dispatch(benchmark::State& state) {
+  Pool pool = MakePool(state.range(0));
+  const size_t tasks = static_cast<size_t>(state.range(0));
+  for (auto _ : state) pthreadpool_parallelize_1d(pool.get(), EmptyTask, nullptr, tasks, 0);
+}
+
 int RegisterAll() {
-  benchmark::RegisterBenchmark("MemoryRead/1GB", BM_MemoryRead)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("Dispatch", BM_Dispatch)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+  // Also the probe bench/compare_llamacpp.sh runs beside each decode figure.
+  benchmark::RegisterBenchmark("MemoryRead/1GB", BM_MemoryRead)
+      ->Arg(1)->Arg(2)->Arg(4)->UseRealTime()->Unit(benchmark::kMillisecond);
   for (DType type : kTypes) {
     for (Shape s : kShapes) {
       const std::string shape = std::to_string(s.n) + "x" + std::to_string(s.k);
