@@ -1,0 +1,35 @@
+// runtime/diagram/diagram_check.h: is a generated diagram valid, and if not, why.
+//
+// One entry point for edge-eval and the C API. DOT is judged by Graphviz's own
+// parser (dot_check.h); Mermaid by the project's grammar once runtime/grammar
+// provides it (until then CheckDiagram reports kUnsupported for Mermaid rather
+// than pretending to know).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace edgert::diagram {
+
+enum class DiagramFormat { kMermaid, kDot };
+
+// "mermaid" / "dot" -> the format; anything else is an error naming what is accepted.
+Result<DiagramFormat> ParseDiagramFormat(std::string_view name);
+const char* DiagramFormatName(DiagramFormat format);
+
+struct DiagramVerdict {
+  bool valid = false;
+  std::string message;  // the parser's own words when invalid; empty when valid
+  int line = 0;         // 1-based line of the error when the parser gives one, else 0
+};
+
+// The verdict on `text` (the bare diagram source, no ``` fence). A Status error
+// means the check itself could not run, not that the diagram is invalid.
+Result<DiagramVerdict> CheckDiagram(DiagramFormat format, std::string_view text);
+
+// The body of a ```mermaid / ```dot fenced block if `text` holds one, else `text`.
+std::string_view StripFence(std::string_view text);
+
+}  // namespace edgert::diagram
