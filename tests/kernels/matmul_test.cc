@@ -301,6 +301,7 @@ TEST(Matmul, SharedInputEqualsSeparateCalls) {
         }
         ASSERT_TRUE(MatmulShared(outs, x.data(), m, scratch.data(), scratch.size(), pool).ok());
         for (size_t j = 0; j < 4; ++j) {
+          if (y_one[j].empty()) continue;  // memcmp may not be given the null data() of an empty vector
           EXPECT_EQ(0, std::memcmp(y_one[j].data(), y_shared[j].data(), y_one[j].size() * 4))
               << DTypeName(type) << " m=" << m << " output " << j;
         }
