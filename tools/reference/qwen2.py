@@ -147,15 +147,30 @@ def apply_rope(x, cos, sin):
     return x * cos + rotate_half(x) * sin
 
 
-def attention(q, k, v):
-    """Causal GQA attention. q [nh, T, d], k/v [nkv, T, d] -> [nh, T, d].
-    Query head h reads KV head h // (nh / nkv), as transformers' repeat_kv."""
-    nh, T, d = q.shape
-    groups = nh // k.shape[0]
-    k = k.repeat_interleave(groups, dim=0)
-    v = v.repeat_interleave(groups, dim=0)
-    mask = torch.full((T, T), float("-inf"), dtype=q.dtype).triu(1)
-    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d) + mask, dim=-1) @ v
+def attention(q, k, v, mask=None):
+    """Causal GQA attention. q [..., nh, T, d], k/v [..., nkv, T, d] -> [..., nh, T, d].
+    Query head h reads KV head h // (nh / nkv), as transformers' repeat_kv.
+    `mask`: an additive mask broadcast to [..., T, T] used instead of the causal one
+    (padding_mask below)."""
+    nh, T, d = q.shape[-3:]
+    groups = nh // k.shape[-3]
+    k = k.repeat_interleave(groups, dim=-3)
+    v = v.repeat_interleave(groups, dim=-3)
+    if mask is None:
+        mask = torch.full((T, T), float("-inf"), dtype=q.dtype).triu(1)
+    return torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + mask, dim=-1) @ v
+
+
+def padding_mask(attention_mask, dtype):
+    """Additive [B, 1, T, T] mask from a [B, T] 0/1 attention mask, as transformers
+    builds it for training: causal, and key positions whose mask is 0 are hidden
+    from every query. With right padding no row is fully hidden (position 0 is
+    real), so -inf is safe where transformers uses finfo.min."""
+    am = torch.as_tensor(attention_mask)
+    T = am.shape[-1]
+    causal = torch.full((T, T), float("-inf"), dtype=dtype).triu(1)
+    pad = torch.zeros(am.shape, dtype=dtype).masked_fill(am == 0, float("-inf"))
+    return causal[None, None] + pad[:, None, None, :]
 
 
 # --- LoRA (PEFT semantics) ---------------------------------------------------
@@ -214,18 +229,13 @@ def merge(cfg, w, lora):
 
 # --- the model ---------------------------------------------------------------
 
-def forward(cfg, w, ids, dtype=torch.float64, lora=None, rows=None, head_chunk=16384):
-    """Logits [len(rows), vocab] (rows: positions to project, default all) for
-    token ids at positions 0..T-1, no KV cache. `w`: Weights, etm.EtmFile or
-    {HF name: array}. `lora`: {(layer, "q_proj"): Lora} or None."""
-    lora = lora or {}
-    W = as_weights(w, dtype)
-    T = len(ids)
+def decoder_layer(cfg, W, i, x, cos, sin, lora, mask=None):
+    """Layer i on x [..., T, hidden] (`W`: Weights; `mask` as in attention)."""
     nh, nkv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
-    cos, sin = rope_tables(range(T), d, cfg["rope_theta"], dtype)
+    lead, T = x.shape[:-2], x.shape[-2]
 
-    def proj(i, target, h):
+    def proj(target, h):
         p = f"model.layers.{i}.{_MODULE[target]}.{target}."
         y = h @ W(p + "weight").T
         if cfg["attention_bias"] and target in ("q_proj", "k_proj", "v_proj"):
@@ -234,22 +244,54 @@ def forward(cfg, w, ids, dtype=torch.float64, lora=None, rows=None, head_chunk=1
             y = y + lora[(i, target)](h)
         return y
 
+    def heads(y, n):  # [..., T, n*d] -> [..., n, T, d]
+        return y.view(*lead, T, n, d).transpose(-3, -2)
+
+    p = f"model.layers.{i}."
+    h = rms_norm(x, W(p + "input_layernorm.weight"), eps)
+    q, k, v = heads(proj("q_proj", h), nh), heads(proj("k_proj", h), nkv), heads(proj("v_proj", h), nkv)
+    att = attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v, mask)
+    x = x + proj("o_proj", att.transpose(-3, -2).reshape(*lead, T, nh * d))
+    h = rms_norm(x, W(p + "post_attention_layernorm.weight"), eps)
+    return x + proj("down_proj", torch.nn.functional.silu(proj("gate_proj", h)) * proj("up_proj", h))
+
+
+def lm_head(cfg, W, x, head_chunk=16384):
+    """Final norm and LM head: logits [..., vocab] for hidden states x [..., hidden]."""
+    x = rms_norm(x, W("model.norm.weight"), cfg["rms_norm_eps"])
+    head = "model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"
+    return torch.cat([x @ chunk.T for _, chunk in W.row_chunks(head, head_chunk)], dim=-1)
+
+
+def forward(cfg, w, ids, dtype=torch.float64, lora=None, rows=None, head_chunk=16384):
+    """Logits [len(rows), vocab] (rows: positions to project, default all) for
+    token ids at positions 0..T-1, no KV cache. `w`: Weights, etm.EtmFile or
+    {HF name: array}. `lora`: {(layer, "q_proj"): Lora} or None."""
+    lora = lora or {}
+    W = as_weights(w, dtype)
+    cos, sin = rope_tables(range(len(ids)), cfg["head_dim"], cfg["rope_theta"], dtype)
     x = W.take("model.embed_tokens.weight", ids)  # [T, hidden]
     for i in range(cfg["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        h = rms_norm(x, W(p + "input_layernorm.weight"), eps)
-        q = proj(i, "q_proj", h).view(T, nh, d).transpose(0, 1)    # [nh, T, d]
-        k = proj(i, "k_proj", h).view(T, nkv, d).transpose(0, 1)   # [nkv, T, d]
-        v = proj(i, "v_proj", h).view(T, nkv, d).transpose(0, 1)
-        att = attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v)
-        x = x + proj(i, "o_proj", att.transpose(0, 1).reshape(T, nh * d))
-        h = rms_norm(x, W(p + "post_attention_layernorm.weight"), eps)
-        x = x + proj(i, "down_proj", torch.nn.functional.silu(proj(i, "gate_proj", h)) * proj(i, "up_proj", h))
-    x = rms_norm(x, W("model.norm.weight"), eps)
+        x = decoder_layer(cfg, W, i, x, cos, sin, lora)
     if rows is not None:
         x = x[torch.as_tensor(rows, dtype=torch.long)]
-    head = "model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"
-    return torch.cat([x @ chunk.T for _, chunk in W.row_chunks(head, head_chunk)], dim=1)
+    return lm_head(cfg, W, x, head_chunk)
+
+
+def forward_batch(cfg, w, ids, attention_mask, dtype=torch.float64, lora=None, head_chunk=16384):
+    """Logits [B, T, vocab] for a padded batch ids [B, T] with its 0/1
+    attention_mask [B, T] (right padding: positions are 0..T-1 in every row, as
+    transformers numbers them when training without position_ids)."""
+    lora = lora or {}
+    W = as_weights(w, dtype)
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    B, T = ids.shape
+    cos, sin = rope_tables(range(T), cfg["head_dim"], cfg["rope_theta"], dtype)
+    x = W.take("model.embed_tokens.weight", ids.reshape(-1).tolist()).view(B, T, -1)
+    mask = padding_mask(attention_mask, dtype)
+    for i in range(cfg["num_hidden_layers"]):
+        x = decoder_layer(cfg, W, i, x, cos, sin, lora, mask)
+    return lm_head(cfg, W, x, head_chunk)
 
 
 def greedy(cfg, w, ids, n, dtype=torch.float64):

@@ -234,6 +234,22 @@ def test_hf_loss_is_the_mean_over_counted_shifted_tokens():
     assert math.isnan(float(qwen2.hf_loss(logits, [-100] * 6)))
 
 
+def test_padded_batch_equals_each_sequence_alone():
+    """forward_batch with right padding: each row's real positions are the
+    sequence's own logits (causal: padding after a token never reaches it)."""
+    cfg = toy_config()
+    w = toy_weights(cfg, seed=3)
+    lora = qwen2.make_lora(cfg, r=2, b_std=0.1, seed=4)
+    seqs = [[5, 9, 2, 40, 7], [11, 3]]
+    ids = [s + [0] * (5 - len(s)) for s in seqs]
+    mask = [[1] * len(s) + [0] * (5 - len(s)) for s in seqs]
+    with torch.no_grad():
+        batch = qwen2.forward_batch(cfg, w, ids, mask, lora=lora)
+        for b, s in enumerate(seqs):
+            alone = qwen2.forward(cfg, w, s, lora=lora)
+            assert float((batch[b, :len(s)] - alone).abs().max()) < 1e-12
+
+
 def test_lora_gradients_match_finite_differences():
     cfg = toy_config(rope_theta=1e6)
     w = toy_weights(cfg, seed=5)
