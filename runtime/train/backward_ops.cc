@@ -1,45 +1,23 @@
-// runtime/train/backward_ops.cc: reference gradients (f32, plain loops).
+// runtime/train/backward_ops.cc: the gradients of the forward pass's operations
+// (f32); products through frozen weights go to kernels/matmul.
 #include "runtime/train/backward_ops.h"
 
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <vector>
 
-#include "kernels/convert/fp16_rows.h"
-#include "kernels/convert/quantize.h"
+#include "kernels/matmul/matmul_transposed.h"
 
 namespace edgert::grad {
-namespace {
-
-struct LinearInputTask {
-  const WeightView* w;
-  const float* dy;
-  int64_t m;
-  float* dx;
-};
-
-// Each task owns a slice of the m rows of dx, so no two threads write one row.
-void LinearInputRows(void* ctx, size_t i) {
-  const auto& t = *static_cast<const LinearInputTask*>(ctx);
-  const WeightView& w = *t.w;
-  std::vector<float> row(static_cast<size_t>(w.cols));
-  const auto r = static_cast<int64_t>(i);
-  float* dx = t.dx + r * w.cols;
-  const float* dy = t.dy + r * w.rows;
-  for (int64_t n = 0; n < w.rows; ++n) {
-    if (dy[n] == 0.0f) continue;
-    DecodeWeightRow(w, n, row.data());
-    for (int64_t k = 0; k < w.cols; ++k) dx[k] += dy[n] * row[static_cast<size_t>(k)];
-  }
-}
-
-}  // namespace
 
 void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool) {
-  LinearInputTask task{&w, dy, m, dx};
-  pthreadpool_parallelize_1d(pool, LinearInputRows, &task, static_cast<size_t>(m), PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};
+  const Status st = kernels::MatmulTransposedAccumulate(mw, dy, static_cast<size_t>(m), dx, pool);
+  assert(st.ok() && "shapes were verified when the model was opened");
+  (void)st;
 }
 
 void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y) {

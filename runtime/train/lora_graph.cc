@@ -2,6 +2,7 @@
 #include "runtime/train/lora_graph.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "runtime/model/ops.h"
@@ -23,9 +24,24 @@ WeightView RowSlice(const WeightView& w, int64_t r0, int64_t n) {
   return v;
 }
 
+// Seconds since the last lap.
+class PhaseClock {
+ public:
+  double Lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 struct LoraGraph::State {
+  LoraGraphPhases phases;
   std::shared_ptr<const Model> model;
   int64_t max_tokens = 0;
   int32_t rank = 0;
@@ -82,6 +98,9 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, int64_t 
   s->label_logit.resize(T);
   return LoraGraph(std::move(s));
 }
+
+const LoraGraphPhases& LoraGraph::phases() const { return s_->phases; }
+void LoraGraph::ResetPhases() { s_->phases = {}; }
 
 int64_t LoraGraph::CountedTokens(std::span<const int32_t> labels) {
   int64_t n = 0;
@@ -168,9 +187,12 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     }
   };
 
+  LoraGraphPhases& ph = s.phases;
+  PhaseClock clock;
   // Forward, saving each layer's input.
   for (int64_t t = 0; t < T; ++t) ops::GatherRow(w.embed, ids[static_cast<size_t>(t)], s.layer_in[0].data() + t * h);
   for (size_t li = 0; li < w.layers.size(); ++li) layer_forward(li, s.layer_in[li + 1].data());
+  ph.forward += clock.Lap();
 
   // Final norm and chunked cross-entropy. Position t predicts labels[t + 1].
   const float* x_last = s.layer_in.back().data();
@@ -202,6 +224,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     result.loss += static_cast<double>(s.lse[static_cast<size_t>(t)] - s.label_logit[static_cast<size_t>(t)]);
     ++result.tokens;
   }
+  ph.lm_head_loss += clock.Lap();
   if (grads == nullptr) return result;
 
   // d(loss)/d(xf), chunk by chunk: dl = scale · (softmax − onehot) on counted rows.
@@ -225,6 +248,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   }
   std::fill(s.dx.begin(), s.dx.begin() + T * h, 0.0f);
   grad::RmsNorm(x_last, w.final_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
+  ph.lm_head_grad += clock.Lap();
 
   // Layers in reverse. s.dx holds d(loss)/d(layer output) on entry, d/d(input) on exit.
   auto lora_back = [&](size_t li, LoraTarget t, const float* x, const float* dy, float* dx) {
@@ -235,39 +259,54 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
     layer_forward(li, nullptr);
+    ph.recompute += clock.Lap();
     const float* dy = s.dx.data();
     // MLP: out = xmid + down(hact)
     std::copy_n(dy, T * h, s.dxmid.data());
     std::fill(s.dh.begin(), s.dh.begin() + T * ff, 0.0f);
+    ph.other_backward += clock.Lap();
     grad::LinearInput(l.down, dy, T, s.dh.data(), pool);
+    ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kDown, s.hact.data(), dy, s.dh.data());
+    ph.lora_backward += clock.Lap();
     grad::SiluMul(s.g.data(), s.u.data(), s.dh.data(), T * ff, s.dg.data(), s.du.data());
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
+    ph.other_backward += clock.Lap();
     grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool);
     grad::LinearInput(l.up, s.du.data(), T, s.dxn.data(), pool);
+    ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kGate, s.xn2.data(), s.dg.data(), s.dxn.data());
     lora_back(li, LoraTarget::kUp, s.xn2.data(), s.du.data(), s.dxn.data());
+    ph.lora_backward += clock.Lap();
     grad::RmsNorm(s.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dxmid.data());
     // Attention: xmid = x + o(att)
     std::fill(s.datt.begin(), s.datt.begin() + T * qd, 0.0f);
+    ph.other_backward += clock.Lap();
     grad::LinearInput(l.o, s.dxmid.data(), T, s.datt.data(), pool);
+    ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kO, s.att.data(), s.dxmid.data(), s.datt.data());
+    ph.lora_backward += clock.Lap();
     grad::AttentionBackward(shape, s.q.data(), s.k.data(), s.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
                             s.dk.data(), s.dv.data(), s.attn_scratch.data());
+    ph.attention_backward += clock.Lap();
     for (int64_t t = 0; t < T; ++t) {
       grad::Rope(s.dq.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
       grad::Rope(s.dk.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
+    ph.other_backward += clock.Lap();
     grad::LinearInput(l.q, s.dq.data(), T, s.dxn.data(), pool);
     grad::LinearInput(l.k, s.dk.data(), T, s.dxn.data(), pool);
     grad::LinearInput(l.v, s.dv.data(), T, s.dxn.data(), pool);
+    ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kQ, s.xn1.data(), s.dq.data(), s.dxn.data());
     lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), s.dxn.data());
     lora_back(li, LoraTarget::kV, s.xn1.data(), s.dv.data(), s.dxn.data());
+    ph.lora_backward += clock.Lap();
     // d(input) = d(xmid) + rmsnorm backward
     std::copy_n(s.dxmid.data(), T * h, s.dx.data());
     grad::RmsNorm(s.layer_in[li].data(), l.input_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
+    ph.other_backward += clock.Lap();
   }
   return result;
 }

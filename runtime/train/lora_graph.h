@@ -21,6 +21,23 @@ namespace edgert {
 
 inline constexpr int32_t kIgnoreLabel = -100;
 
+// Where a LoraGraph's time went, summed over its calls since the last reset
+// (for benchmarks; timing costs a clock read per phase and layer).
+struct LoraGraphPhases {
+  double forward = 0;        // the first pass through the layers (saving inputs)
+  double lm_head_loss = 0;   // final norm, LM head and log-sum-exp
+  double lm_head_grad = 0;   // the LM head again, softmax − onehot, d(hidden)
+  double recompute = 0;      // a layer's forward again, in the backward pass
+  double dx_frozen = 0;      // d(input) = d(output) · W through frozen weights
+  double attention_backward = 0;
+  double lora_backward = 0;  // dA, dB and the LoRA branches' d(input)
+  double other_backward = 0; // norms, RoPE, SiLU, residuals
+  double total() const {
+    return forward + lm_head_loss + lm_head_grad + recompute + dx_frozen + attention_backward + lora_backward +
+           other_backward;
+  }
+};
+
 struct LossSum {
   double loss = 0;      // Σ cross-entropy over counted positions (natural log)
   int64_t tokens = 0;   // counted positions
@@ -40,6 +57,10 @@ class LoraGraph {
   // Loss only (evaluation).
   Result<LossSum> Loss(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
                        pthreadpool_t pool);
+
+  // Time per phase since creation or the last ResetPhases (added for bench/train_bench).
+  const LoraGraphPhases& phases() const;
+  void ResetPhases();
 
   // Number of positions whose next-token label counts.
   static int64_t CountedTokens(std::span<const int32_t> labels);

@@ -1,0 +1,111 @@
+// kernels/matmul/matmul_transposed.cc: the dx += dy·W operator (validation,
+// dequantized tiles, threading) and its portable microkernel.
+#include "kernels/matmul/matmul_transposed.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "base/quant_blocks.h"
+#include "kernels/convert/fp16_rows.h"
+#include "kernels/convert/quantize.h"
+#include "kernels/isa.h"
+
+namespace edgert::kernels {
+namespace {
+
+size_t RowBytes(DType t, size_t k) {
+  switch (t) {
+    case DType::kF32: return k * 4;
+    case DType::kF16:
+    case DType::kBF16: return k * 2;
+    case DType::kQ8_0: return k / kQuantBlock * sizeof(BlockQ8_0);
+    case DType::kQ4_0: return k / kQuantBlock * sizeof(BlockQ4_0);
+  }
+  return 0;
+}
+
+// tile[r][0..cols) = W[n0 + r][c0 .. c0 + cols) as f32; tile[r][cols..64) = 0.
+void Dequantize(const MatmulWeights& w, size_t stride, size_t n0, size_t rows, size_t c0, size_t cols, float* tile) {
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (size_t r = 0; r < rows; ++r) {
+    const uint8_t* row = base + (n0 + r) * stride;
+    float* out = tile + r * kTransposedPanel;
+    switch (w.type) {
+      case DType::kF32: std::memcpy(out, row + c0 * 4, cols * 4); break;
+      case DType::kF16: ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
+      case DType::kBF16: ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
+      case DType::kQ8_0:
+        DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row) + c0 / kQuantBlock, out, cols);
+        break;
+      case DType::kQ4_0:
+        DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row) + c0 / kQuantBlock, out, cols);
+        break;
+    }
+    std::fill(out + cols, out + kTransposedPanel, 0.0f);
+  }
+}
+
+struct Task {
+  const MatmulWeights* w;
+  size_t stride;
+  const float* dy;
+  size_t m;
+  float* dx;
+  TransposedTileFn tile_fn;
+};
+
+void Panel(void* ctx, size_t panel) {
+  const auto& t = *static_cast<const Task*>(ctx);
+  const size_t c0 = panel * kTransposedPanel;
+  const size_t cols = std::min(kTransposedPanel, t.w->k - c0);
+  alignas(64) float tile[kTransposedTileRows * kTransposedPanel];  // 32 KB: stays in L1
+  for (size_t n0 = 0; n0 < t.w->n; n0 += kTransposedTileRows) {
+    const size_t rows = std::min(kTransposedTileRows, t.w->n - n0);
+    Dequantize(*t.w, t.stride, n0, rows, c0, cols, tile);
+    t.tile_fn(tile, rows, cols, t.dy + n0, t.w->n, t.m, t.dx + c0, t.w->k);
+  }
+}
+
+}  // namespace
+
+void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                          float* dx, size_t ldx) {
+  for (size_t i = 0; i < m; ++i) {
+    float acc[kTransposedPanel] = {};
+    const float* d = dy + i * ldy;
+    for (size_t r = 0; r < rows; ++r) {
+      const float* wr = tile + r * kTransposedPanel;
+      for (size_t c = 0; c < kTransposedPanel; ++c) acc[c] += d[r] * wr[c];
+    }
+    float* out = dx + i * ldx;
+    for (size_t c = 0; c < cols; ++c) out[c] += acc[c];
+  }
+}
+
+Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
+                                      pthreadpool_t pool) {
+  if (w.data == nullptr || dy == nullptr || dx == nullptr || w.n == 0 || w.k == 0) {
+    return InvalidArgument("transposed matmul: empty operand");
+  }
+  if ((w.type == DType::kQ8_0 || w.type == DType::kQ4_0) && w.k % kQuantBlock != 0) {
+    return InvalidArgument("transposed matmul: k = " + std::to_string(w.k) + " is not a multiple of 32");
+  }
+  if (!IsaSupported(isa)) return InvalidArgument(std::string("transposed matmul: ISA not supported: ") + IsaName(isa));
+  TransposedTileFn fn = TransposedTileScalar;
+#ifdef EDGERT_HAVE_X86_KERNELS
+  if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
+#endif
+  Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, m, dx, fn};
+  const size_t panels = (w.k + kTransposedPanel - 1) / kTransposedPanel;
+  pthreadpool_parallelize_1d(pool, Panel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  return OkStatus();
+}
+
+Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool) {
+  static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
+  return MatmulTransposedAccumulateWith(isa, w, dy, m, dx, pool);
+}
+
+}  // namespace edgert::kernels

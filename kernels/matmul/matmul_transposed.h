@@ -1,0 +1,43 @@
+// kernels/matmul/matmul_transposed.h: dx += dy·W, the product a backward pass
+// needs through a frozen weight W[n][k] (Matmul computes x·Wᵀ).
+//
+// W is read in place in any matmul weight type. The columns of dx are split
+// into panels of 64 (two quantization blocks); a task owns a panel, so no two
+// threads write one element. Within a panel, W is dequantized 128 rows at a
+// time into a small tile on the stack (each weight decoded once per call) and
+// that tile is used for every row of dy, in register blocks of 6 rows x 64
+// columns. Accumulation is f32 with the weights exactly as dequantized: the
+// result differs from a plain loop only in summation order. No allocation, no
+// scratch. Variants: portable C++ and AVX-512F, chosen once by BestIsa().
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+
+#include "base/status.h"
+#include "kernels/matmul/matmul.h"
+
+namespace edgert::kernels {
+
+// dx[m][w.k] += dy[m][w.n] · W. dy, dx row-major and contiguous, not aliasing.
+// Quantized types need k a multiple of 32. pool may be null (one thread).
+Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool);
+
+// The same with a chosen variant (tests and benchmarks); kScalar always exists.
+Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
+                                      pthreadpool_t pool);
+
+// Panel geometry and one panel's microkernel, shared by the variants.
+inline constexpr size_t kTransposedPanel = 64;   // dx columns per task
+inline constexpr size_t kTransposedTileRows = 128;  // W rows dequantized at a time
+// dx[m][cols] (row stride ldx) += dy[m][rows] (row stride ldy) · tile[rows][64];
+// tile columns >= cols are zero.
+using TransposedTileFn = void (*)(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                                  float* dx, size_t ldx);
+void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                          float* dx, size_t ldx);
+void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                          float* dx, size_t ldx);
+
+}  // namespace edgert::kernels

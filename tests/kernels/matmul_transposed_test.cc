@@ -1,0 +1,112 @@
+// dx += dy·W (kernels/matmul/matmul_transposed.h): every variant against a
+// float64 loop over the same dequantized weights, for every weight type, with
+// panel, tile-row and register-block remainders; and thread-count independence.
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <cmath>
+#include <vector>
+
+#include "base/quant_blocks.h"
+#include "kernels/convert/fp16_rows.h"
+#include "kernels/convert/quantize.h"
+#include "kernels/matmul/matmul_transposed.h"
+#include "tests/kernels/random_input.h"
+
+namespace edgert::kernels {
+namespace {
+
+// W[n][k] of `type` from random values; `deq` gets what it decodes to.
+std::vector<uint8_t> MakeWeights(DType type, size_t n, size_t k, std::vector<float>& deq) {
+  const std::vector<float> src = Random(n * k, 11);
+  deq.resize(n * k);
+  std::vector<uint8_t> out;
+  for (size_t r = 0; r < n; ++r) {
+    const float* x = src.data() + r * k;
+    float* d = deq.data() + r * k;
+    switch (type) {
+      case DType::kF32: {
+        const auto* b = reinterpret_cast<const uint8_t*>(x);
+        out.insert(out.end(), b, b + k * 4);
+        std::copy_n(x, k, d);
+        break;
+      }
+      case DType::kF16:
+      case DType::kBF16: {
+        std::vector<uint16_t> h(k);
+        (type == DType::kF16 ? ConvertRowF32ToF16 : ConvertRowF32ToBF16)(x, h.data(), k);
+        (type == DType::kF16 ? ConvertRowF16ToF32 : ConvertRowBF16ToF32)(h.data(), d, k);
+        const auto* b = reinterpret_cast<const uint8_t*>(h.data());
+        out.insert(out.end(), b, b + k * 2);
+        break;
+      }
+      case DType::kQ8_0: {
+        std::vector<BlockQ8_0> q(k / kQuantBlock);
+        QuantizeRowQ8_0Ref(x, q.data(), k);
+        DequantizeRowQ8_0(q.data(), d, k);
+        const auto* b = reinterpret_cast<const uint8_t*>(q.data());
+        out.insert(out.end(), b, b + q.size() * sizeof(BlockQ8_0));
+        break;
+      }
+      case DType::kQ4_0: {
+        std::vector<BlockQ4_0> q(k / kQuantBlock);
+        QuantizeRowQ4_0Ref(x, q.data(), k);
+        DequantizeRowQ4_0(q.data(), d, k);
+        const auto* b = reinterpret_cast<const uint8_t*>(q.data());
+        out.insert(out.end(), b, b + q.size() * sizeof(BlockQ4_0));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+void Check(Isa isa, DType type, size_t m, size_t n, size_t k) {
+  std::vector<float> deq;
+  const std::vector<uint8_t> w = MakeWeights(type, n, k, deq);
+  const std::vector<float> dy = Random(m * n, 5);
+  const std::vector<float> dx0 = Random(m * k, 6);  // accumulated into
+  std::vector<float> dx = dx0;
+  const MatmulWeights mw{type, w.data(), n, k, 0};
+  ASSERT_TRUE(MatmulTransposedAccumulateWith(isa, mw, dy.data(), m, dx.data(), nullptr).ok());
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t c = 0; c < k; ++c) {
+      double want = dx0[i * k + c], mag = std::fabs(want);
+      for (size_t r = 0; r < n; ++r) {
+        want += static_cast<double>(dy[i * n + r]) * deq[r * k + c];
+        mag += std::fabs(static_cast<double>(dy[i * n + r]) * deq[r * k + c]);
+      }
+      // f32 accumulation of n + 1 terms: |error| <= ~n·2⁻²⁴·Σ|terms|; far tighter in practice.
+      ASSERT_NEAR(dx[i * k + c], want, 1e-6 * mag * std::sqrt(static_cast<double>(n)))
+          << IsaName(isa) << " " << DTypeName(type) << " m " << m << " n " << n << " k " << k << " at " << i << "," << c;
+    }
+  }
+  // Any thread count gives the same bits.
+  std::vector<float> dx2 = dx0;
+  pthreadpool_t pool = pthreadpool_create(3);
+  ASSERT_TRUE(MatmulTransposedAccumulateWith(isa, mw, dy.data(), m, dx2.data(), pool).ok());
+  pthreadpool_destroy(pool);
+  EXPECT_EQ(dx, dx2);
+}
+
+TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx512Vnni}) {
+    if (!IsaSupported(isa)) continue;
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
+      Check(isa, t, 13, 300, 160);  // k: two panels and a half; n: tile remainder; m: block remainder
+      Check(isa, t, 1, 7, 32);
+      Check(isa, t, 6, 128, 64);
+    }
+    Check(isa, DType::kF32, 5, 9, 40);  // a float panel narrower than a block
+  }
+}
+
+TEST(MatmulTransposed, RefusesBadShapes) {
+  float x = 0;
+  uint8_t w[64] = {};
+  EXPECT_FALSE(MatmulTransposedAccumulate(MatmulWeights{DType::kQ8_0, w, 1, 40, 0}, &x, 1, &x, nullptr).ok());
+  EXPECT_FALSE(MatmulTransposedAccumulate(MatmulWeights{DType::kF32, nullptr, 1, 4, 0}, &x, 1, &x, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace edgert::kernels
