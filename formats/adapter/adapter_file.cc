@@ -54,7 +54,8 @@ Status WriteAdapterFile(const std::string& path, const AdapterFileData& d) {
     const auto m = b.CreateVector(WriteTensors(b, t.m));
     const auto v = b.CreateVector(WriteTensors(b, t.v));
     training = fbs::CreateTrainingState(b, t.step, t.epoch, t.cursor, b.CreateVector(t.rng_state), t.run_id, m, v,
-                                        b.CreateVector(t.losses));
+                                        b.CreateVector(t.losses), b.CreateVector(t.eval_steps),
+                                        b.CreateVector(t.eval_losses));
   }
   const auto root = fbs::CreateAdapter(b, kAdapterFormatVersion, d.base_fingerprint,
                                        b.CreateString(d.base_description), settings, tensors, training);
@@ -96,6 +97,9 @@ Result<AdapterFileData> ParseAdapterFile(const void* bytes, size_t size, const s
     s.m = std::move(*m);
     s.v = std::move(*v);
     if (t->losses()) s.losses.assign(t->losses()->begin(), t->losses()->end());
+    if (t->eval_steps()) s.eval_steps.assign(t->eval_steps()->begin(), t->eval_steps()->end());
+    if (t->eval_losses()) s.eval_losses.assign(t->eval_losses()->begin(), t->eval_losses()->end());
+    if (s.eval_steps.size() != s.eval_losses.size()) return CorruptFile(name + ": eval_steps and eval_losses differ in length");
     d.training = std::move(s);
   }
   return d;

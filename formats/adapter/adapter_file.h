@@ -32,6 +32,8 @@ struct TrainingStateData {
   uint64_t run_id = 0;
   std::vector<NamedTensor> m, v;
   std::vector<float> losses;
+  std::vector<int64_t> eval_steps;
+  std::vector<float> eval_losses;
 };
 
 struct AdapterFileData {

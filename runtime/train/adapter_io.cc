@@ -55,14 +55,18 @@ Result<LoraAdapter> AdapterFromTensors(const ModelConfig& model, const LoraSetti
   return adapter;
 }
 
-Status SaveAdapter(const std::string& path, const LoraAdapter& adapter, const ModelFile& base) {
+AdapterFileData AdapterFileFor(const LoraAdapter& adapter, const ModelFile& base) {
   AdapterFileData d;
   d.base_fingerprint = base.fingerprint();
   d.base_description = base.path() + " (" + base.metadata().source + ")";
   const LoraConfig& c = adapter.config;
   d.settings = {c.rank, c.alpha, c.dropout, c.rslora, c.targets};
   d.tensors = AdapterTensors(adapter);
-  return WriteAdapterFile(path, d);
+  return d;
+}
+
+Status SaveAdapter(const std::string& path, const LoraAdapter& adapter, const ModelFile& base) {
+  return WriteAdapterFile(path, AdapterFileFor(adapter, base));
 }
 
 Result<LoraAdapter> LoadAdapter(const std::string& path, const ModelFile& base) {

@@ -18,6 +18,8 @@ std::vector<NamedTensor> AdapterTensors(const LoraAdapter& adapter);
 Result<LoraAdapter> AdapterFromTensors(const ModelConfig& model, const LoraSettingsData& settings,
                                        const std::vector<NamedTensor>& tensors);
 
+// The file's contents for `adapter` on `base`, without training state.
+AdapterFileData AdapterFileFor(const LoraAdapter& adapter, const ModelFile& base);
 Status SaveAdapter(const std::string& path, const LoraAdapter& adapter, const ModelFile& base);
 // Refuses an adapter made for another base model, naming both.
 Result<LoraAdapter> LoadAdapter(const std::string& path, const ModelFile& base);

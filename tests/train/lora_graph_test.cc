@@ -8,35 +8,13 @@
 #include <fstream>
 #include <random>
 
-#include "runtime/convert/converter.h"
-#include "runtime/convert/random_source.h"
 #include "runtime/train/lora_graph.h"
-#include "tests/etm/test_model.h"
-#include "tests/common/temp_dir.h"
+#include "tests/train/micro_model.h"
 
 namespace edgert {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::shared_ptr<const Model> MicroModel(DType dtype) {
-  static const testing::TempDir temp("lora_graph_test");  // lives for the process
-  const fs::path& dir = temp.path();
-  const std::string config = (dir / "config.json").string();
-  std::ofstream(config) << R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 64, "hidden_size": 32,
-    "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-    "max_position_embeddings": 64, "rope_theta": 10000.0, "tie_word_embeddings": true})";
-  auto src = OpenRandomSource(config, 3);
-  EXPECT_TRUE(src.ok());
-  ConvertOptions o;
-  o.out_path = (dir / (std::string(DTypeName(dtype)) + ".etm")).string();
-  o.matrix_dtype = dtype;
-  o.tokenizer = testing::MicroMetadata().tokenizer;
-  EXPECT_TRUE(ConvertToEtm(**src, o).ok());
-  auto m = Model::Open(o.out_path);
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  return *m;
-}
+using testing::MicroModel;
 
 // Random non-zero B so that A's gradients are not trivially zero.
 void RandomizeB(LoraAdapter& a, uint32_t seed) {

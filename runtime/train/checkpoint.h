@@ -1,0 +1,35 @@
+// runtime/train/checkpoint.h: a training run's whole state in one .eta file
+// (the adapter plus formats/adapter.fbs's `training` table), so a resumed run
+// follows the same trajectory: AdamW moments and step, the position in the
+// data order, the loss history and the validation history early stopping
+// decides on. Bound to the base model (fingerprint) and to the run's
+// settings and data (run_id).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "formats/etm/etm_reader.h"
+#include "runtime/train/lora.h"
+
+namespace edgert {
+
+struct TrainingCheckpoint {
+  LoraAdapter adapter, m, v;
+  int64_t step = 0;    // optimizer steps taken
+  int64_t epoch = 0;   // current epoch (0-based)
+  int64_t cursor = 0;  // examples of the current epoch's order consumed
+  uint64_t run_id = 0;
+  std::vector<uint64_t> rng_state;
+  std::vector<float> losses;  // training loss of every step
+  std::vector<int64_t> eval_steps;
+  std::vector<float> eval_losses;
+};
+
+Status SaveCheckpoint(const std::string& path, const TrainingCheckpoint& checkpoint, const ModelFile& base);
+// Refuses a file for another base model, and a plain adapter (no training state).
+Result<TrainingCheckpoint> LoadCheckpoint(const std::string& path, const ModelFile& base);
+
+}  // namespace edgert
