@@ -51,7 +51,7 @@ struct Task {
   const MatmulWeights* w;
   size_t stride;
   const float* dy;
-  size_t m;
+  size_t ldy, m;
   float* dx;
   TransposedTileFn tile_fn;
 };
@@ -64,7 +64,7 @@ void Panel(void* ctx, size_t panel) {
   for (size_t n0 = 0; n0 < t.w->n; n0 += kTransposedTileRows) {
     const size_t rows = std::min(kTransposedTileRows, t.w->n - n0);
     Dequantize(*t.w, t.stride, n0, rows, c0, cols, tile);
-    t.tile_fn(tile, rows, cols, t.dy + n0, t.w->n, t.m, t.dx + c0, t.w->k);
+    t.tile_fn(tile, rows, cols, t.dy + n0, t.ldy, t.m, t.dx + c0, t.w->k);
   }
 }
 
@@ -85,27 +85,32 @@ void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const flo
 }
 
 Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
-                                      pthreadpool_t pool) {
+                                      pthreadpool_t pool, size_t dy_stride) {
   if (w.data == nullptr || dy == nullptr || dx == nullptr || w.n == 0 || w.k == 0) {
     return InvalidArgument("transposed matmul: empty operand");
   }
   if ((w.type == DType::kQ8_0 || w.type == DType::kQ4_0) && w.k % kQuantBlock != 0) {
     return InvalidArgument("transposed matmul: k = " + std::to_string(w.k) + " is not a multiple of 32");
   }
+  if (dy_stride != 0 && dy_stride < w.n) {
+    return InvalidArgument("transposed matmul: dy row stride " + std::to_string(dy_stride) + " is shorter than n = " +
+                           std::to_string(w.n));
+  }
   if (!IsaSupported(isa)) return InvalidArgument(std::string("transposed matmul: ISA not supported: ") + IsaName(isa));
   TransposedTileFn fn = TransposedTileScalar;
 #ifdef EDGERT_HAVE_X86_KERNELS
   if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
 #endif
-  Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, m, dx, fn};
+  Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, dy_stride ? dy_stride : w.n, m, dx, fn};
   const size_t panels = (w.k + kTransposedPanel - 1) / kTransposedPanel;
   pthreadpool_parallelize_1d(pool, Panel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
   return OkStatus();
 }
 
-Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool) {
+Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
+                                  size_t dy_stride) {
   static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
-  return MatmulTransposedAccumulateWith(isa, w, dy, m, dx, pool);
+  return MatmulTransposedAccumulateWith(isa, w, dy, m, dx, pool, dy_stride);
 }
 
 }  // namespace edgert::kernels

@@ -20,13 +20,16 @@
 
 namespace edgert::kernels {
 
-// dx[m][w.k] += dy[m][w.n] · W. dy, dx row-major and contiguous, not aliasing.
+// dx[m][w.k] += dy[m][w.n] · W. dx row-major and contiguous; dy row-major with
+// rows dy_stride floats apart (0: w.n, contiguous; larger: columns of a wider
+// matrix, e.g. a vocabulary chunk of full-vocabulary rows). No aliasing.
 // Quantized types need k a multiple of 32. pool may be null (one thread).
-Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool);
+Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
+                                  size_t dy_stride = 0);
 
 // The same with a chosen variant (tests and benchmarks); kScalar always exists.
 Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
-                                      pthreadpool_t pool);
+                                      pthreadpool_t pool, size_t dy_stride = 0);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
 inline constexpr size_t kTransposedPanel = 64;   // dx columns per task

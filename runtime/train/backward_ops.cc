@@ -9,7 +9,9 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_transposed.h"
+#include "kernels/rowops/rowops.h"
 
 namespace edgert::grad {
 
@@ -20,63 +22,66 @@ void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pth
   (void)st;
 }
 
-void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y) {
-  for (int64_t i = 0; i < m; ++i) {
-    const float* xi = x + i * p.in;
-    float* axi = ax + i * rank;
-    for (int32_t r = 0; r < rank; ++r) {
-      const float* a = p.a.data() + r * p.in;
-      float acc = 0.0f;
-      for (int64_t k = 0; k < p.in; ++k) acc += a[k] * xi[k];
-      axi[r] = acc;
-    }
-    float* yi = y + i * p.out;
-    for (int64_t o = 0; o < p.out; ++o) {
-      const float* b = p.b.data() + o * rank;
-      float acc = 0.0f;
-      for (int32_t r = 0; r < rank; ++r) acc += b[r] * axi[r];
-      yi[o] += scale * acc;
-    }
+namespace {
+
+using kernels::MatmulWeights;
+
+// A [rows][cols] f32 matrix whose rows are `stride` floats apart, as weights.
+MatmulWeights F32Matrix(const float* data, int64_t rows, int64_t cols, int64_t stride) {
+  return {DType::kF32, data, static_cast<size_t>(rows), static_cast<size_t>(cols), static_cast<size_t>(stride) * 4};
+}
+
+void Check(const Status& st) {
+  assert(st.ok() && "shapes are fixed by the model and the adapter");
+  (void)st;
+}
+
+// dst[cols][rows] = srcᵀ, src rows `stride` apart.
+void Transpose(const float* src, int64_t rows, int64_t cols, int64_t stride, float* dst) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + i] = src[i * stride + c];
   }
+}
+
+}  // namespace
+
+int64_t LoraScratchFloats(int64_t m, int32_t rank, int64_t widest) { return 3 * m * rank + 2 * rank * widest; }
+
+void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y,
+                 float* scratch) {
+  Check(kernels::Matmul(F32Matrix(p.a.data(), rank, p.in, p.in), x, static_cast<size_t>(m), nullptr, ax, nullptr, 0,
+                        nullptr));
+  if (y == nullptr) return;
+  // y += (scale·ax)·Bᵀ, the dx += dy·W form with W = Bᵀ [rank][out].
+  float* bt = scratch;
+  float* axs = bt + rank * p.out;
+  Transpose(p.b.data(), p.out, rank, rank, bt);
+  for (int64_t i = 0; i < m * rank; ++i) axs[i] = scale * ax[i];
+  Check(kernels::MatmulTransposedAccumulate(F32Matrix(bt, rank, p.out, p.out), axs, static_cast<size_t>(m), y, nullptr));
 }
 
 void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
                   int64_t m, LoraPair& g, float* dx, float* scratch) {
-  // d(ax)[i][r] = scale · Σ_o dy[i][o] B[o][r]
-  for (int64_t i = 0; i < m; ++i) {
-    const float* dyi = dy + i * p.out;
-    float* dax = scratch + i * rank;
-    std::fill_n(dax, rank, 0.0f);
-    for (int64_t o = 0; o < p.out; ++o) {
-      const float* b = p.b.data() + o * rank;
-      for (int32_t r = 0; r < rank; ++r) dax[r] += dyi[o] * b[r];
-    }
-    for (int32_t r = 0; r < rank; ++r) dax[r] *= scale;
+  const auto um = static_cast<size_t>(m), ur = static_cast<size_t>(rank);
+  float* dax = scratch;           // [m][rank]: scale · dy·B
+  float* t = dax + m * rank;      // [rank][m]: axᵀ, then daxᵀ
+  float* dbt = t + m * rank;      // [rank][out]: (dyᵀ·ax)ᵀ
+  float* bt = dbt + rank * p.out; // [rank][out]: Bᵀ
+  // dax = dy·B = dy·(Bᵀ)ᵀ, the x·Wᵀ form with W = Bᵀ, rows split.
+  Transpose(p.b.data(), p.out, rank, rank, bt);
+  Check(kernels::Matmul(F32Matrix(bt, rank, p.out, p.out), dy, um, nullptr, dax, nullptr, 0, nullptr));
+  for (int64_t i = 0; i < m * rank; ++i) dax[i] *= scale;
+  // dB += scale · dyᵀ·ax, computed as its transpose axᵀ·dy.
+  Transpose(ax, m, rank, rank, t);
+  std::fill_n(dbt, rank * p.out, 0.0f);
+  Check(kernels::MatmulTransposedAccumulate(F32Matrix(dy, m, p.out, p.out), t, ur, dbt, nullptr));
+  for (int64_t o = 0; o < p.out; ++o) {
+    for (int32_t r = 0; r < rank; ++r) g.b[static_cast<size_t>(o * rank + r)] += scale * dbt[r * p.out + o];
   }
-  // dB[o][r] += scale · Σ_i dy[i][o] ax[i][r]
-  for (int64_t i = 0; i < m; ++i) {
-    const float* dyi = dy + i * p.out;
-    const float* axi = ax + i * rank;
-    for (int64_t o = 0; o < p.out; ++o) {
-      float* gb = g.b.data() + o * rank;
-      const float s = scale * dyi[o];
-      for (int32_t r = 0; r < rank; ++r) gb[r] += s * axi[r];
-    }
-  }
-  // dA[r][k] += Σ_i dax[i][r] x[i][k];  dx[i][k] += Σ_r dax[i][r] A[r][k]
-  for (int64_t i = 0; i < m; ++i) {
-    const float* xi = x + i * p.in;
-    const float* dax = scratch + i * rank;
-    float* dxi = dx + i * p.in;
-    for (int32_t r = 0; r < rank; ++r) {
-      float* ga = g.a.data() + r * p.in;
-      const float* a = p.a.data() + r * p.in;
-      for (int64_t k = 0; k < p.in; ++k) {
-        ga[k] += dax[r] * xi[k];
-        dxi[k] += dax[r] * a[k];
-      }
-    }
-  }
+  // dA += daxᵀ·x;  dx += dax·A
+  Transpose(dax, m, rank, rank, t);
+  Check(kernels::MatmulTransposedAccumulate(F32Matrix(x, m, p.in, p.in), t, ur, g.a.data(), nullptr));
+  if (dx != nullptr) Check(kernels::MatmulTransposedAccumulate(F32Matrix(p.a.data(), rank, p.in, p.in), dax, um, dx, nullptr));
 }
 
 void RmsNorm(const float* x, const float* w, float eps, const float* dy, int64_t m, int64_t n, float* dx) {
@@ -113,89 +118,112 @@ void SiluMul(const float* g, const float* u, const float* dh, int64_t n, float* 
 
 namespace {
 
+// dst[m][d] = the d-wide column slice of src whose rows are `stride` apart, and back.
+void Gather(const float* src, int64_t stride, int64_t m, int64_t d, float* dst) {
+  for (int64_t i = 0; i < m; ++i) std::copy_n(src + i * stride, d, dst + i * d);
+}
+void Scatter(const float* src, int64_t m, int64_t d, float* dst, int64_t stride) {
+  for (int64_t i = 0; i < m; ++i) std::copy_n(src + i * d, d, dst + i * stride);
+}
 struct AttnTask {
   AttentionShape s;
   const float *q, *k, *v;
   int64_t m;
-  float *probs, *out;
+  float* probs;
+  const float* dout;
+  float *out, *dq, *dk, *dv, *scratch;
+  int64_t scratch_per_task() const { return m * m + 6 * m * s.head_dim; }
 };
 
-void AttentionForwardHead(void* ctx, size_t head) {
+// One KV head and the query heads that share it: P = softmax(scale·Q·Kᵀ + causal), O = P·V.
+void AttentionForwardGroup(void* ctx, size_t group) {
   const auto& t = *static_cast<const AttnTask*>(ctx);
-  const int64_t d = t.s.head_dim, h = static_cast<int64_t>(head);
-  const int64_t kvh = h / (t.s.n_heads / t.s.n_kv_heads);
-  const int64_t qs = t.s.n_heads * d, ks = t.s.n_kv_heads * d;
+  const int64_t d = t.s.head_dim, m = t.m, kvh = static_cast<int64_t>(group);
+  const int64_t per_group = t.s.n_heads / t.s.n_kv_heads, qs = t.s.n_heads * d, ks = t.s.n_kv_heads * d;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  for (int64_t i = 0; i < t.m; ++i) {
-    float* p = t.probs + (h * t.m + i) * t.m;
-    const float* q = t.q + i * qs + h * d;
-    float max = -INFINITY;
-    for (int64_t j = 0; j <= i; ++j) {
-      const float* k = t.k + j * ks + kvh * d;
-      float dot = 0.0f;
-      for (int64_t c = 0; c < d; ++c) dot += q[c] * k[c];
-      p[j] = dot * scale;
-      max = std::max(max, p[j]);
+  float* qh = t.scratch + static_cast<int64_t>(group) * t.scratch_per_task();
+  float* oh = qh + m * d;
+  const auto softmax = kernels::GetRowOpsUkernels().softmax;
+  for (int64_t h = kvh * per_group; h < (kvh + 1) * per_group; ++h) {
+    float* p = t.probs + h * m * m;
+    Gather(t.q + h * d, qs, m, d, qh);
+    Check(kernels::Matmul(F32Matrix(t.k + kvh * d, m, d, ks), qh, static_cast<size_t>(m), nullptr, p, nullptr, 0,
+                          nullptr));
+    for (int64_t i = 0; i < m; ++i) {
+      float* row = p + i * m;
+      for (int64_t j = 0; j <= i; ++j) row[j] *= scale;
+      softmax(static_cast<size_t>(i + 1), row);
+      std::fill(row + i + 1, row + m, 0.0f);
     }
-    float sum = 0.0f;
-    for (int64_t j = 0; j <= i; ++j) sum += (p[j] = std::exp(p[j] - max));
-    for (int64_t j = 0; j <= i; ++j) p[j] /= sum;
-    std::fill(p + i + 1, p + t.m, 0.0f);
-    float* o = t.out + i * qs + h * d;
-    std::fill_n(o, d, 0.0f);
-    for (int64_t j = 0; j <= i; ++j) {
-      const float* v = t.v + j * ks + kvh * d;
-      for (int64_t c = 0; c < d; ++c) o[c] += p[j] * v[c];
+    std::fill_n(oh, m * d, 0.0f);
+    Check(kernels::MatmulTransposedAccumulate(F32Matrix(t.v + kvh * d, m, d, ks), p, static_cast<size_t>(m), oh,
+                                              nullptr));
+    Scatter(oh, m, d, t.out + h * d, qs);
+  }
+}
+
+// The same group backward: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP))·scale,
+// dQ = dS·K, dK = dSᵀ·Q. dK and dV are built transposed ([d][m]) so every
+// product is one of the two kernel forms with m or d rows.
+void AttentionBackwardGroup(void* ctx, size_t group) {
+  const auto& t = *static_cast<const AttnTask*>(ctx);
+  const int64_t d = t.s.head_dim, m = t.m, kvh = static_cast<int64_t>(group);
+  const int64_t per_group = t.s.n_heads / t.s.n_kv_heads, qs = t.s.n_heads * d, ks = t.s.n_kv_heads * d;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  float* ds = t.scratch + static_cast<int64_t>(group) * t.scratch_per_task();  // [m][m]
+  float* rows = ds + m * m;        // [m][d]: dO, then dQ, of one head
+  float* cols = rows + m * d;      // [d][m]: dOᵀ, then Qᵀ
+  float* dkt = cols + m * d;       // [d][m]
+  float* dvt = dkt + m * d;        // [d][m]
+  std::fill_n(dkt, 2 * m * d, 0.0f);
+  const auto um = static_cast<size_t>(m), ud = static_cast<size_t>(d);
+  for (int64_t h = kvh * per_group; h < (kvh + 1) * per_group; ++h) {
+    const float* p = t.probs + h * m * m;
+    Gather(t.dout + h * d, qs, m, d, rows);
+    Transpose(rows, m, d, d, cols);
+    Check(kernels::MatmulTransposedAccumulate(F32Matrix(p, m, m, m), cols, ud, dvt, nullptr));  // dVᵀ += dOᵀ·P
+    Check(kernels::Matmul(F32Matrix(t.v + kvh * d, m, d, ks), rows, um, nullptr, ds, nullptr, 0, nullptr));  // dP
+    for (int64_t i = 0; i < m; ++i) {
+      const float* pi = p + i * m;
+      float* di = ds + i * m;
+      float pdp = 0.0f;
+      for (int64_t j = 0; j <= i; ++j) pdp += pi[j] * di[j];
+      for (int64_t j = 0; j <= i; ++j) di[j] = pi[j] * (di[j] - pdp) * scale;
+      std::fill(di + i + 1, di + m, 0.0f);
+    }
+    std::fill_n(rows, m * d, 0.0f);
+    Check(kernels::MatmulTransposedAccumulate(F32Matrix(t.k + kvh * d, m, d, ks), ds, um, rows, nullptr));  // dQ
+    Scatter(rows, m, d, t.dq + h * d, qs);
+    Transpose(t.q + h * d, m, d, qs, cols);
+    Check(kernels::MatmulTransposedAccumulate(F32Matrix(ds, m, m, m), cols, ud, dkt, nullptr));  // dKᵀ += Qᵀ·dS
+  }
+  for (int64_t c = 0; c < d; ++c) {
+    for (int64_t j = 0; j < m; ++j) {
+      t.dk[j * ks + kvh * d + c] = dkt[c * m + j];
+      t.dv[j * ks + kvh * d + c] = dvt[c * m + j];
     }
   }
 }
 
 }  // namespace
 
+int64_t AttentionScratchFloats(const AttentionShape& s, int64_t m) {
+  return s.n_kv_heads * (m * m + 6 * m * s.head_dim);
+}
+
 void AttentionForward(const AttentionShape& s, const float* q, const float* k, const float* v, int64_t m,
-                      float* probs, float* out, pthreadpool_t pool) {
-  AttnTask task{s, q, k, v, m, probs, out};
-  pthreadpool_parallelize_1d(pool, AttentionForwardHead, &task, static_cast<size_t>(s.n_heads),
+                      float* probs, float* out, float* scratch, pthreadpool_t pool) {
+  AttnTask task{s, q, k, v, m, probs, nullptr, out, nullptr, nullptr, nullptr, scratch};
+  pthreadpool_parallelize_1d(pool, AttentionForwardGroup, &task, static_cast<size_t>(s.n_kv_heads),
                              PTHREADPOOL_FLAG_DISABLE_DENORMALS);
 }
 
 void AttentionBackward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* probs,
-                       const float* dout, int64_t m, float* dq, float* dk, float* dv, float* scratch) {
-  const int64_t d = s.head_dim, qs = s.n_heads * d, ks = s.n_kv_heads * d;
-  const int64_t group = s.n_heads / s.n_kv_heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  std::fill_n(dq, m * qs, 0.0f);
-  std::fill_n(dk, m * ks, 0.0f);
-  std::fill_n(dv, m * ks, 0.0f);
-  for (int64_t h = 0; h < s.n_heads; ++h) {
-    const int64_t kvh = h / group;
-    for (int64_t i = 0; i < m; ++i) {
-      const float* p = probs + (h * m + i) * m;
-      const float* doi = dout + i * qs + h * d;
-      float* ds = scratch;  // dP, then dS, for row i
-      float pdp = 0.0f;
-      for (int64_t j = 0; j <= i; ++j) {
-        const float* vj = v + j * ks + kvh * d;
-        float dot = 0.0f;
-        for (int64_t c = 0; c < d; ++c) dot += doi[c] * vj[c];
-        ds[j] = dot;
-        pdp += p[j] * dot;
-      }
-      const float* qi = q + i * qs + h * d;
-      float* dqi = dq + i * qs + h * d;
-      for (int64_t j = 0; j <= i; ++j) {
-        const float dsj = p[j] * (ds[j] - pdp) * scale;
-        const float* kj = k + j * ks + kvh * d;
-        float* dkj = dk + j * ks + kvh * d;
-        float* dvj = dv + j * ks + kvh * d;
-        for (int64_t c = 0; c < d; ++c) {
-          dqi[c] += dsj * kj[c];
-          dkj[c] += dsj * qi[c];
-          dvj[c] += p[j] * doi[c];
-        }
-      }
-    }
-  }
+                       const float* dout, int64_t m, float* dq, float* dk, float* dv, float* scratch,
+                       pthreadpool_t pool) {
+  AttnTask task{s, q, k, v, m, const_cast<float*>(probs), dout, nullptr, dq, dk, dv, scratch};
+  pthreadpool_parallelize_1d(pool, AttentionBackwardGroup, &task, static_cast<size_t>(s.n_kv_heads),
+                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
 }
 
 }  // namespace edgert::grad

@@ -6,23 +6,19 @@
 #include <cmath>
 
 #include "runtime/model/ops.h"
+#include "kernels/matmul/matmul_transposed.h"
 #include "kernels/rowops/rowops.h"
 #include "runtime/train/backward_ops.h"
+#include "runtime/train/split_rows.h"
 
 namespace edgert {
 namespace {
 
-constexpr int64_t kVocabChunk = 4096;  // rows of the LM head per step of the loss
+constexpr int64_t kLossRows = 128;     // positions whose logits over the whole vocabulary exist at once
+constexpr int64_t kVocabChunk = 16384; // LM-head rows per transposed product (its dl slice: 8 MB)
+constexpr int64_t kRowBlock = 32;      // positions per task of row-wise work
 
 using Buf = std::vector<float>;
-
-// Rows [r0, r0 + n) of a weight matrix, as a view of their own.
-WeightView RowSlice(const WeightView& w, int64_t r0, int64_t n) {
-  WeightView v = w;
-  v.data = w.data + static_cast<uint64_t>(r0) * w.row_bytes();
-  v.rows = n;
-  return v;
-}
 
 // Seconds since the last lap.
 class PhaseClock {
@@ -54,7 +50,9 @@ struct LoraGraph::State {
   // Gradients flowing back.
   Buf dx, dxmid, dxn, dq, dk, dv, datt, dg, du, dh, lora_scratch, attn_scratch;
   // Loss.
-  Buf logits, lse, label_logit, dl;
+  Buf logits;                     // [kLossRows][vocab]: logits, then d(loss)/d(logits)
+  std::vector<int64_t> counted;   // [T] positions whose label counts
+  std::vector<double> row_loss;   // [T] their cross-entropy
   Buf linear_scratch;  // the linear operator's quantized activations
 };
 
@@ -88,14 +86,15 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, int64_t 
   for (Buf* b : {&s->g, &s->u, &s->hact, &s->dg, &s->du, &s->dh}) b->resize(T * ff);
   s->probs.resize(heads * T * T);
   for (Buf& b : s->ax) b.resize(T * static_cast<size_t>(rank));
-  s->lora_scratch.resize(T * static_cast<size_t>(rank));
-  s->attn_scratch.resize(T);
-  s->logits.resize(T * static_cast<size_t>(kVocabChunk));
-  s->dl.resize(s->logits.size());
-  s->lse.resize(T);
+  s->lora_scratch.resize(static_cast<size_t>(
+      grad::LoraScratchFloats(max_tokens, rank, std::max({c.hidden_size, c.q_dim(), c.intermediate_size}))));
+  s->attn_scratch.resize(static_cast<size_t>(grad::AttentionScratchFloats(
+      grad::AttentionShape{c.num_attention_heads, c.num_key_value_heads, c.head_dim}, max_tokens)));
+  s->logits.resize(static_cast<size_t>(std::min(kLossRows, max_tokens) * c.vocab_size));
+  s->counted.resize(T);
+  s->row_loss.resize(T);
   const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
   s->linear_scratch.resize(ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, max_tokens) / sizeof(float) + 1);
-  s->label_logit.resize(T);
   return LoraGraph(std::move(s));
 }
 
@@ -146,44 +145,55 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   const float scale = adapter.config.scale();
   const grad::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, c.head_dim};
 
-  auto linear = [&](const WeightView& wt, const WeightView& bias, const float* x, float* y, const LoraPair& p,
-                    float* ax) {
-    ops::Linear(wt, bias.data ? bias.f32() : nullptr, x, T, y, s.linear_scratch.data(), pool);
-    if (p.enabled()) grad::LoraForward(p, r, scale, x, T, ax, y);
-  };
   auto lora = [&](size_t li, LoraTarget t) -> const LoraPair& { return adapter.layers[li][static_cast<size_t>(t)]; };
   auto ax = [&](LoraTarget t) { return s.ax[static_cast<size_t>(t)].data(); };
+  auto lora_forward = [&](size_t li, LoraTarget t, const float* x, float* y) {
+    const LoraPair& p = lora(li, t);
+    if (p.enabled()) grad::LoraForward(p, r, scale, x, T, ax(t), y, s.lora_scratch.data());
+  };
+  // Row-wise work with exponentials, split over the pool.
+  auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
+  // Cheap row work stays on this thread: on a busy machine a dispatch to the
+  // pool costs more than a norm over 512 rows.
+  auto rms_norm = [&](const float* x, const WeightView& wt, float* y) { ops::RmsNorm(x, wt.f32(), c.rms_norm_eps, T, h, y); };
+  auto add = [&](const float* x, float* y) {  // y += x over [T][h]
+    for (int64_t i = 0; i < T * h; ++i) y[i] += x[i];
+  };
 
   // Recomputes layer li from its saved input; fills the activation buffers.
   auto layer_forward = [&](size_t li, float* out) {
     const LayerWeights& l = w.layers[li];
     const float* x = s.layer_in[li].data();
-    ops::RmsNorm(x, l.input_norm.f32(), c.rms_norm_eps, T, h, s.xn1.data());
-    linear(l.q, l.q_bias, s.xn1.data(), s.q.data(), lora(li, LoraTarget::kQ), ax(LoraTarget::kQ));
-    linear(l.k, l.k_bias, s.xn1.data(), s.k.data(), lora(li, LoraTarget::kK), ax(LoraTarget::kK));
-    linear(l.v, l.v_bias, s.xn1.data(), s.v.data(), lora(li, LoraTarget::kV), ax(LoraTarget::kV));
+    rms_norm(x, l.input_norm, s.xn1.data());
+    const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.q.data()},
+                                  {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, s.k.data()},
+                                  {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, s.v.data()}};
+    ops::Linears(qkv, s.xn1.data(), T, s.linear_scratch.data(), pool);
+    lora_forward(li, LoraTarget::kQ, s.xn1.data(), s.q.data());
+    lora_forward(li, LoraTarget::kK, s.xn1.data(), s.k.data());
+    lora_forward(li, LoraTarget::kV, s.xn1.data(), s.v.data());
     for (int64_t t = 0; t < T; ++t) {
       ops::Rope(s.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
       ops::Rope(s.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
-    grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, s.probs.data(), s.att.data(), pool);
-    std::copy_n(x, T * h, s.xmid.data());
-    linear(l.o, WeightView{}, s.att.data(), s.dxn.data(), lora(li, LoraTarget::kO), ax(LoraTarget::kO));
-    for (int64_t i = 0; i < T * h; ++i) s.xmid[static_cast<size_t>(i)] += s.dxn[static_cast<size_t>(i)];
-    ops::RmsNorm(s.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, T, h, s.xn2.data());
-    linear(l.gate, WeightView{}, s.xn2.data(), s.g.data(), lora(li, LoraTarget::kGate), ax(LoraTarget::kGate));
-    linear(l.up, WeightView{}, s.xn2.data(), s.u.data(), lora(li, LoraTarget::kUp), ax(LoraTarget::kUp));
-    ops::SiluMul(s.g.data(), s.u.data(), T * ff, s.hact.data());
+    grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, s.probs.data(), s.att.data(),
+                           s.attn_scratch.data(), pool);
+    ops::Linear(l.o, nullptr, s.att.data(), T, s.xmid.data(), s.linear_scratch.data(), pool);
+    lora_forward(li, LoraTarget::kO, s.att.data(), s.xmid.data());
+    add(x, s.xmid.data());
+    rms_norm(s.xmid.data(), l.post_norm, s.xn2.data());
+    const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.g.data()}, {&l.up, nullptr, s.u.data()}};
+    ops::Linears(gate_up, s.xn2.data(), T, s.linear_scratch.data(), pool);
+    lora_forward(li, LoraTarget::kGate, s.xn2.data(), s.g.data());
+    lora_forward(li, LoraTarget::kUp, s.xn2.data(), s.u.data());
+    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(s.g.data() + r0 * ff, s.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
     if (out != nullptr) {
-      linear(l.down, WeightView{}, s.hact.data(), out, lora(li, LoraTarget::kDown), ax(LoraTarget::kDown));
-      for (int64_t i = 0; i < T * h; ++i) out[i] += s.xmid[static_cast<size_t>(i)];
+      ops::Linear(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
+      lora_forward(li, LoraTarget::kDown, s.hact.data(), out);
+      add(s.xmid.data(), out);
     } else {
       // Backward needs only down's LoRA input (ax of hact), not its output.
-      const LoraPair& p = lora(li, LoraTarget::kDown);
-      if (p.enabled()) {
-        std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
-        grad::LoraForward(p, r, scale, s.hact.data(), T, ax(LoraTarget::kDown), s.dxn.data());
-      }
+      lora_forward(li, LoraTarget::kDown, s.hact.data(), nullptr);
     }
   };
 
@@ -194,58 +204,65 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   for (size_t li = 0; li < w.layers.size(); ++li) layer_forward(li, s.layer_in[li + 1].data());
   ph.forward += clock.Lap();
 
-  // Final norm and chunked cross-entropy. Position t predicts labels[t + 1].
+  // Final norm, LM head and cross-entropy on the counted positions only
+  // (position t predicts labels[t + 1]), in blocks of kLossRows rows: a
+  // block's logits over the whole vocabulary are computed once and turned in
+  // place into d(loss)/d(logits) = scale · (softmax − onehot), then
+  // d(hidden) = that · W. [T x vocab] logits never exist.
+  // The last layer's activations stay as the forward pass left them (the
+  // backward pass starts from them), so this uses buffers of its own.
   const float* x_last = s.layer_in.back().data();
-  float* xf = s.xn1.data();
+  float* xf = s.dxn.data();
+  float* xc = s.dx.data();  // the counted rows of xf
   ops::RmsNorm(x_last, w.final_norm.f32(), c.rms_norm_eps, T, h, xf);
-  std::vector<float> running_max(static_cast<size_t>(T), -INFINITY), running_sum(static_cast<size_t>(T), 0.0f);
   auto target = [&](int64_t t) { return t + 1 < T ? labels[static_cast<size_t>(t + 1)] : kIgnoreLabel; };
-  for (int64_t v0 = 0; v0 < c.vocab_size; v0 += kVocabChunk) {
-    const int64_t n = std::min(kVocabChunk, c.vocab_size - v0);
-    ops::Linear(RowSlice(w.lm_head, v0, n), nullptr, xf, T, s.logits.data(), s.linear_scratch.data(), pool);
-    for (int64_t t = 0; t < T; ++t) {
-      const float* lt = s.logits.data() + t * n;
-      const float mx = *std::max_element(lt, lt + n);
-      float& m = running_max[static_cast<size_t>(t)];
-      float& sum = running_sum[static_cast<size_t>(t)];
-      if (mx > m) {
-        sum *= std::exp(m - mx);
-        m = mx;
+  int64_t nc = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (target(t) == kIgnoreLabel) continue;
+    s.counted[static_cast<size_t>(nc)] = t;
+    std::copy_n(xf + t * h, h, xc + nc * h);
+    ++nc;
+  }
+  float* dxc = s.dxmid.data();  // d(loss)/d(xf) of the counted rows
+  if (grads != nullptr) std::fill_n(dxc, nc * h, 0.0f);
+  const int64_t V = c.vocab_size;
+  for (int64_t b0 = 0; b0 < nc; b0 += kLossRows) {
+    const int64_t nb = std::min(kLossRows, nc - b0);
+    ops::Linear(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
+    rows(nb, [&](int64_t r0, int64_t n) {
+      for (int64_t i = r0; i < r0 + n; ++i) {
+        float* row = s.logits.data() + i * V;
+        const int32_t y = target(s.counted[static_cast<size_t>(b0 + i)]);
+        const float mx = *std::max_element(row, row + V);
+        const float label_logit = row[y];
+        double sum = 0;
+        for (int64_t j = 0; j < V; ++j) sum += (row[j] = std::exp(row[j] - mx));
+        s.row_loss[static_cast<size_t>(b0 + i)] = static_cast<double>(mx) + std::log(sum) - label_logit;
+        if (grads == nullptr) continue;
+        const auto f = static_cast<float>(loss_scale / sum);
+        for (int64_t j = 0; j < V; ++j) row[j] *= f;
+        row[y] -= loss_scale;
       }
-      for (int64_t j = 0; j < n; ++j) sum += std::exp(lt[j] - m);
-      const int32_t y = target(t);
-      if (y >= v0 && y < v0 + n) s.label_logit[static_cast<size_t>(t)] = lt[y - v0];
+    });
+    ph.lm_head_loss += clock.Lap();
+    // d(hidden) = dl · W by vocabulary chunks, so the chunk of dl that every
+    // column panel of W re-reads stays in cache.
+    for (int64_t v0 = 0; grads != nullptr && v0 < V; v0 += kVocabChunk) {
+      const int64_t n = std::min(kVocabChunk, V - v0);
+      const kernels::MatmulWeights chunk{w.lm_head.dtype, w.lm_head.data + static_cast<uint64_t>(v0) * w.lm_head.row_bytes(),
+                                         static_cast<size_t>(n), static_cast<size_t>(h), 0};
+      const Status st = kernels::MatmulTransposedAccumulate(chunk, s.logits.data() + v0, static_cast<size_t>(nb),
+                                                            dxc + b0 * h, pool, static_cast<size_t>(V));
+      if (!st.ok()) return st;
     }
+    ph.lm_head_grad += clock.Lap();
   }
   LossSum result;
-  for (int64_t t = 0; t < T; ++t) {
-    s.lse[static_cast<size_t>(t)] = running_max[static_cast<size_t>(t)] + std::log(running_sum[static_cast<size_t>(t)]);
-    if (target(t) == kIgnoreLabel) continue;
-    result.loss += static_cast<double>(s.lse[static_cast<size_t>(t)] - s.label_logit[static_cast<size_t>(t)]);
-    ++result.tokens;
-  }
-  ph.lm_head_loss += clock.Lap();
+  for (int64_t i = 0; i < nc; ++i) result.loss += s.row_loss[static_cast<size_t>(i)];
+  result.tokens = nc;
   if (grads == nullptr) return result;
-
-  // d(loss)/d(xf), chunk by chunk: dl = scale · (softmax − onehot) on counted rows.
   std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
-  for (int64_t v0 = 0; v0 < c.vocab_size; v0 += kVocabChunk) {
-    const int64_t n = std::min(kVocabChunk, c.vocab_size - v0);
-    const WeightView slice = RowSlice(w.lm_head, v0, n);
-    ops::Linear(slice, nullptr, xf, T, s.logits.data(), s.linear_scratch.data(), pool);
-    for (int64_t t = 0; t < T; ++t) {
-      float* dl = s.dl.data() + t * n;
-      const int32_t y = target(t);
-      if (y == kIgnoreLabel) {
-        std::fill_n(dl, n, 0.0f);
-        continue;
-      }
-      const float* lt = s.logits.data() + t * n;
-      for (int64_t j = 0; j < n; ++j) dl[j] = std::exp(lt[j] - s.lse[static_cast<size_t>(t)]) * loss_scale;
-      if (y >= v0 && y < v0 + n) dl[y - v0] -= loss_scale;
-    }
-    grad::LinearInput(slice, s.dl.data(), T, s.dxn.data(), pool);
-  }
+  for (int64_t i = 0; i < nc; ++i) std::copy_n(dxc + i * h, h, s.dxn.data() + s.counted[static_cast<size_t>(i)] * h);
   std::fill(s.dx.begin(), s.dx.begin() + T * h, 0.0f);
   grad::RmsNorm(x_last, w.final_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
   ph.lm_head_grad += clock.Lap();
@@ -254,11 +271,12 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   auto lora_back = [&](size_t li, LoraTarget t, const float* x, const float* dy, float* dx) {
     const LoraPair& p = lora(li, t);
     if (!p.enabled()) return;
-    grad::LoraBackward(p, r, scale, x, ax(t), dy, T, grads->layers[li][static_cast<size_t>(t)], dx, s.lora_scratch.data());
+    grad::LoraBackward(p, r, scale, x, ax(t), dy, T, grads->layers[li][static_cast<size_t>(t)], dx,
+                       s.lora_scratch.data());
   };
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
-    layer_forward(li, nullptr);
+    if (li + 1 < w.layers.size()) layer_forward(li, nullptr);  // the last layer's are still there
     ph.recompute += clock.Lap();
     const float* dy = s.dx.data();
     // MLP: out = xmid + down(hact)
@@ -287,14 +305,21 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     lora_back(li, LoraTarget::kO, s.att.data(), s.dxmid.data(), s.datt.data());
     ph.lora_backward += clock.Lap();
     grad::AttentionBackward(shape, s.q.data(), s.k.data(), s.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
-                            s.dk.data(), s.dv.data(), s.attn_scratch.data());
+                            s.dk.data(), s.dv.data(), s.attn_scratch.data(), pool);
     ph.attention_backward += clock.Lap();
     for (int64_t t = 0; t < T; ++t) {
       grad::Rope(s.dq.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
       grad::Rope(s.dk.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
-    std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
     ph.other_backward += clock.Lap();
+    if (li == 0) {  // the embedding is frozen: layer 0's input needs no gradient
+      lora_back(li, LoraTarget::kQ, s.xn1.data(), s.dq.data(), nullptr);
+      lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), nullptr);
+      lora_back(li, LoraTarget::kV, s.xn1.data(), s.dv.data(), nullptr);
+      ph.lora_backward += clock.Lap();
+      break;
+    }
+    std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
     grad::LinearInput(l.q, s.dq.data(), T, s.dxn.data(), pool);
     grad::LinearInput(l.k, s.dk.data(), T, s.dxn.data(), pool);
     grad::LinearInput(l.v, s.dv.data(), T, s.dxn.data(), pool);

@@ -2,9 +2,11 @@
 //
 // Forward keeps only each layer's input (per-layer gradient checkpointing);
 // backward walks the layers in reverse, recomputing one layer's activations
-// from its saved input, then propagating through it. The LM head and the
-// cross-entropy run over the vocabulary in chunks, so the [tokens x vocab]
-// logits never exist. Loss as Hugging Face computes it: labels shifted by one,
+// from its saved input, then propagating through it (the last layer's
+// activations are still there from the forward pass). The LM head and the
+// cross-entropy run only on the positions whose label counts, 128 at a time,
+// so the [tokens x vocab] logits never exist. Products go to kernels/matmul
+// (x·Wᵀ) and kernels/matmul/matmul_transposed (dy·W); see docs/design.md. Loss as Hugging Face computes it: labels shifted by one,
 // -100 ignored; the caller scales (mean over the tokens of the whole batch).
 #pragma once
 
@@ -25,8 +27,8 @@ inline constexpr int32_t kIgnoreLabel = -100;
 // (for benchmarks; timing costs a clock read per phase and layer).
 struct LoraGraphPhases {
   double forward = 0;        // the first pass through the layers (saving inputs)
-  double lm_head_loss = 0;   // final norm, LM head and log-sum-exp
-  double lm_head_grad = 0;   // the LM head again, softmax − onehot, d(hidden)
+  double lm_head_loss = 0;   // final norm, logits of the counted positions, softmax (− onehot)
+  double lm_head_grad = 0;   // d(hidden) = d(logits) · W
   double recompute = 0;      // a layer's forward again, in the backward pass
   double dx_frozen = 0;      // d(input) = d(output) · W through frozen weights
   double attention_backward = 0;

@@ -87,6 +87,12 @@ void Check(Isa isa, DType type, size_t m, size_t n, size_t k) {
   ASSERT_TRUE(MatmulTransposedAccumulateWith(isa, mw, dy.data(), m, dx2.data(), pool).ok());
   pthreadpool_destroy(pool);
   EXPECT_EQ(dx, dx2);
+  // dy as the first n columns of wider rows: the same result.
+  std::vector<float> wide(m * (n + 5), 7.0f);
+  for (size_t i = 0; i < m; ++i) std::copy_n(dy.data() + i * n, n, wide.data() + i * (n + 5));
+  std::vector<float> dx3 = dx0;
+  ASSERT_TRUE(MatmulTransposedAccumulateWith(isa, mw, wide.data(), m, dx3.data(), nullptr, n + 5).ok());
+  EXPECT_EQ(dx, dx3);
 }
 
 TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {

@@ -1,0 +1,82 @@
+// bench/train_ops_bench.cc: the LoRA backward pass's operations on
+// Qwen2.5-0.5B shapes at 512 positions, one at a time (what train_bench's
+// phases are made of). GFLOP/s counters count the useful work (2·m·n·k for a
+// product; the causal half for attention). Last argument: threads.
+// The host is shared and noisy: compare variants back to back.
+#include <benchmark/benchmark.h>
+#include <pthreadpool.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "kernels/matmul/matmul_transposed.h"
+#include "runtime/train/backward_ops.h"
+
+namespace edgert {
+namespace {
+
+struct PoolDeleter {
+  void operator()(pthreadpool* p) const { pthreadpool_destroy(p); }
+};
+using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
+Pool MakePool(int64_t threads) { return Pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr); }
+
+std::vector<float> Random(size_t n, float scale) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+constexpr int64_t kM = 512;
+
+// dx += dy·W through an f32 weight [n][k] (the Q8_0 path differs only in its tile decode).
+void BM_DxFrozen(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0)), k = static_cast<size_t>(state.range(1));
+  const std::vector<float> w = Random(n * k, 0.02f), dy = Random(kM * n, 1.0f);
+  std::vector<float> dx(kM * k);
+  Pool pool = MakePool(state.range(2));
+  for (auto _ : state) {
+    (void)kernels::MatmulTransposedAccumulate({DType::kF32, w.data(), n, k, 0}, dy.data(), kM, dx.data(), pool.get());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kM * static_cast<double>(n * k) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DxFrozen)->Args({4864, 896, 2})->Args({896, 4864, 2})->Args({896, 896, 2})->Args({4864, 896, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Lora(benchmark::State& state) {
+  const int64_t in = state.range(0), out = state.range(1);
+  const int32_t r = 8;  // one thread: the LoRA branch runs on the calling thread
+  LoraPair p{Random(static_cast<size_t>(r * in), 0.03f), Random(static_cast<size_t>(out * r), 0.01f), in, out};
+  LoraPair g{std::vector<float>(p.a.size()), std::vector<float>(p.b.size()), in, out};
+  const std::vector<float> x = Random(static_cast<size_t>(kM * in), 1.0f), dy = Random(static_cast<size_t>(kM * out), 1e-3f);
+  std::vector<float> ax(static_cast<size_t>(kM * r)), y(static_cast<size_t>(kM * out)), dx(static_cast<size_t>(kM * in));
+  std::vector<float> scratch(static_cast<size_t>(grad::LoraScratchFloats(kM, r, std::max(in, out))));
+  for (auto _ : state) {
+    grad::LoraForward(p, r, 2.0f, x.data(), kM, ax.data(), y.data(), scratch.data());
+    grad::LoraBackward(p, r, 2.0f, x.data(), ax.data(), dy.data(), kM, g, dx.data(), scratch.data());
+  }
+}
+BENCHMARK(BM_Lora)->Args({896, 4864})->Args({896, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Attention(benchmark::State& state) {
+  const grad::AttentionShape s{14, 2, 64};
+  const std::vector<float> q = Random(kM * 896, 1.0f), k = Random(kM * 128, 1.0f), v = Random(kM * 128, 1.0f);
+  std::vector<float> probs(14 * kM * kM), out(kM * 896), dq(kM * 896), dk(kM * 128), dv(kM * 128);
+  std::vector<float> scratch(static_cast<size_t>(grad::AttentionScratchFloats(s, kM)));
+  Pool pool = MakePool(state.range(0));
+  for (auto _ : state) {
+    grad::AttentionForward(s, q.data(), k.data(), v.data(), kM, probs.data(), out.data(), scratch.data(), pool.get());
+    grad::AttentionBackward(s, q.data(), k.data(), v.data(), probs.data(), out.data(), kM, dq.data(), dk.data(),
+                            dv.data(), scratch.data(), pool.get());
+  }
+  // Causal: forward 2 products, backward 4, each 2·(m²/2)·d per head.
+  state.counters["GFLOP/s"] = benchmark::Counter(6.0 * 14 * kM * kM * 64 * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Attention)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace edgert
+
+BENCHMARK_MAIN();
