@@ -298,13 +298,15 @@ Result<TrainSummary> Trainer::Run(pthreadpool_t pool, const std::function<void(c
     sum.tokens_this_run += tokens;
     const bool last = r.step == s.total_steps;
     const bool eval_now = !s.val.empty() && (last || (s.o.eval_every > 0 && r.step % s.o.eval_every == 0));
+    r.seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
     if (eval_now) {
+      const auto eval_start = Clock::now();
       EDGERT_ASSIGN_OR_RETURN(double e, EvalLoss(pool));
+      r.eval_seconds = std::chrono::duration<double>(Clock::now() - eval_start).count();
       r.eval_loss = e;
       s.eval_steps.push_back(r.step);
       s.eval_losses.push_back(static_cast<float>(e));
     }
-    r.seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
     if (on_step) on_step(r);
     if (eval_now && s.o.early_stop_patience > 0 && s.EvalsWithoutImprovement() >= s.o.early_stop_patience) {
       sum.stopped_early = true;

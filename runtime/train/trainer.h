@@ -59,7 +59,8 @@ struct StepReport {
   float lr = 0;
   double grad_norm = 0;  // before clipping
   std::optional<double> eval_loss;  // when an evaluation ran after this step
-  double seconds = 0;  // wall time of this step (and its evaluation)
+  double seconds = 0;       // wall time of this step's training
+  double eval_seconds = 0;  // and of its evaluation
 };
 
 struct TrainSummary {

@@ -2,7 +2,9 @@
 #include "tools/common/cli.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace edgert::cli {
 
@@ -17,6 +19,29 @@ std::string HumanBytes(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.2f %s", v, kUnits[u]);
   return buf;
+}
+
+Result<uint64_t> ParseBytes(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  if (end == text.c_str() || !(v > 0) || !std::isfinite(v)) {
+    return InvalidArgument("size '" + text + "': expected a number with an optional unit (800MB, 1.5GB, 2GiB)");
+  }
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  static constexpr std::array<std::pair<const char*, double>, 9> kUnits = {{{"", 1.0},
+                                                                           {"K", 1e3},
+                                                                           {"M", 1e6},
+                                                                           {"G", 1e9},
+                                                                           {"T", 1e12},
+                                                                           {"Ki", 1024.0},
+                                                                           {"Mi", 1048576.0},
+                                                                           {"Gi", 1073741824.0},
+                                                                           {"Ti", 1099511627776.0}}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) return static_cast<uint64_t>(v * factor);
+  }
+  return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
 }  // namespace edgert::cli

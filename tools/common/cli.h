@@ -32,4 +32,7 @@ inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
 // "1.5 GB"-style sizes for humans (decimal units, as disks and RAM are sold).
 std::string HumanBytes(uint64_t bytes);
 
+// "1500000000", "800MB", "1.5GB", "2GiB", "512M" (K/M/G/T decimal, KiB/MiB/GiB/TiB binary).
+Result<uint64_t> ParseBytes(const std::string& text);
+
 }  // namespace edgert::cli

@@ -1,0 +1,251 @@
+// edge-tune: LoRA fine-tuning of a model file on JSON / JSONL examples.
+//
+//   edge-tune --model M --data FILE [--val FILE | --val-split F] --out ADAPTER.eta [options]
+//
+// Writes ADAPTER.eta (bound to M) at the end, a checkpoint (ADAPTER.eta.ckpt,
+// or --checkpoint) every --save-every steps, at the end and on Ctrl-C or
+// SIGTERM; --resume CKPT continues the same run. Every file is written
+// atomically: an error or a kill never damages what was already saved.
+#include <CLI/CLI.hpp>
+#include <pthreadpool.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ports/stop_signal.h"
+#include "runtime/model/session.h"
+#include "runtime/tokenizer/tokenizer.h"
+#include "runtime/train/adapter_io.h"
+#include "runtime/train/peft_io.h"
+#include "tools/common/cli.h"
+#include "tools/edge_tune/progress.h"
+#include "tools/edge_tune/tune_options.h"
+
+namespace edgert {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Data {
+  std::vector<TrainExample> train, val;
+  std::string report;  // for the user, once setup has succeeded
+};
+
+// What became of a data file, printed once the whole setup has succeeded
+// (so an error stays the one line on stderr).
+std::string DataStats(const std::string& path, const Dataset& d) {
+  std::string s = path + ": " + std::to_string(d.examples.size()) + " examples, " +
+                  std::to_string(d.CountedTokens()) + " trained tokens";
+  if (d.stats.truncated > 0) {
+    s += "; " + std::to_string(d.stats.truncated) + " truncated (" + std::to_string(d.stats.truncated_tokens) +
+         " tokens cut)";
+  }
+  if (d.stats.no_target > 0) {
+    s += "; " + std::to_string(d.stats.no_target) + " dropped (nothing to train on within --max-seq-len)";
+  }
+  if (d.stats.skipped > 0) s += "; " + std::to_string(d.stats.skipped) + " bad records skipped";
+  s += "\n";
+  for (const std::string& m : d.stats.skipped_messages) s += "  skipped: " + m + "\n";
+  return s;
+}
+
+Result<Data> LoadData(const Model& model, const TuneOptions& o) {
+  EDGERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Create(model.file().metadata().tokenizer));
+  DatasetOptions d;
+  d.system_prompt = o.have_system ? o.system : model.file().metadata().chat.default_system_prompt;
+  d.train_on_prompt = o.train_on_prompt;
+  d.max_seq_len = o.max_seq_len;
+  d.vocab_size = model.config().vocab_size;
+  d.skip_bad_lines = o.skip_bad_lines;
+  Data out;
+  EDGERT_ASSIGN_OR_RETURN(Dataset train, LoadDataset(o.data, tokenizer, d));
+  out.report += DataStats(o.data, train);
+  out.train = std::move(train.examples);
+  if (!o.val.empty()) {
+    EDGERT_ASSIGN_OR_RETURN(Dataset val, LoadDataset(o.val, tokenizer, d));
+    out.report += DataStats(o.val, val);
+    out.val = std::move(val.examples);
+  } else if (o.val_split > 0) {
+    EDGERT_ASSIGN_OR_RETURN(out.val, SplitValidation(out.train, o.val_split, o.trainer.seed));
+  }
+  if (!o.replay.empty()) {
+    EDGERT_ASSIGN_OR_RETURN(Dataset replay, LoadDataset(o.replay, tokenizer, d));
+    out.report += DataStats(o.replay, replay);
+    EDGERT_RETURN_IF_ERROR(MixReplay(out.train, replay.examples, o.replay_ratio, o.trainer.seed));
+  }
+  out.report += "training on " + std::to_string(out.train.size()) + " examples, validating on " +
+                std::to_string(out.val.size()) + "\n";
+  return out;
+}
+
+// The starting adapter: new, or --init-adapter (a PEFT folder or an .eta
+// bound to this model), whose rank, alpha and targets then rule.
+Result<LoraAdapter> StartingAdapter(const Model& model, const TuneOptions& o) {
+  LoraConfig c;
+  c.rank = o.lora_r;
+  c.alpha = o.lora_alpha;
+  c.dropout = o.lora_dropout;
+  c.rslora = o.rslora;
+  EDGERT_ASSIGN_OR_RETURN(c.targets, ParseLoraTargets(o.targets));
+  if (o.init_adapter.empty()) return LoraAdapter::Create(model.config(), c, o.trainer.seed);
+  Result<LoraAdapter> init = fs::is_directory(o.init_adapter) ? ImportPeft(o.init_adapter, model.config())
+                                                              : LoadAdapter(o.init_adapter, model.file());
+  if (!init.ok()) return init.status();
+  const LoraConfig& from = init->config;
+  auto conflict = [&](const char* flag, const std::string& given, const std::string& theirs) {
+    return InvalidArgument(std::string(flag) + " " + given + " conflicts with --init-adapter " + o.init_adapter +
+                           " (" + theirs + "); leave it out: the adapter's own settings are used");
+  };
+  if (o.explicit_rank && c.rank != from.rank) {
+    return conflict("--lora-r", std::to_string(c.rank), "r " + std::to_string(from.rank));
+  }
+  if (o.explicit_alpha && c.alpha != from.alpha) {
+    return conflict("--lora-alpha", std::to_string(c.alpha), "alpha " + std::to_string(from.alpha));
+  }
+  if (o.explicit_targets && c.targets != from.targets) return conflict("--targets", o.targets, "other targets");
+  if (o.explicit_dropout) init->config.dropout = c.dropout;
+  return init;
+}
+
+// Fails before hours of training, not after, when the outputs cannot be written.
+Status CheckWritable(const std::string& path, const char* flag) {
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent)) {
+    return InvalidArgument(std::string(flag) + " " + path + ": folder " + parent.string() + " does not exist");
+  }
+  if (fs::is_directory(path)) return InvalidArgument(std::string(flag) + " " + path + ": is a folder");
+  return OkStatus();
+}
+
+int Tune(TuneOptions& o) {
+  if (Status st = CheckWritable(o.out, "--out"); !st.ok()) return cli::Fail(st);
+  if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
+  if (Status st = CheckWritable(o.checkpoint, "--checkpoint"); !st.ok()) return cli::Fail(st);
+  uint64_t budget = 0;
+  if (!o.budget.empty()) {
+    auto b = cli::ParseBytes(o.budget);
+    if (!b.ok()) return cli::Fail(b.status().WithContext("--budget"));
+    budget = *b;
+  }
+  auto schedule = ParseSchedule(o.schedule);
+  if (!schedule.ok()) return cli::Fail(schedule.status());
+  o.trainer.schedule = *schedule;
+  o.trainer.shuffle = !o.no_shuffle;
+  o.trainer.checkpoint_path = o.checkpoint;
+
+  auto model = Model::Open(o.model);
+  if (!model.ok()) return cli::Fail(model.status());
+  const int64_t context = (*model)->config().max_position_embeddings;
+  if (!o.explicit_max_seq_len) o.max_seq_len = std::min<int64_t>(o.max_seq_len, context);
+  if (o.max_seq_len > context) {
+    return cli::Fail(InvalidArgument("--max-seq-len " + std::to_string(o.max_seq_len) + " is longer than " + o.model +
+                                     "'s context of " + std::to_string(context) + " tokens"));
+  }
+  auto adapter = StartingAdapter(**model, o);
+  if (!adapter.ok()) return cli::Fail(adapter.status());
+  const float dropout = adapter->config.dropout;
+  auto data = LoadData(**model, o);
+  if (!data.ok()) return cli::Fail(data.status());
+  auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
+  if (!trainer.ok()) return cli::Fail(trainer.status());
+  if (!o.resume.empty()) {
+    if (Status st = trainer->Resume(o.resume); !st.ok()) return cli::Fail(st);
+  }
+  std::fputs(data->report.c_str(), stderr);
+  if (!o.resume.empty()) {
+    std::fprintf(stderr, "resuming %s at step %lld\n", o.resume.c_str(), static_cast<long long>(trainer->step()));
+  }
+  if (dropout > 0) {
+    std::fprintf(stderr, "note: LoRA dropout %.2f is recorded in the adapter but not applied in training yet\n",
+                 static_cast<double>(dropout));
+  }
+  std::fprintf(stderr, "%lld steps (%lld warm-up), LoRA r=%d alpha=%g, %lld trainable parameters\n",
+               static_cast<long long>(trainer->total_steps()), static_cast<long long>(trainer->warmup_steps()),
+               trainer->adapter().config.rank, static_cast<double>(trainer->adapter().config.alpha),
+               static_cast<long long>(trainer->adapter().ParameterCount()));
+  auto progress = Progress::Create(o.json_log, !o.resume.empty(), budget);
+  if (!progress.ok()) return cli::Fail(progress.status());
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
+      pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
+  ports::CatchStopSignals();
+  auto summary = trainer->Run(
+      pool.get(), [&](const StepReport& r) { progress->OnStep(r); }, [] { return ports::StopRequested(); });
+  if (!summary.ok()) return cli::Fail(summary.status());
+  if (summary->interrupted) {
+    progress->Finish(*summary, "");
+    std::fprintf(stderr, "checkpoint at step %lld: %s (continue with the same command and --resume %s)\n",
+                 static_cast<long long>(summary->steps), o.checkpoint.c_str(), o.checkpoint.c_str());
+    return 128 + ports::StopSignal();
+  }
+  if (Status st = SaveAdapter(o.out, trainer->adapter(), (*model)->file()); !st.ok()) return cli::Fail(st);
+  if (!o.export_peft.empty()) {
+    const std::string base_name = (*model)->file().metadata().source.empty() ? o.model : (*model)->file().metadata().source;
+    if (Status st = ExportPeft(o.export_peft, trainer->adapter(), base_name); !st.ok()) return cli::Fail(st);
+  }
+  progress->Finish(*summary, o.out);
+  if (!o.export_peft.empty()) std::fprintf(stderr, "PEFT adapter: %s\n", o.export_peft.c_str());
+  return 0;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"edge-tune: LoRA fine-tuning of an edge-rt model"};
+  TuneOptions o;
+  TrainerOptions& t = o.trainer;
+  app.add_option("--model,-m", o.model, "base model file (.etm)")->required();
+  app.add_option("--data", o.data, "training examples: JSON array or JSONL")->required();
+  auto* val = app.add_option("--val", o.val, "validation examples");
+  app.add_option("--val-split", o.val_split, "hold out this fraction of --data for validation")->excludes(val);
+  app.add_option("--out,-o", o.out, "the adapter to write (.eta)")->required();
+  app.add_option("--checkpoint", o.checkpoint, "where checkpoints go (default: OUT.ckpt)");
+  app.add_option("--budget", o.budget, "memory budget shown beside resident memory (e.g. 1.5GB)");
+  auto* r = app.add_option("--lora-r", o.lora_r, "LoRA rank");
+  auto* alpha = app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha");
+  auto* dropout = app.add_option("--lora-dropout", o.lora_dropout, "LoRA dropout (recorded; not applied yet)");
+  app.add_flag("--rslora", o.rslora, "scale alpha/sqrt(r) instead of alpha/r");
+  auto* targets = app.add_option("--targets", o.targets, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or all");
+  auto* epochs = app.add_option("--epochs", t.epochs, "passes over the data")->check(CLI::PositiveNumber);
+  app.add_option("--max-steps", t.max_steps, "optimizer steps (instead of --epochs)")->check(CLI::PositiveNumber)->excludes(epochs);
+  app.add_option("--batch", t.batch, "sequences per micro-batch")->check(CLI::PositiveNumber);
+  app.add_option("--grad-accum", t.grad_accum, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
+  app.add_option("--lr", t.lr, "peak learning rate");
+  app.add_option("--schedule", o.schedule, "cosine, linear or constant");
+  auto* ratio = app.add_option("--warmup-ratio", t.warmup_ratio, "warm-up as a fraction of the steps");
+  app.add_option("--warmup-steps", t.warmup_steps, "warm-up steps")->check(CLI::NonNegativeNumber)->excludes(ratio);
+  app.add_option("--weight-decay", t.weight_decay, "AdamW decoupled weight decay");
+  app.add_option("--max-grad-norm", t.max_grad_norm, "clip the global gradient norm (0: off)");
+  auto* seq = app.add_option("--max-seq-len", o.max_seq_len, "truncate examples to this many tokens")->check(CLI::PositiveNumber);
+  app.add_option("--seed", t.seed, "seed for the adapter, the shuffle and the split");
+  app.add_option("--eval-every", t.eval_every, "validation loss every N steps (and at the end)")->check(CLI::NonNegativeNumber);
+  app.add_option("--early-stop-patience", t.early_stop_patience, "stop after N evaluations without improvement")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--save-every", t.save_every, "checkpoint every N steps (and at the end)")->check(CLI::NonNegativeNumber);
+  app.add_option("--resume", o.resume, "continue from this checkpoint");
+  app.add_option("--init-adapter", o.init_adapter, "start from this adapter (PEFT folder or .eta)");
+  app.add_option("--export-peft", o.export_peft, "also write a PEFT adapter folder");
+  auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
+  app.add_flag("--train-on-prompt", o.train_on_prompt, "loss on every token, not only the assistant's");
+  app.add_flag("--skip-bad-lines", o.skip_bad_lines, "skip malformed records (counted) instead of failing");
+  app.add_option("--replay", o.replay, "older examples to mix in");
+  app.add_option("--replay-ratio", o.replay_ratio, "share of replayed examples in the training set");
+  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--json-log", o.json_log, "one JSON object per step");
+  app.add_flag("--no-shuffle", o.no_shuffle, "take examples in file order");
+  if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  o.have_system = system->count() > 0;
+  o.explicit_rank = r->count() > 0;
+  o.explicit_alpha = alpha->count() > 0;
+  o.explicit_dropout = dropout->count() > 0;
+  o.explicit_targets = targets->count() > 0;
+  o.explicit_max_seq_len = seq->count() > 0;
+  return Tune(o);
+}
+
+}  // namespace
+}  // namespace edgert
+
+int main(int argc, char** argv) { return edgert::Run(argc, argv); }
