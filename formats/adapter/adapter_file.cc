@@ -19,7 +19,12 @@ constexpr uint32_t kAdapterFormatVersion = 1;
 std::vector<Offset<fbs::LoraTensor>> WriteTensors(flatbuffers::FlatBufferBuilder& b, const std::vector<NamedTensor>& ts) {
   std::vector<Offset<fbs::LoraTensor>> out;
   for (const NamedTensor& t : ts) {
-    out.push_back(fbs::CreateLoraTensor(b, b.CreateString(t.name), b.CreateVector(t.shape), b.CreateVector(t.data)));
+    // Built in a fixed order (x86-64 GCC's, right to left), not as call
+    // arguments whose evaluation order differs on aarch64: same bytes everywhere.
+    const auto data = b.CreateVector(t.data);
+    const auto shape = b.CreateVector(t.shape);
+    const auto name = b.CreateString(t.name);
+    out.push_back(fbs::CreateLoraTensor(b, name, shape, data));
   }
   return out;
 }

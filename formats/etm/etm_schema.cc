@@ -66,17 +66,25 @@ void BuildHeader(const ModelMetadata& m, const std::vector<TensorInfo>& tensors,
   b.ForceDefaults(true);
   const auto config = WriteConfig(b, m.config);
   const auto tokenizer = WriteTokenizer(b, m.tokenizer);
-  const auto chat = fbs::CreateChatDefaults(b, b.CreateString(m.chat.template_name),
-                                            b.CreateString(m.chat.default_system_prompt),
-                                            b.CreateVectorOfStrings(m.chat.end_tokens));
+  // Nested objects are built in a fixed order, not as call arguments: the
+  // order arguments are evaluated in differs between compilers and targets
+  // (GCC: right to left on x86-64, left to right on aarch64), and with it the
+  // padding, so the same model gave a different header on ARM. This is the
+  // order x86-64 builds always used, so their files are unchanged.
+  const auto end_tokens = b.CreateVectorOfStrings(m.chat.end_tokens);
+  const auto system_prompt = b.CreateString(m.chat.default_system_prompt);
+  const auto template_name = b.CreateString(m.chat.template_name);
+  const auto chat = fbs::CreateChatDefaults(b, template_name, system_prompt, end_tokens);
   const auto& g = m.generation;
   const auto generation = fbs::CreateGenerationDefaults(b, g.temperature, g.top_k, g.top_p, g.min_p,
                                                         g.repetition_penalty, g.max_new_tokens);
   std::vector<Offset<fbs::Tensor>> ts;
   ts.reserve(tensors.size());
   for (const TensorInfo& t : tensors) {
-    ts.push_back(fbs::CreateTensor(b, b.CreateString(t.name), static_cast<fbs::DType>(t.dtype),
-                                   b.CreateVector(t.shape), t.offset - data_offset, t.size, t.checksum));
+    const auto shape = b.CreateVector(t.shape);
+    const auto name = b.CreateString(t.name);
+    ts.push_back(fbs::CreateTensor(b, name, static_cast<fbs::DType>(t.dtype), shape, t.offset - data_offset, t.size,
+                                   t.checksum));
   }
   const auto tensor_vec = b.CreateVector(ts);
   const auto source = b.CreateString(m.source);
