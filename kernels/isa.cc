@@ -1,61 +1,70 @@
-// kernels/isa.cc: the one place that asks cpuinfo what the CPU can do.
+// kernels/isa.cc: the one place in kernels/ that asks what the CPU can do
+// (ports::Cpu(), probed once).
 #include "kernels/isa.h"
 
-#include <cpuinfo.h>
-
+#include <array>
 #include <cstdlib>
 #include <cstring>
-#include <initializer_list>
+
+#include "ports/cpu.h"
 
 namespace edgert::kernels {
 namespace {
 
-bool CpuReady() {
-  static const bool ok = cpuinfo_initialize();
-  return ok;
-}
+constexpr std::array<Isa, 5> kAll = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod};
+
+// Best first; each chain ends in the scalar reference.
+#if defined(EDGERT_HAVE_X86_KERNELS)
+constexpr std::array<Isa, 3> kChain = {Isa::kAvx512Vnni, Isa::kAvx2, Isa::kScalar};
+#elif defined(EDGERT_HAVE_NEON_KERNELS)
+constexpr std::array<Isa, 3> kChain = {Isa::kNeonDotprod, Isa::kNeon, Isa::kScalar};
+#else
+constexpr std::array<Isa, 1> kChain = {Isa::kScalar};
+#endif
 
 }  // namespace
+
+std::span<const Isa> AllIsas() { return kAll; }
 
 const char* IsaName(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kNeon: return "neon";
+    case Isa::kNeonDotprod: return "neondot";
   }
   return "?";
 }
 
 bool IsaSupported(Isa isa) {
+  [[maybe_unused]] const ports::CpuFeatures& cpu = ports::Cpu();
   switch (isa) {
     case Isa::kScalar: return true;
-    case Isa::kAvx2:
 #if defined(EDGERT_HAVE_X86_KERNELS)
-      return CpuReady() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
-#else
-      return false;
-#endif
+    case Isa::kAvx2: return cpu.x86_avx2 && cpu.x86_fma3 && cpu.x86_f16c;
     case Isa::kAvx512Vnni:
-#if defined(EDGERT_HAVE_X86_KERNELS)
-      return CpuReady() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512bw() &&
-             cpuinfo_has_x86_avx512dq() && cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_f16c() &&
-             cpuinfo_has_x86_fma3();
-#else
-      return false;
+      return cpu.x86_avx512f && cpu.x86_avx512vl && cpu.x86_avx512bw && cpu.x86_avx512dq && cpu.x86_avx512vnni &&
+             cpu.x86_f16c && cpu.x86_fma3;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+    case Isa::kNeon: return cpu.arm_neon;
+    case Isa::kNeonDotprod: return cpu.arm_neon && cpu.arm_dotprod;
+#endif
+    default: return false;
   }
-  return false;
 }
 
 Isa BestIsa() {
   static const Isa best = [] {
-    Isa cap = Isa::kAvx512Vnni;
+    size_t start = 0;  // no cap: the head of the chain
     if (const char* force = std::getenv("EDGERT_KERNELS")) {
-      if (std::strcmp(force, "scalar") == 0) cap = Isa::kScalar;
-      if (std::strcmp(force, "avx2") == 0) cap = Isa::kAvx2;
+      for (size_t i = 0; i < kChain.size(); ++i) {
+        if (std::strcmp(force, IsaName(kChain[i])) == 0) start = i;
+      }
     }
-    for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvx2}) {
-      if (static_cast<int>(isa) <= static_cast<int>(cap) && IsaSupported(isa)) return isa;
+    for (size_t i = start; i < kChain.size(); ++i) {
+      if (IsaSupported(kChain[i])) return kChain[i];
     }
     return Isa::kScalar;
   }();

@@ -42,6 +42,9 @@ class AnonymousMemory {
   bool locked_ = false;
 };
 
+// The OS's own judgement of memory pressure, where it gives one (macOS).
+enum class MemoryPressure { kUnknown, kNormal, kWarning, kCritical };
+
 struct SystemMemory {
   uint64_t total_bytes = 0;
   uint64_t available_bytes = 0;   // what can be had without swapping (MemAvailable)
@@ -49,6 +52,7 @@ struct SystemMemory {
   uint64_t swap_free_bytes = 0;
   double pressure_some_avg10 = 0;  // % of time some task stalled on memory (PSI), 0 if unknown
   uint64_t cgroup_limit_bytes = 0; // memory limit of our cgroup, 0 if none
+  MemoryPressure pressure = MemoryPressure::kUnknown;  // macOS: kern.memorystatus_vm_pressure_level
 };
 
 // Zeros where the platform cannot tell.

@@ -89,11 +89,13 @@ const AttentionUkernels* AttentionUkernelsFor(Isa isa) {
     case Isa::kAvx2: return &scalar::AttentionUkernelsScalar();  // AVX2-only CPUs: the reference
 #if defined(EDGERT_HAVE_X86_KERNELS)
     case Isa::kAvx512Vnni: return &avx512vnni::AttentionUkernelsAvx512();
-#else
-    default: return nullptr;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+    case Isa::kNeon:
+    case Isa::kNeonDotprod: return &neon::AttentionUkernelsNeon();  // float only: no dot-product instructions
+#endif
+    default: return nullptr;
   }
-  return nullptr;
 }
 
 const AttentionUkernels& GetAttentionUkernels() {

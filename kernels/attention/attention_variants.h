@@ -6,4 +6,5 @@
 namespace edgert::kernels {
 namespace scalar { const AttentionUkernels& AttentionUkernelsScalar(); }
 namespace avx512vnni { const AttentionUkernels& AttentionUkernelsAvx512(); }
+namespace neon { const AttentionUkernels& AttentionUkernelsNeon(); }
 }  // namespace edgert::kernels

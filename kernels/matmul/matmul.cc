@@ -219,11 +219,13 @@ const MatmulUkernels* MatmulUkernelsFor(Isa isa) {
 #if defined(EDGERT_HAVE_X86_KERNELS)
     case Isa::kAvx2: return &avx2::MatmulUkernelsAvx2();
     case Isa::kAvx512Vnni: return &avx512vnni::MatmulUkernelsAvx512Vnni();
-#else
-    default: return nullptr;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+    case Isa::kNeon: return &neon::MatmulUkernelsNeon();
+    case Isa::kNeonDotprod: return &neondot::MatmulUkernelsNeonDot();
+#endif
+    default: return nullptr;
   }
-  return nullptr;
 }
 
 const MatmulUkernels& GetMatmulUkernels() {

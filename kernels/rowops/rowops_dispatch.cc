@@ -1,5 +1,6 @@
 // kernels/rowops/rowops_dispatch.cc: the row-op table per ISA. AVX2-only CPUs
-// use the scalar table (these ops are a small share of a layer's time).
+// use the scalar table (these ops are a small share of a layer's time); both
+// ARM variants use the NEON one.
 #include "kernels/rowops/rowops_variants.h"
 
 namespace edgert::kernels {
@@ -11,11 +12,13 @@ const RowOpsUkernels* RowOpsUkernelsFor(Isa isa) {
     case Isa::kAvx2: return &scalar::RowOpsUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
     case Isa::kAvx512Vnni: return &avx512vnni::RowOpsUkernelsAvx512();
-#else
-    default: return nullptr;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+    case Isa::kNeon:
+    case Isa::kNeonDotprod: return &neon::RowOpsUkernelsNeon();  // no dot products here
+#endif
+    default: return nullptr;
   }
-  return nullptr;
 }
 
 const RowOpsUkernels& GetRowOpsUkernels() {

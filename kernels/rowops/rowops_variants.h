@@ -6,4 +6,5 @@
 namespace edgert::kernels {
 namespace scalar { const RowOpsUkernels& RowOpsUkernelsScalar(); }
 namespace avx512vnni { const RowOpsUkernels& RowOpsUkernelsAvx512(); }
+namespace neon { const RowOpsUkernels& RowOpsUkernelsNeon(); }
 }  // namespace edgert::kernels

@@ -1,10 +1,10 @@
 // ports/linux/process_stats.cc: memory figures from /proc/self/status and stat.
 #include "ports/process_stats.h"
 
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <cstring>
+
+#include "ports/posix/page_faults.h"
 
 namespace edgert::ports {
 
@@ -19,11 +19,7 @@ MemoryStats ReadMemoryStats() {
     }
     std::fclose(f);
   }
-  struct rusage ru {};
-  if (::getrusage(RUSAGE_SELF, &ru) == 0) {
-    s.major_faults = static_cast<uint64_t>(ru.ru_majflt);
-    s.minor_faults = static_cast<uint64_t>(ru.ru_minflt);
-  }
+  ReadPageFaults(&s);
   return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -17,12 +18,15 @@ const RowOpsUkernels& Ref() { return *RowOpsUkernelsFor(Isa::kScalar); }
 
 std::vector<const RowOpsUkernels*> Variants() {
   std::vector<const RowOpsUkernels*> v;
-  if (const RowOpsUkernels* k = RowOpsUkernelsFor(Isa::kAvx512Vnni)) v.push_back(k);
+  for (Isa isa : AllIsas()) {  // several ISAs may share a table (AVX2 uses the reference)
+    const RowOpsUkernels* k = RowOpsUkernelsFor(isa);
+    if (k != nullptr && k != &Ref() && std::find(v.begin(), v.end(), k) == v.end()) v.push_back(k);
+  }
   return v;
 }
 
 #define SKIP_WITHOUT_VARIANTS() \
-  if (Variants().empty()) GTEST_SKIP() << "this CPU lacks AVX-512: only the scalar reference runs"
+  if (Variants().empty()) GTEST_SKIP() << "this CPU runs no SIMD row-op variant: only the scalar reference runs"
 
 // f32 results within `ulps` units in the last place of a reference value (or
 // an absolute floor for values near zero).

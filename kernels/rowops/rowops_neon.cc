@@ -1,0 +1,97 @@
+// kernels/rowops/rowops_neon.cc: aarch64 NEON row operations (see rowops.h),
+// for both ARM variants (they need no dot products). Four lanes at a time,
+// scalar tails. May not allocate.
+#include <arm_neon.h>
+
+#include <cmath>
+
+#include "kernels/rowops/rowops_variants.h"
+#include "kernels/simd/neon.h"
+
+namespace edgert::kernels::neon {
+namespace {
+
+using simd::Exp;
+
+void RmsNorm(size_t n, const float* x, const float* w, float eps, float* y) {
+  float32x4_t ss = vdupq_n_f32(0.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    ss = vfmaq_f32(ss, v, v);
+  }
+  float s = vaddvq_f32(ss);
+  for (; i < n; ++i) s = std::fma(x[i], x[i], s);
+  const float scale = 1.0f / std::sqrt(s / static_cast<float>(n) + eps);
+  for (i = 0; i + 4 <= n; i += 4) vst1q_f32(y + i, vmulq_f32(vld1q_f32(w + i), vmulq_n_f32(vld1q_f32(x + i), scale)));
+  for (; i < n; ++i) y[i] = w[i] * (x[i] * scale);
+}
+
+void Rope(size_t n_heads, size_t head_dim, const float* cos, const float* sin, float* x) {
+  const size_t half = head_dim / 2;
+  for (size_t h = 0; h < n_heads; ++h, x += head_dim) {
+    size_t i = 0;
+    for (; i + 4 <= half; i += 4) {
+      const float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + half + i);
+      const float32x4_t c = vld1q_f32(cos + i), s = vld1q_f32(sin + i);
+      // Same rounding as the reference: each product rounded, then the sum (no FMA).
+      vst1q_f32(x + i, vsubq_f32(vmulq_f32(a, c), vmulq_f32(b, s)));
+      vst1q_f32(x + half + i, vaddq_f32(vmulq_f32(b, c), vmulq_f32(a, s)));
+    }
+    for (; i < half; ++i) {
+      const float a = x[i], b = x[i + half];
+      x[i] = a * cos[i] - b * sin[i];
+      x[i + half] = b * cos[i] + a * sin[i];
+    }
+  }
+}
+
+// exp of the tail elements through the vector path too, so every element gets the same exp.
+inline float ExpOne(float v) { return vgetq_lane_f32(Exp(vdupq_n_f32(v)), 0); }
+
+void Softmax(size_t n, float* x) {
+  float32x4_t vmax = vdupq_n_f32(-INFINITY);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vmax = vmaxq_f32(vmax, vld1q_f32(x + i));
+  float max = vmaxvq_f32(vmax);
+  for (; i < n; ++i) max = std::fmax(max, x[i]);
+  const float32x4_t vm = vdupq_n_f32(max);
+  float32x4_t sum = vdupq_n_f32(0.0f);
+  for (i = 0; i + 4 <= n; i += 4) {
+    const float32x4_t e = Exp(vsubq_f32(vld1q_f32(x + i), vm));
+    vst1q_f32(x + i, e);
+    sum = vaddq_f32(sum, e);
+  }
+  float s = vaddvq_f32(sum);
+  for (; i < n; ++i) {
+    x[i] = ExpOne(x[i] - max);
+    s += x[i];
+  }
+  const float inv = 1.0f / s;
+  for (i = 0; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), inv));
+  for (; i < n; ++i) x[i] *= inv;
+}
+
+inline float32x4_t SiluV(float32x4_t v) { return vdivq_f32(v, vaddq_f32(vdupq_n_f32(1.0f), Exp(vnegq_f32(v)))); }
+inline float SiluOne(float v) { return vgetq_lane_f32(SiluV(vdupq_n_f32(v)), 0); }
+
+void Silu(size_t n, const float* x, float* y) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, SiluV(vld1q_f32(x + i)));
+  for (; i < n; ++i) y[i] = SiluOne(x[i]);
+}
+
+void SiluMul(size_t n, const float* gate, const float* up, float* y) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vmulq_f32(SiluV(vld1q_f32(gate + i)), vld1q_f32(up + i)));
+  for (; i < n; ++i) y[i] = SiluOne(gate[i]) * up[i];
+}
+
+}  // namespace
+
+const RowOpsUkernels& RowOpsUkernelsNeon() {
+  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, Silu, SiluMul};
+  return k;
+}
+
+}  // namespace edgert::kernels::neon

@@ -1,0 +1,49 @@
+// ports/cpu_cpuinfo.cc: CpuFeatures from cpuinfo (every platform cpuinfo
+// supports), completed by the OS-specific ArmI8mm() (linux/, macos/).
+#include <cpuinfo.h>
+
+#include "ports/cpu.h"
+#include "ports/cpu_os.h"
+
+namespace edgert::ports {
+namespace {
+
+uint32_t CacheBytes(const cpuinfo_cache* c) { return c != nullptr ? c->size : 0; }
+
+CpuFeatures Probe() {
+  CpuFeatures f;
+  if (!cpuinfo_initialize()) return f;
+  f.probed = true;
+#if defined(__x86_64__) || defined(_M_X64)
+  f.x86_avx2 = cpuinfo_has_x86_avx2();
+  f.x86_fma3 = cpuinfo_has_x86_fma3();
+  f.x86_f16c = cpuinfo_has_x86_f16c();
+  f.x86_avx512f = cpuinfo_has_x86_avx512f();
+  f.x86_avx512vl = cpuinfo_has_x86_avx512vl();
+  f.x86_avx512bw = cpuinfo_has_x86_avx512bw();
+  f.x86_avx512dq = cpuinfo_has_x86_avx512dq();
+  f.x86_avx512vnni = cpuinfo_has_x86_avx512vnni();
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+  f.arm_neon = cpuinfo_has_arm_neon();
+  f.arm_dotprod = cpuinfo_has_arm_neon_dot();
+  f.arm_fp16_arith = cpuinfo_has_arm_neon_fp16_arith();
+  f.arm_i8mm = ArmI8mm();
+#endif
+  f.cores = cpuinfo_get_cores_count();
+  if (const cpuinfo_processor* p = cpuinfo_get_processor(0)) {
+    f.l1d_bytes = CacheBytes(p->cache.l1d);
+    f.l2_bytes = CacheBytes(p->cache.l2);
+    f.l3_bytes = CacheBytes(p->cache.l3);
+  }
+  return f;
+}
+
+}  // namespace
+
+const CpuFeatures& Cpu() {
+  static const CpuFeatures features = Probe();
+  return features;
+}
+
+}  // namespace edgert::ports
