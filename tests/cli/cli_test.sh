@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CLI contract tests: exit codes, one-line errors, no partial files, and the
 # output formats other tools and tests rely on.
-# usage: cli_test.sh BUILD_DIR SHARED_DIR
+# usage: cli_test.sh BUILD_DIR SHARED_DIR [EMULATOR...]
+# EMULATOR (a cross build's CMAKE_CROSSCOMPILING_EMULATOR, e.g. qemu-aarch64 -L /)
+# runs the tools when they are built for another architecture.
 set -uo pipefail
 BUILD="$1"
 SHARED="$2"
@@ -11,6 +13,8 @@ TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
+EMULATOR="${*:3}"
+emulate_tools CONVERT RUN
 
 if [ ! -f "$TOKENIZER" ]; then
   echo "FAIL shared data missing: $TOKENIZER (the shared/ folder must sit beside the repository)"

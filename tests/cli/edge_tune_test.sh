@@ -2,7 +2,7 @@
 # edge-tune's contract: outputs (adapter, checkpoint, JSON log, PEFT folder),
 # resume after Ctrl-C on the same losses, starting from an adapter, and every
 # kind of bad input refused in one line without touching what was saved.
-# usage: edge_tune_test.sh BUILD_DIR SHARED_DIR
+# usage: edge_tune_test.sh BUILD_DIR SHARED_DIR [EMULATOR...]
 set -uo pipefail
 BUILD="$1"
 SHARED="$2"
@@ -12,6 +12,8 @@ TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
+EMULATOR="${*:3}"
+emulate_tools CONVERT TUNE
 
 for seed in 3 4; do
   "$CONVERT" -q --random tiny --seed $seed --quant q8_0 --tokenizer "$TOKENIZER" --out "$TMP/tiny$seed.etm" >"$TMP/out" 2>&1 \

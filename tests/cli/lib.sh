@@ -28,3 +28,20 @@ no_leftovers() {
   if [ -n "$extra" ]; then bad "$name (left behind: $extra)"; else ok "$name leaves nothing behind"; fi
 }
 
+
+# emulate_tools VAR...: in a cross build the test scripts get the emulator
+# (CMAKE_CROSSCOMPILING_EMULATOR, e.g. "qemu-aarch64 -L /") as their arguments
+# after BUILD and SHARED, in $EMULATOR; then each tool named by VAR is
+# replaced by a wrapper that runs it under the emulator. The wrappers live in
+# the build folder, one folder per script (ctest runs the scripts in parallel).
+emulate_tools() {
+  [ -n "${EMULATOR:-}" ] || return 0
+  local dir var
+  dir="$BUILD/emulated-tools/$(basename "$0" .sh)"
+  mkdir -p "$dir"
+  for var in "$@"; do
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$EMULATOR" "${!var}" >"$dir/$var"
+    chmod +x "$dir/$var"
+    printf -v "$var" '%s' "$dir/$var"
+  done
+}
