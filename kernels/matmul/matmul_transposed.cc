@@ -47,6 +47,50 @@ void Dequantize(const MatmulWeights& w, size_t stride, size_t n0, size_t rows, s
   }
 }
 
+// tile[c][j] = W[n0 + j][c0 + c] as f32 for j < rows, c < cols (128 at most);
+// tile[c][rows..64) = 0.
+void DequantizeTransposed(const MatmulWeights& w, size_t stride, size_t n0, size_t rows, size_t c0, size_t cols,
+                          float* tile) {
+  alignas(64) float row[kTransposedTileRows];
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (size_t j = 0; j < rows; ++j) {
+    const uint8_t* src = base + (n0 + j) * stride;
+    switch (w.type) {
+      case DType::kF32: std::memcpy(row, src + c0 * 4, cols * 4); break;
+      case DType::kF16: ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(src) + c0, row, cols); break;
+      case DType::kBF16: ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(src) + c0, row, cols); break;
+      case DType::kQ8_0: DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(src) + c0 / kQuantBlock, row, cols); break;
+      case DType::kQ4_0: DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(src) + c0 / kQuantBlock, row, cols); break;
+    }
+    for (size_t c = 0; c < cols; ++c) tile[c * kTransposedPanel + j] = row[c];
+  }
+  if (rows < kTransposedPanel) {
+    for (size_t c = 0; c < cols; ++c) std::fill(tile + c * kTransposedPanel + rows, tile + (c + 1) * kTransposedPanel, 0.0f);
+  }
+}
+
+struct ForwardTask {
+  const MatmulWeights* w;
+  size_t stride;
+  const float* x;
+  size_t ldx, m;
+  float* y;
+  TransposedTileFn tile_fn;
+};
+
+// Output features [panel·64, +64): y[:, panel] += Σ over k chunks x[:, chunk] · Wᵀ[chunk, panel].
+void ForwardPanel(void* ctx, size_t panel) {
+  const auto& t = *static_cast<const ForwardTask*>(ctx);
+  const size_t n0 = panel * kTransposedPanel;
+  const size_t outs = std::min(kTransposedPanel, t.w->n - n0);
+  alignas(64) float tile[kTransposedTileRows * kTransposedPanel];
+  for (size_t k0 = 0; k0 < t.w->k; k0 += kTransposedTileRows) {
+    const size_t kc = std::min(kTransposedTileRows, t.w->k - k0);
+    DequantizeTransposed(*t.w, t.stride, n0, outs, k0, kc, tile);
+    t.tile_fn(tile, kc, outs, t.x + k0, t.ldx, t.m, t.y + n0, t.w->n);
+  }
+}
+
 struct Task {
   const MatmulWeights* w;
   size_t stride;
@@ -84,23 +128,55 @@ void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const flo
   }
 }
 
-Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
-                                      pthreadpool_t pool, size_t dy_stride) {
-  if (w.data == nullptr || dy == nullptr || dx == nullptr || w.n == 0 || w.k == 0) {
-    return InvalidArgument("transposed matmul: empty operand");
+namespace {
+
+// Shared checks; sets the microkernel for `isa`.
+Status Validate(const char* what, Isa isa, const MatmulWeights& w, const float* in, const float* out, size_t stride,
+                size_t min_stride, TransposedTileFn& fn) {
+  if (w.data == nullptr || in == nullptr || out == nullptr || w.n == 0 || w.k == 0) {
+    return InvalidArgument(std::string(what) + ": empty operand");
   }
   if ((w.type == DType::kQ8_0 || w.type == DType::kQ4_0) && w.k % kQuantBlock != 0) {
-    return InvalidArgument("transposed matmul: k = " + std::to_string(w.k) + " is not a multiple of 32");
+    return InvalidArgument(std::string(what) + ": k = " + std::to_string(w.k) + " is not a multiple of 32");
   }
-  if (dy_stride != 0 && dy_stride < w.n) {
-    return InvalidArgument("transposed matmul: dy row stride " + std::to_string(dy_stride) + " is shorter than n = " +
-                           std::to_string(w.n));
+  if (stride != 0 && stride < min_stride) {
+    return InvalidArgument(std::string(what) + ": input row stride " + std::to_string(stride) + " is shorter than " +
+                           std::to_string(min_stride));
   }
-  if (!IsaSupported(isa)) return InvalidArgument(std::string("transposed matmul: ISA not supported: ") + IsaName(isa));
-  TransposedTileFn fn = TransposedTileScalar;
+  if (!IsaSupported(isa)) return InvalidArgument(std::string(what) + ": ISA not supported: " + IsaName(isa));
+  fn = TransposedTileScalar;
 #ifdef EDGERT_HAVE_X86_KERNELS
   if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
 #endif
+  return OkStatus();
+}
+
+Isa Best() {
+  static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
+  return isa;
+}
+
+}  // namespace
+
+Status MatmulDequantizedAccumulateWith(Isa isa, const MatmulWeights& w, const float* x, size_t m, float* y,
+                                       pthreadpool_t pool, size_t x_stride) {
+  TransposedTileFn fn = nullptr;
+  EDGERT_RETURN_IF_ERROR(Validate("dequantized matmul", isa, w, x, y, x_stride, w.k, fn));
+  ForwardTask task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), x, x_stride ? x_stride : w.k, m, y, fn};
+  const size_t panels = (w.n + kTransposedPanel - 1) / kTransposedPanel;
+  pthreadpool_parallelize_1d(pool, ForwardPanel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  return OkStatus();
+}
+
+Status MatmulDequantizedAccumulate(const MatmulWeights& w, const float* x, size_t m, float* y, pthreadpool_t pool,
+                                   size_t x_stride) {
+  return MatmulDequantizedAccumulateWith(Best(), w, x, m, y, pool, x_stride);
+}
+
+Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
+                                      pthreadpool_t pool, size_t dy_stride) {
+  TransposedTileFn fn = nullptr;
+  EDGERT_RETURN_IF_ERROR(Validate("transposed matmul", isa, w, dy, dx, dy_stride, w.n, fn));
   Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, dy_stride ? dy_stride : w.n, m, dx, fn};
   const size_t panels = (w.k + kTransposedPanel - 1) / kTransposedPanel;
   pthreadpool_parallelize_1d(pool, Panel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
@@ -109,8 +185,7 @@ Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const flo
 
 Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
                                   size_t dy_stride) {
-  static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
-  return MatmulTransposedAccumulateWith(isa, w, dy, m, dx, pool, dy_stride);
+  return MatmulTransposedAccumulateWith(Best(), w, dy, m, dx, pool, dy_stride);
 }
 
 }  // namespace edgert::kernels

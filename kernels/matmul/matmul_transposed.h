@@ -27,7 +27,17 @@ namespace edgert::kernels {
 Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
                                   size_t dy_stride = 0);
 
+// y[m][w.n] += x[m][w.k] · Wᵀ on the same microkernel: W is dequantized and
+// transposed 64 rows x 128 columns at a time into the tile, a task owns 64
+// output features. Unlike Matmul, the activations are not quantized (f32
+// products throughout), and for f32 weights it is the faster of the two.
+// x rows are x_stride floats apart (0: w.k).
+Status MatmulDequantizedAccumulate(const MatmulWeights& w, const float* x, size_t m, float* y, pthreadpool_t pool,
+                                   size_t x_stride = 0);
+
 // The same with a chosen variant (tests and benchmarks); kScalar always exists.
+Status MatmulDequantizedAccumulateWith(Isa isa, const MatmulWeights& w, const float* x, size_t m, float* y,
+                                       pthreadpool_t pool, size_t x_stride = 0);
 Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
                                       pthreadpool_t pool, size_t dy_stride = 0);
 

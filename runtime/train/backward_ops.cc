@@ -12,8 +12,28 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_transposed.h"
 #include "kernels/rowops/rowops.h"
+#include "runtime/model/ops.h"
 
 namespace edgert::grad {
+
+void Project(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
+             pthreadpool_t pool) {
+  if (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_0) {
+    ops::Linear(w, bias, x, m, y, scratch, pool);
+    return;
+  }
+  const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};
+  for (int64_t i = 0; i < m; ++i) {
+    if (bias != nullptr) {
+      std::copy_n(bias, w.rows, y + i * w.rows);
+    } else {
+      std::fill_n(y + i * w.rows, w.rows, 0.0f);
+    }
+  }
+  const Status st = kernels::MatmulDequantizedAccumulate(mw, x, static_cast<size_t>(m), y, pool);
+  assert(st.ok() && "shapes were verified when the model was opened");
+  (void)st;
+}
 
 void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool) {
   const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};
@@ -147,8 +167,9 @@ void AttentionForwardGroup(void* ctx, size_t group) {
   for (int64_t h = kvh * per_group; h < (kvh + 1) * per_group; ++h) {
     float* p = t.probs + h * m * m;
     Gather(t.q + h * d, qs, m, d, qh);
-    Check(kernels::Matmul(F32Matrix(t.k + kvh * d, m, d, ks), qh, static_cast<size_t>(m), nullptr, p, nullptr, 0,
-                          nullptr));
+    std::fill_n(p, m * m, 0.0f);
+    Check(kernels::MatmulDequantizedAccumulate(F32Matrix(t.k + kvh * d, m, d, ks), qh, static_cast<size_t>(m), p,
+                                               nullptr));
     for (int64_t i = 0; i < m; ++i) {
       float* row = p + i * m;
       for (int64_t j = 0; j <= i; ++j) row[j] *= scale;
@@ -182,7 +203,8 @@ void AttentionBackwardGroup(void* ctx, size_t group) {
     Gather(t.dout + h * d, qs, m, d, rows);
     Transpose(rows, m, d, d, cols);
     Check(kernels::MatmulTransposedAccumulate(F32Matrix(p, m, m, m), cols, ud, dvt, nullptr));  // dVᵀ += dOᵀ·P
-    Check(kernels::Matmul(F32Matrix(t.v + kvh * d, m, d, ks), rows, um, nullptr, ds, nullptr, 0, nullptr));  // dP
+    std::fill_n(ds, m * m, 0.0f);
+    Check(kernels::MatmulDequantizedAccumulate(F32Matrix(t.v + kvh * d, m, d, ks), rows, um, ds, nullptr));  // dP
     for (int64_t i = 0; i < m; ++i) {
       const float* pi = p + i * m;
       float* di = ds + i * m;

@@ -160,6 +160,15 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     for (int64_t i = 0; i < T * h; ++i) y[i] += x[i];
   };
 
+  // Products sharing an input: one quantization and dispatch for quantized weights.
+  auto linears = [&](std::span<const ops::LinearOut> outs, const float* x) {
+    if (outs[0].w->dtype == DType::kQ8_0 || outs[0].w->dtype == DType::kQ4_0) {
+      ops::Linears(outs, x, T, s.linear_scratch.data(), pool);
+    } else {
+      for (const ops::LinearOut& o : outs) grad::Project(*o.w, o.bias, x, T, o.y, s.linear_scratch.data(), pool);
+    }
+  };
+
   // Recomputes layer li from its saved input; fills the activation buffers.
   auto layer_forward = [&](size_t li, float* out) {
     const LayerWeights& l = w.layers[li];
@@ -168,7 +177,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.q.data()},
                                   {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, s.k.data()},
                                   {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, s.v.data()}};
-    ops::Linears(qkv, s.xn1.data(), T, s.linear_scratch.data(), pool);
+    linears(qkv, s.xn1.data());
     lora_forward(li, LoraTarget::kQ, s.xn1.data(), s.q.data());
     lora_forward(li, LoraTarget::kK, s.xn1.data(), s.k.data());
     lora_forward(li, LoraTarget::kV, s.xn1.data(), s.v.data());
@@ -178,17 +187,17 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     }
     grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, s.probs.data(), s.att.data(),
                            s.attn_scratch.data(), pool);
-    ops::Linear(l.o, nullptr, s.att.data(), T, s.xmid.data(), s.linear_scratch.data(), pool);
+    grad::Project(l.o, nullptr, s.att.data(), T, s.xmid.data(), s.linear_scratch.data(), pool);
     lora_forward(li, LoraTarget::kO, s.att.data(), s.xmid.data());
     add(x, s.xmid.data());
     rms_norm(s.xmid.data(), l.post_norm, s.xn2.data());
     const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.g.data()}, {&l.up, nullptr, s.u.data()}};
-    ops::Linears(gate_up, s.xn2.data(), T, s.linear_scratch.data(), pool);
+    linears(gate_up, s.xn2.data());
     lora_forward(li, LoraTarget::kGate, s.xn2.data(), s.g.data());
     lora_forward(li, LoraTarget::kUp, s.xn2.data(), s.u.data());
     rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(s.g.data() + r0 * ff, s.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
     if (out != nullptr) {
-      ops::Linear(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
+      grad::Project(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
       lora_forward(li, LoraTarget::kDown, s.hact.data(), out);
       add(s.xmid.data(), out);
     } else {
@@ -228,7 +237,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   const int64_t V = c.vocab_size;
   for (int64_t b0 = 0; b0 < nc; b0 += kLossRows) {
     const int64_t nb = std::min(kLossRows, nc - b0);
-    ops::Linear(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
+    grad::Project(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
     rows(nb, [&](int64_t r0, int64_t n) {
       for (int64_t i = r0; i < r0 + n; ++i) {
         float* row = s.logits.data() + i * V;

@@ -95,6 +95,43 @@ void Check(Isa isa, DType type, size_t m, size_t n, size_t k) {
   EXPECT_EQ(dx, dx3);
 }
 
+// y += x·Wᵀ through the same tiles (MatmulDequantizedAccumulate).
+void CheckForward(Isa isa, DType type, size_t m, size_t n, size_t k) {
+  std::vector<float> deq;
+  const std::vector<uint8_t> w = MakeWeights(type, n, k, deq);
+  const std::vector<float> x = Random(m * k, 7), y0 = Random(m * n, 8);
+  std::vector<float> y = y0;
+  const MatmulWeights mw{type, w.data(), n, k, 0};
+  ASSERT_TRUE(MatmulDequantizedAccumulateWith(isa, mw, x.data(), m, y.data(), nullptr).ok());
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t o = 0; o < n; ++o) {
+      double want = y0[i * n + o], mag = std::fabs(want);
+      for (size_t c = 0; c < k; ++c) {
+        want += static_cast<double>(x[i * k + c]) * deq[o * k + c];
+        mag += std::fabs(static_cast<double>(x[i * k + c]) * deq[o * k + c]);
+      }
+      ASSERT_NEAR(y[i * n + o], want, 1e-6 * mag * std::sqrt(static_cast<double>(k)))
+          << IsaName(isa) << " " << DTypeName(type) << " m " << m << " n " << n << " k " << k << " at " << i << "," << o;
+    }
+  }
+  std::vector<float> y2 = y0;
+  pthreadpool_t pool = pthreadpool_create(3);
+  ASSERT_TRUE(MatmulDequantizedAccumulateWith(isa, mw, x.data(), m, y2.data(), pool).ok());
+  pthreadpool_destroy(pool);
+  EXPECT_EQ(y, y2);
+}
+
+TEST(MatmulDequantized, EveryVariantAndTypeMatchesFloat64) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx512Vnni}) {
+    if (!IsaSupported(isa)) continue;
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
+      CheckForward(isa, t, 13, 150, 288);  // n: two panels and a part; k: two tiles and a part
+      CheckForward(isa, t, 1, 7, 32);
+    }
+    CheckForward(isa, DType::kF32, 5, 9, 40);
+  }
+}
+
 TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {
   for (Isa isa : {Isa::kScalar, Isa::kAvx512Vnni}) {
     if (!IsaSupported(isa)) continue;
