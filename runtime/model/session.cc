@@ -79,6 +79,7 @@ struct Session::State {
   float *k_cache, *v_cache, *cos, *sin;
   float *x, *xn, *q, *attn, *k, *v, *gate, *up, *scores, *logits;
   void* linear_scratch;
+  std::shared_ptr<const ProjectionDelta> delta;  // adapters beside the frozen weights, or null
 };
 
 Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -90,6 +91,7 @@ int64_t Session::position() const { return s_->position; }
 int64_t Session::context_length() const { return s_->options.context_length; }
 const Model& Session::model() const { return *s_->model; }
 const Arena& Session::arena() const { return s_->arena; }
+void Session::SetProjectionDelta(std::shared_ptr<const ProjectionDelta> delta) { s_->delta = std::move(delta); }
 
 Status Session::Rewind(int64_t position) {
   if (position < 0 || position > s_->position) {
@@ -190,6 +192,11 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
                                   {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, k_cache + p0 * kvd},
                                   {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, v_cache + p0 * kvd}};
     ops::Linears(qkv, s.xn, m, s.linear_scratch, s.pool);
+    if (s.delta) {
+      s.delta->Add(li, Projection::kQ, s.xn, m, s.q);
+      s.delta->Add(li, Projection::kK, s.xn, m, k_cache + p0 * kvd);
+      s.delta->Add(li, Projection::kV, s.xn, m, v_cache + p0 * kvd);
+    }
     for (int64_t i = 0; i < m; ++i) {
       const float* cos = s.cos + (p0 + i) * half;
       const float* sin = s.sin + (p0 + i) * half;
@@ -198,13 +205,19 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
     }
     ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.options.context_length, s.pool);
     ops::Linear(l.o, nullptr, s.attn, m, s.xn, s.linear_scratch, s.pool);
+    if (s.delta) s.delta->Add(li, Projection::kO, s.attn, m, s.xn);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
 
     ops::RmsNorm(s.x, l.post_norm.f32(), c.rms_norm_eps, m, h, s.xn);
     const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.gate}, {&l.up, nullptr, s.up}};
     ops::Linears(gate_up, s.xn, m, s.linear_scratch, s.pool);
+    if (s.delta) {
+      s.delta->Add(li, Projection::kGate, s.xn, m, s.gate);
+      s.delta->Add(li, Projection::kUp, s.xn, m, s.up);
+    }
     ops::SiluMul(s.gate, s.up, m * ff, s.gate);
     ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, s.pool);
+    if (s.delta) s.delta->Add(li, Projection::kDown, s.gate, m, s.xn);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
   }
   s.position += m;

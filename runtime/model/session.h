@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "runtime/model/projection_delta.h"
 #include "formats/etm/etm_reader.h"
 #include "runtime/memory/arena.h"
 #include "runtime/model/weights.h"
@@ -55,6 +56,11 @@ class Session {
   // the last token to `last_logits` [vocab] when not empty, and of every token
   // to `all_logits` [ids.size()][vocab] when not empty.
   Status Forward(std::span<const int32_t> ids, std::span<float> last_logits, std::span<float> all_logits = {});
+
+  // Adds `delta` to the projections' outputs from the next Forward on (null:
+  // the base model alone). Positions already in the KV cache keep what they were
+  // computed with: set it before the first Forward or after Rewind(0).
+  void SetProjectionDelta(std::shared_ptr<const ProjectionDelta> delta);
 
   int64_t position() const;
   // Forgets positions >= `position` (0 starts a new conversation).

@@ -8,6 +8,7 @@ BUILD="$1"
 SHARED="$2"
 CONVERT="$BUILD/tools/edge_convert/edge-convert"
 TUNE="$BUILD/tools/edge_tune/edge-tune"
+RUN="$BUILD/tools/edge_run/edge-run"
 TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -72,6 +73,17 @@ fi
   && ok "--init-adapter ADAPTER.eta" || bad "--init-adapter eta: $(cat "$TMP/err")"
 expect_error "--lora-r against the initial adapter's" "--lora-r 4 conflicts with --init-adapter" \
   "$TUNE" "${COMMON[@]}" --out "$TMP/c.eta" --init-adapter "$TMP/a.eta" --lora-r 4
+
+# --- edge-run --lora: applied beside the weights --------------------------------------
+logits() { "$RUN" --model "$M" --tokens 9707,1879,0 --logits-out "$TMP/$1.npy" "${@:2}" >"$TMP/out" 2>&1; }
+logits base && logits lora --lora "$TMP/a.eta" && logits off --lora "$TMP/a.eta:0" \
+  && logits two --lora "$TMP/a.eta:0.5" --lora "$TMP/b.eta:0.5" \
+  && ! cmp -s "$TMP/base.npy" "$TMP/lora.npy" && cmp -s "$TMP/base.npy" "$TMP/off.npy" \
+  && ok "edge-run --lora A.eta[:SCALE] (several) changes the logits; scale 0 leaves them" \
+  || bad "edge-run --lora: $(cat "$TMP/out")"
+rm -f "$TMP"/{base,lora,off,two}.npy
+expect_error "edge-run --lora for another base" "trained for another base model" \
+  "$RUN" --model "$TMP/tiny4.etm" --lora "$TMP/a.eta" --prompt hi --max-tokens 1
 
 # --- bad input: one line, nothing saved lost -----------------------------------------
 sum_before=$(md5sum "$TMP/a.eta" "$TMP/a.eta.ckpt")

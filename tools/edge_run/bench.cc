@@ -29,6 +29,7 @@ int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
   const auto t_load = Clock::now();
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
+  session->SetProjectionDelta(o.adapters);
   // Deterministic ids spread over the real vocabulary (ordinary text tokens).
   std::vector<int32_t> ids(static_cast<size_t>(o.prompt_tokens));
   uint64_t x = 12345;
@@ -104,6 +105,7 @@ int RunLogits(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   }
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
+  session->SetProjectionDelta(o.adapters);
   const auto vocab = static_cast<size_t>(model->config().vocab_size);
   std::vector<float> logits(ids.size() * vocab);
   if (Status st = session->Forward(ids, {}, logits); !st.ok()) return cli::Fail(st.WithContext("--tokens"));

@@ -55,6 +55,7 @@ int RunPrompt(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   const std::vector<int32_t> ids = setup->tokenizer.Encode(text);
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
+  session->SetProjectionDelta(o.adapters);
   Sampler sampler(o.sampling);
   auto r = Generate(*session, setup->tokenizer, ids, setup->gen, sampler, Print);
   if (!r.ok()) return cli::Fail(r.status());
@@ -67,6 +68,7 @@ int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool
   if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
+  session->SetProjectionDelta(o.adapters);
   Sampler sampler(o.sampling);
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   std::string pending_close;  // "<|im_end|>\n" owed after an assistant turn
@@ -96,6 +98,7 @@ int RunBatch(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
   if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
+  session->SetProjectionDelta(o.adapters);
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (size_t i = 0; i < items->size(); ++i) {
     BatchItem& item = (*items)[i];

@@ -7,10 +7,13 @@
 //   edge-run --model M --tokens 1,2,3 --logits-out FILE.npy          logits of exactly these ids
 //   edge-run --model M --bench [--prompt-tokens 512] [--gen-tokens 128] [--json]
 //   edge-run --model M --tokenize [--prompt TEXT]                    token ids, no template, no BOS
+// Any of them with --lora A.eta[:SCALE] (repeatable): adapters applied beside
+// the frozen weights, never merged.
 #include <CLI/CLI.hpp>
 #include <pthreadpool.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -19,6 +22,8 @@
 
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
+#include "runtime/train/adapter_io.h"
+#include "runtime/train/lora_delta.h"
 #include "tools/common/cli.h"
 #include "tools/edge_run/bench.h"
 #include "tools/edge_run/generate_cli.h"
@@ -42,6 +47,27 @@ int Tokenize(const Model& model, RunOptions& o) {
   }
   std::printf("%s\n", line.c_str());
   return 0;
+}
+
+// "A.eta" or "A.eta:0.5": the part after the last ':' is a scale when it is a number.
+Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs) {
+  auto delta = std::make_shared<LoraDelta>();
+  for (const std::string& spec : specs) {
+    std::string path = spec;
+    float scale = 1.0f;
+    if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
+      const std::string tail = spec.substr(colon + 1);
+      char* end = nullptr;
+      const float v = std::strtof(tail.c_str(), &end);
+      if (!tail.empty() && end == tail.c_str() + tail.size()) {
+        path = spec.substr(0, colon);
+        scale = v;
+      }
+    }
+    EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapter(path, base));
+    delta->Push(std::move(adapter), scale);
+  }
+  return std::shared_ptr<const ProjectionDelta>(std::move(delta));
 }
 
 int Run(int argc, char** argv) {
@@ -71,6 +97,7 @@ int Run(int argc, char** argv) {
   app.add_flag("--chat", o.chat, "interactive multi-turn chat");
   app.add_option("--input", o.input, "batch: a JSON array or JSONL file of prompts");
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
+  app.add_option("--lora", o.lora, "LoRA adapter A.eta[:SCALE], applied without merging (repeatable)");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   o.have_prompt = prompt->count() > 0;
   o.have_system = system->count() > 0;
@@ -81,6 +108,11 @@ int Run(int argc, char** argv) {
   auto model = Model::Open(o.model);
   if (!model.ok()) return cli::Fail(model.status());
   if (o.tokenize) return Tokenize(**model, o);
+  if (!o.lora.empty()) {
+    auto adapters = LoadAdapters((*model)->file(), o.lora);
+    if (!adapters.ok()) return cli::Fail(adapters.status());
+    o.adapters = std::move(*adapters);
+  }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(

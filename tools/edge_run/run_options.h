@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "runtime/generate/sampler.h"
+#include "runtime/model/projection_delta.h"
 
 namespace edgert {
 
@@ -30,6 +32,8 @@ struct RunOptions {
   bool json = false;
   bool chat = false;
   std::string input, output;   // batch
+  std::vector<std::string> lora;  // "A.eta" or "A.eta:SCALE", applied beside the weights
+  std::shared_ptr<const ProjectionDelta> adapters;  // made from `lora`; null: none
 };
 
 }  // namespace edgert
