@@ -47,7 +47,7 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"  # apt-get download runs as _apt
+if id _apt >/dev/null 2>&1; then $SUDO chown _apt "$work"; fi  # apt-get download writes as _apt
 unpack() {  # unpack PKG:arm64's files under usr/lib/aarch64-linux-gnu into $LIBDIR; $2 = pattern of files to keep
   local pkg=$1 keep=$2
   (cd "$work" && apt-get download "$pkg:arm64" >/dev/null)
