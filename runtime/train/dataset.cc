@@ -161,6 +161,12 @@ int64_t Dataset::CountedTokens() const {
 Result<Dataset> LoadDataset(const std::string& path, const Tokenizer& tokenizer, const DatasetOptions& o) {
   if (o.max_seq_len < 2) return InvalidArgument("--max-seq-len must be at least 2");
   EDGERT_ASSIGN_OR_RETURN(JsonRecords file, ReadJsonRecords(path, o.skip_bad_lines));
+  return DatasetFromRecords(file, path, tokenizer, o);
+}
+
+Result<Dataset> DatasetFromRecords(const JsonRecords& file, const std::string& path, const Tokenizer& tokenizer,
+                                   const DatasetOptions& o) {
+  if (o.max_seq_len < 2) return InvalidArgument("--max-seq-len must be at least 2");
   Dataset d;
   auto skip = [&](const std::string& message) {
     ++d.stats.skipped;

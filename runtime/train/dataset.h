@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "runtime/train/json_records.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 namespace edgert {
@@ -55,6 +56,10 @@ struct Dataset {
 // Reads and tokenizes `path`. A bad record is an error naming the file and the
 // line (or array item), unless options.skip_bad_lines; no examples is an error.
 Result<Dataset> LoadDataset(const std::string& path, const Tokenizer& tokenizer, const DatasetOptions& options);
+// The same over records already read (or made in memory: the C API's
+// examples); `name` stands for the file in messages.
+Result<Dataset> DatasetFromRecords(const JsonRecords& records, const std::string& name, const Tokenizer& tokenizer,
+                                   const DatasetOptions& options);
 
 // Moves a seeded random `fraction` (0 < f < 1) of `train` into the returned
 // validation set (at least one example, and at least one left to train on).

@@ -15,13 +15,14 @@ namespace edgert {
 class LoraDelta : public ProjectionDelta {
  public:
   // `user_scale` multiplies the adapter's own alpha/r (edge-run --lora A.eta:SCALE).
-  void Push(LoraAdapter adapter, float user_scale);
+  // Shared, not copied: one loaded adapter can serve many sessions at once.
+  void Push(std::shared_ptr<const LoraAdapter> adapter, float user_scale);
   bool empty() const { return adapters_.empty(); }
   void Add(size_t layer, Projection p, const float* x, int64_t m, float* y) const override;
 
  private:
   struct Scaled {
-    LoraAdapter adapter;
+    std::shared_ptr<const LoraAdapter> adapter;
     float scale;  // user scale · alpha / r (or / sqrt(r))
   };
   std::vector<Scaled> adapters_;

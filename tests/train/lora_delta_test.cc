@@ -50,10 +50,10 @@ double SessionLoss(const std::shared_ptr<const Model>& model, std::shared_ptr<co
 
 TEST(LoraDelta, SessionWithAdapterMatchesTheTrainingGraph) {
   auto model = testing::MicroModel(DType::kF32);
-  const LoraAdapter adapter = RandomAdapter(*model, 3);
+  const auto adapter = std::make_shared<const LoraAdapter>(RandomAdapter(*model, 3));
   const std::vector<int32_t> ids = {3, 17, 42, 5, 9, 60, 1, 33, 8, 8, 21, 2};  // 12 > max_batch 8: two chunks
   auto graph = LoraGraph::Create(model, 16, 4);
-  auto ref = graph->Loss(adapter, ids, ids, nullptr);
+  auto ref = graph->Loss(*adapter, ids, ids, nullptr);
   const double want = ref->loss / static_cast<double>(ref->tokens);
   auto delta = std::make_shared<LoraDelta>();
   delta->Push(adapter, 1.0f);
@@ -67,7 +67,7 @@ TEST(LoraDelta, SessionWithAdapterMatchesTheTrainingGraph) {
 
 TEST(LoraDelta, ScalesAndStacks) {
   auto model = testing::MicroModel(DType::kQ8_0);
-  const LoraAdapter adapter = RandomAdapter(*model, 4);
+  const auto adapter = std::make_shared<const LoraAdapter>(RandomAdapter(*model, 4));
   const std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7};
   auto whole = std::make_shared<LoraDelta>();
   whole->Push(adapter, 1.0f);

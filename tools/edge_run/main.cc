@@ -65,7 +65,7 @@ Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& bas
       }
     }
     EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapter(path, base));
-    delta->Push(std::move(adapter), scale);
+    delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), scale);
   }
   return std::shared_ptr<const ProjectionDelta>(std::move(delta));
 }

@@ -20,95 +20,14 @@
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/peft_io.h"
+#include "runtime/train/tune_job.h"
 #include "tools/common/cli.h"
 #include "tools/edge_tune/progress.h"
-#include "tools/edge_tune/tune_options.h"
 
 namespace edgert {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Data {
-  std::vector<TrainExample> train, val;
-  std::string report;  // for the user, once setup has succeeded
-};
-
-// What became of a data file, printed once the whole setup has succeeded
-// (so an error stays the one line on stderr).
-std::string DataStats(const std::string& path, const Dataset& d) {
-  std::string s = path + ": " + std::to_string(d.examples.size()) + " examples, " +
-                  std::to_string(d.CountedTokens()) + " trained tokens";
-  if (d.stats.truncated > 0) {
-    s += "; " + std::to_string(d.stats.truncated) + " truncated (" + std::to_string(d.stats.truncated_tokens) +
-         " tokens cut)";
-  }
-  if (d.stats.no_target > 0) {
-    s += "; " + std::to_string(d.stats.no_target) + " dropped (nothing to train on within --max-seq-len)";
-  }
-  if (d.stats.skipped > 0) s += "; " + std::to_string(d.stats.skipped) + " bad records skipped";
-  s += "\n";
-  for (const std::string& m : d.stats.skipped_messages) s += "  skipped: " + m + "\n";
-  return s;
-}
-
-Result<Data> LoadData(const Model& model, const TuneOptions& o) {
-  EDGERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Create(model.file().metadata().tokenizer));
-  DatasetOptions d;
-  d.system_prompt = o.have_system ? o.system : model.file().metadata().chat.default_system_prompt;
-  d.train_on_prompt = o.train_on_prompt;
-  d.max_seq_len = o.max_seq_len;
-  d.vocab_size = model.config().vocab_size;
-  d.skip_bad_lines = o.skip_bad_lines;
-  Data out;
-  EDGERT_ASSIGN_OR_RETURN(Dataset train, LoadDataset(o.data, tokenizer, d));
-  out.report += DataStats(o.data, train);
-  out.train = std::move(train.examples);
-  if (!o.val.empty()) {
-    EDGERT_ASSIGN_OR_RETURN(Dataset val, LoadDataset(o.val, tokenizer, d));
-    out.report += DataStats(o.val, val);
-    out.val = std::move(val.examples);
-  } else if (o.val_split > 0) {
-    EDGERT_ASSIGN_OR_RETURN(out.val, SplitValidation(out.train, o.val_split, o.trainer.seed));
-  }
-  if (!o.replay.empty()) {
-    EDGERT_ASSIGN_OR_RETURN(Dataset replay, LoadDataset(o.replay, tokenizer, d));
-    out.report += DataStats(o.replay, replay);
-    EDGERT_RETURN_IF_ERROR(MixReplay(out.train, replay.examples, o.replay_ratio, o.trainer.seed));
-  }
-  out.report += "training on " + std::to_string(out.train.size()) + " examples, validating on " +
-                std::to_string(out.val.size()) + "\n";
-  return out;
-}
-
-// The starting adapter: new, or --init-adapter (a PEFT folder or an .eta
-// bound to this model), whose rank, alpha and targets then rule.
-Result<LoraAdapter> StartingAdapter(const Model& model, const TuneOptions& o) {
-  LoraConfig c;
-  c.rank = o.lora_r;
-  c.alpha = o.lora_alpha;
-  c.dropout = o.lora_dropout;
-  c.rslora = o.rslora;
-  EDGERT_ASSIGN_OR_RETURN(c.targets, ParseLoraTargets(o.targets));
-  if (o.init_adapter.empty()) return LoraAdapter::Create(model.config(), c, o.trainer.seed);
-  Result<LoraAdapter> init = fs::is_directory(o.init_adapter) ? ImportPeft(o.init_adapter, model.config())
-                                                              : LoadAdapter(o.init_adapter, model.file());
-  if (!init.ok()) return init.status();
-  const LoraConfig& from = init->config;
-  auto conflict = [&](const char* flag, const std::string& given, const std::string& theirs) {
-    return InvalidArgument(std::string(flag) + " " + given + " conflicts with --init-adapter " + o.init_adapter +
-                           " (" + theirs + "); leave it out: the adapter's own settings are used");
-  };
-  if (o.explicit_rank && c.rank != from.rank) {
-    return conflict("--lora-r", std::to_string(c.rank), "r " + std::to_string(from.rank));
-  }
-  if (o.explicit_alpha && c.alpha != from.alpha) {
-    return conflict("--lora-alpha", std::to_string(c.alpha), "alpha " + std::to_string(from.alpha));
-  }
-  if (o.explicit_targets && c.targets != from.targets) return conflict("--targets", o.targets, "other targets");
-  if (o.explicit_dropout) init->config.dropout = c.dropout;
-  return init;
-}
 
 // Fails before hours of training, not after, when the outputs cannot be written.
 Status CheckWritable(const std::string& path, const char* flag) {
@@ -147,7 +66,7 @@ int Tune(TuneOptions& o) {
   auto adapter = StartingAdapter(**model, o);
   if (!adapter.ok()) return cli::Fail(adapter.status());
   const float dropout = adapter->config.dropout;
-  auto data = LoadData(**model, o);
+  auto data = LoadTuneData(**model, o);
   if (!data.ok()) return cli::Fail(data.status());
   auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
   if (!trainer.ok()) return cli::Fail(trainer.status());
