@@ -23,6 +23,8 @@ struct DiagramVerdict {
   bool valid = false;
   std::string message;  // the parser's own words when invalid; empty when valid
   int line = 0;         // 1-based line of the error when the parser gives one, else 0
+  bool at_end = false;  // invalid only because the text ended: every token up to the end was
+                        // accepted, so it is a prefix of a valid diagram (e.g. an unclosed brace)
 };
 
 // The verdict on `text` (the bare diagram source, no ``` fence). A Status error

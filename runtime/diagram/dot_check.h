@@ -8,7 +8,8 @@
 namespace edgert::diagram {
 
 // Parses `text` with cgraph's agmemread. Invalid DOT gives the parser's message
-// ("syntax error in line 3 near '}'") and its line. Serialised internally:
+// ("syntax error in line 3 near '}'") and its line; at_end when the parser ran
+// out of text rather than meeting a wrong token. Serialised internally:
 // cgraph's error hook and line counter are process-global.
 DiagramVerdict CheckDot(std::string_view text);
 

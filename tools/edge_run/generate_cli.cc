@@ -9,35 +9,27 @@
 #include "ports/output_file.h"
 #include "runtime/generate/chat.h"
 #include "runtime/generate/generator.h"
+#include "tools/common/batch_io.h"
 #include "tools/common/cli.h"
-#include "tools/edge_run/batch_io.h"
+#include "tools/common/generation.h"
 
 namespace edgert {
 namespace {
 
-struct Setup {
-  Tokenizer tokenizer;
-  GenerateOptions gen;
-  std::string system;
-};
-
-Result<Setup> Prepare(const Model& model, const RunOptions& o) {
-  EDGERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Create(model.file().metadata().tokenizer));
-  GenerateOptions gen;
-  gen.sampling = o.sampling;
-  gen.max_tokens = o.max_tokens;
-  gen.stop_strings = o.stop;
-  gen.end_ids = EndTokenIds(tokenizer, model.file().metadata().chat.end_tokens);
-  const std::string system = o.have_system ? o.system : model.file().metadata().chat.default_system_prompt;
-  return Setup{std::move(tokenizer), std::move(gen), system};
+cli::GenerationRequest RequestFor(const RunOptions& o) {
+  cli::GenerationRequest r;
+  r.sampling = o.sampling;
+  r.max_tokens = o.max_tokens;
+  r.stop = o.stop;
+  if (o.have_system) r.system = o.system;
+  return r;
 }
 
-SessionOptions SessionFor(const Model& model, const RunOptions& o) {
-  SessionOptions so;
-  so.context_length = o.context > 0 ? o.context : std::min<int64_t>(4096, model.config().max_position_embeddings);
-  so.max_batch = 256;
-  return so;
+Result<cli::GenerationSetup> Prepare(const Model& model, const RunOptions& o) {
+  return cli::PrepareGeneration(model, RequestFor(o));
 }
+
+SessionOptions SessionFor(const Model& model, const RunOptions& o) { return cli::SessionOptionsFor(model, o.context); }
 
 bool Print(std::string_view piece) {
   std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -57,7 +49,7 @@ int RunPrompt(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   if (!session.ok()) return cli::Fail(session.status());
   session->SetProjectionDelta(o.adapters);
   Sampler sampler(o.sampling);
-  auto r = Generate(*session, setup->tokenizer, ids, setup->gen, sampler, Print);
+  auto r = Generate(*session, setup->tokenizer, ids, setup->options, sampler, Print);
   if (!r.ok()) return cli::Fail(r.status());
   std::printf("\n");
   return 0;
@@ -83,7 +75,7 @@ int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool
     if (first) turn += "<|im_start|>system\n" + setup->system + "<|im_end|>\n";
     turn += "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
     first = false;
-    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(turn), setup->gen, sampler, Print);
+    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(turn), setup->options, sampler, Print);
     if (!r.ok()) return cli::Fail(r.status());
     std::printf("\n");
     pending_close = "<|im_end|>\n";
@@ -104,9 +96,7 @@ int RunBatch(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
     BatchItem& item = (*items)[i];
     const std::string text = o.raw && !item.raw_prompt.empty() ? item.raw_prompt
                                                                : RenderChatML(item.messages, setup->system, true);
-    if (Status st = session->Rewind(0); !st.ok()) return cli::Fail(st);
-    Sampler sampler(o.sampling);  // each item reproducible on its own
-    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(text), setup->gen, sampler, nullptr);
+    auto r = cli::GenerateFresh(*session, *setup, text);  // each item reproducible on its own
     if (!r.ok()) return cli::Fail(r.status().WithContext(o.input + ": item " + std::to_string(i + 1)));
     item.original["generated_output"] = r->text;
     out.push_back(std::move(item.original));

@@ -13,7 +13,6 @@
 #include <pthreadpool.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -22,9 +21,8 @@
 
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
-#include "runtime/train/adapter_io.h"
-#include "runtime/train/lora_delta.h"
 #include "tools/common/cli.h"
+#include "tools/common/generation.h"
 #include "tools/edge_run/bench.h"
 #include "tools/edge_run/generate_cli.h"
 #include "tools/edge_run/run_options.h"
@@ -47,27 +45,6 @@ int Tokenize(const Model& model, RunOptions& o) {
   }
   std::printf("%s\n", line.c_str());
   return 0;
-}
-
-// "A.eta" or "A.eta:0.5": the part after the last ':' is a scale when it is a number.
-Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs) {
-  auto delta = std::make_shared<LoraDelta>();
-  for (const std::string& spec : specs) {
-    std::string path = spec;
-    float scale = 1.0f;
-    if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
-      const std::string tail = spec.substr(colon + 1);
-      char* end = nullptr;
-      const float v = std::strtof(tail.c_str(), &end);
-      if (!tail.empty() && end == tail.c_str() + tail.size()) {
-        path = spec.substr(0, colon);
-        scale = v;
-      }
-    }
-    EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapter(path, base));
-    delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), scale);
-  }
-  return std::shared_ptr<const ProjectionDelta>(std::move(delta));
 }
 
 int Run(int argc, char** argv) {
@@ -109,7 +86,7 @@ int Run(int argc, char** argv) {
   if (!model.ok()) return cli::Fail(model.status());
   if (o.tokenize) return Tokenize(**model, o);
   if (!o.lora.empty()) {
-    auto adapters = LoadAdapters((*model)->file(), o.lora);
+    auto adapters = cli::LoadAdapters((*model)->file(), o.lora);
     if (!adapters.ok()) return cli::Fail(adapters.status());
     o.adapters = std::move(*adapters);
   }

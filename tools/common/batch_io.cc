@@ -1,5 +1,5 @@
-// tools/edge_run/batch_io.cc: batch input parsing.
-#include "tools/edge_run/batch_io.h"
+// tools/common/batch_io.cc: prompt files (edge-run batch, edge-eval).
+#include "tools/common/batch_io.h"
 
 #include <fstream>
 #include <sstream>

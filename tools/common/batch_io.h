@@ -1,4 +1,4 @@
-// tools/edge_run/batch_io.h: prompts in (JSON array or JSONL), results out.
+// tools/common/batch_io.h: prompts in (JSON array or JSONL), results out.
 #pragma once
 
 #include <string>
