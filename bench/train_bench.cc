@@ -1,7 +1,7 @@
 // bench/train_bench.cc: LoRA training speed of one model file, end to end.
 //
 //   train_bench --model M.etm [--seq 512] [--rank 8] [--alpha 16] [--threads 2]
-//               [--steps 3] [--warmup 1] [--seed 1]
+//               [--steps 3] [--warmup 1] [--seed 1] [--dropout P]
 //
 // Each step is what a trainer does for one sequence of --seq random tokens,
 // every position counted: loss and gradients for all seven targets
@@ -18,6 +18,7 @@
 #include <random>
 
 #include "runtime/model/session.h"
+#include "runtime/train/dropout.h"
 #include "runtime/train/lora_graph.h"
 #include "runtime/train/optimizer.h"
 
@@ -29,7 +30,7 @@ int Run(int argc, char** argv) {
   std::string model_path;
   int64_t seq = 512, steps = 3, warmup = 1;
   int32_t rank = 8;
-  float alpha = 16;
+  float alpha = 16, dropout = 0;
   size_t threads = 2;
   uint32_t seed = 1;
   app.add_option("--model", model_path, "model file (.etm)")->required();
@@ -40,6 +41,7 @@ int Run(int argc, char** argv) {
   app.add_option("--steps", steps, "measured steps");
   app.add_option("--warmup", warmup, "steps before measuring");
   app.add_option("--seed", seed, "seed of the tokens and the adapter");
+  app.add_option("--dropout", dropout, "LoRA dropout");
   CLI11_PARSE(app, argc, argv);
 
   auto model = Model::Open(model_path);
@@ -51,6 +53,7 @@ int Run(int argc, char** argv) {
   LoraConfig cfg;
   cfg.rank = rank;
   cfg.alpha = alpha;
+  cfg.dropout = dropout;
   auto adapter = LoraAdapter::Create(c, cfg, seed);
   auto graph = LoraGraph::Create(*model, seq, rank);
   if (!adapter.ok() || !graph.ok()) {
@@ -75,7 +78,8 @@ int Run(int argc, char** argv) {
     for (int32_t& id : ids) id = token(rng);
     const auto t0 = std::chrono::steady_clock::now();
     LoraAdapter grads = adapter->ZerosLike();
-    auto r = graph->AccumulateGradients(*adapter, ids, ids, 1.0f / static_cast<float>(seq - 1), grads, pool);
+    auto r = graph->AccumulateGradients(*adapter, ids, ids, 1.0f / static_cast<float>(seq - 1), grads, pool,
+                                        DropoutSequenceKey(seed, step, 0));
     if (!r.ok()) {
       std::fprintf(stderr, "error: %s\n", r.status().message().c_str());
       return 1;

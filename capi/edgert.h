@@ -218,7 +218,7 @@ typedef struct edgert_train_options {
   const char* system_prompt;    /* NULL: the model's default */
   int32_t lora_r;
   float lora_alpha;
-  float lora_dropout;           /* recorded in the adapter; not applied in training yet */
+  float lora_dropout;           /* dropout on each LoRA branch's input while training */
   int32_t rslora;
   const char* targets;          /* "all" or "q_proj,v_proj,..." */
   int64_t epochs;

@@ -53,10 +53,12 @@ class LoraGraph {
   ~LoraGraph();
 
   // grads += loss_scale · ∂(Σ CE)/∂(A, B). `labels` has ids.size() entries.
+  // With adapter.config.dropout > 0, each LoRA branch's input goes through a
+  // dropout mask keyed by `dropout_key` (DropoutSequenceKey in dropout.h).
   Result<LossSum> AccumulateGradients(const LoraAdapter& adapter, std::span<const int32_t> ids,
                                       std::span<const int32_t> labels, float loss_scale, LoraAdapter& grads,
-                                      pthreadpool_t pool);
-  // Loss only (evaluation).
+                                      pthreadpool_t pool, uint64_t dropout_key = 0);
+  // Loss only (evaluation: no dropout, as PEFT in eval mode).
   Result<LossSum> Loss(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
                        pthreadpool_t pool);
 
@@ -71,7 +73,7 @@ class LoraGraph {
   struct State;
   explicit LoraGraph(std::unique_ptr<State> s);
   Result<LossSum> Run(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
-                      float loss_scale, LoraAdapter* grads, pthreadpool_t pool);
+                      float loss_scale, LoraAdapter* grads, pthreadpool_t pool, uint64_t dropout_key);
   std::unique_ptr<State> s_;
 };
 

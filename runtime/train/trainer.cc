@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "base/splitmix.h"
+#include "runtime/train/dropout.h"
 
 namespace edgert {
 namespace {
@@ -273,7 +274,9 @@ Result<TrainSummary> Trainer::Run(pthreadpool_t pool, const std::function<void(c
         return finish();
       }
       const TrainExample& ex = s.train[s.order[static_cast<size_t>(s.cursor + i)]];
-      EDGERT_ASSIGN_OR_RETURN(LossSum l, s.graph.AccumulateGradients(s.adapter, ex.ids, ex.labels, scale, s.grads, pool));
+      const uint64_t dropout_key = DropoutSequenceKey(s.o.seed, s.optimizer.step(), i);
+      EDGERT_ASSIGN_OR_RETURN(LossSum l,
+                              s.graph.AccumulateGradients(s.adapter, ex.ids, ex.labels, scale, s.grads, pool, dropout_key));
       loss_sum += l.loss;
     }
     StepReport r;

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "formats/npy/npy.h"
+#include "runtime/train/dropout.h"
 #include "runtime/train/lora_graph.h"
 #include "runtime/train/optimizer.h"
 #include "tests/common/random_model.h"
@@ -109,27 +110,32 @@ struct Batch {
 
 // Gradients of the batch's mean loss, one sequence at a time, each scaled by
 // 1 / (counted tokens of the whole batch). `padded`: feed the padded rows
-// (pad ids, label -100) instead of the real lengths.
+// (pad ids, label -100) instead of the real lengths. With adapter dropout,
+// sequence b is masked as make_lora_golden.py --dropout-seed masks it.
 void BatchGradients(LoraGraph& graph, const LoraAdapter& adapter, const Batch& batch, size_t first,
-                           size_t count, bool padded, LoraAdapter& grads, double* mean_loss, pthreadpool_t pool) {
+                    size_t count, bool padded, LoraAdapter& grads, double* mean_loss, pthreadpool_t pool,
+                    uint64_t dropout_seed = 0) {
   int64_t counted = 0;
   for (size_t b = first; b < first + count; ++b) counted += LoraGraph::CountedTokens(batch.Labels(b, false));
   double loss = 0;
   for (size_t b = first; b < first + count; ++b) {
     auto r = graph.AccumulateGradients(adapter, batch.Ids(b, padded), batch.Labels(b, padded),
-                                       1.0f / static_cast<float>(counted), grads, pool);
+                                       1.0f / static_cast<float>(counted), grads, pool,
+                                       DropoutSequenceKey(dropout_seed, 0, static_cast<int64_t>(b)));
     EXPECT_TRUE(r.ok()) << r.status().message();
     if (r.ok()) loss += r->loss;
   }
   if (mean_loss != nullptr) *mean_loss = loss / static_cast<double>(counted);
 }
 
-void ExpectGradientsMatch(const std::string& name, const std::string& preset_or_config, int32_t rank, float alpha) {
+void ExpectGradientsMatch(const std::string& name, const std::string& preset_or_config, int32_t rank, float alpha,
+                          float dropout = 0, uint64_t dropout_seed = 0) {
   auto model = testing::RandomModel(preset_or_config, 1, DType::kF32);
   ASSERT_NE(model, nullptr);
   LoraConfig cfg;
   cfg.rank = rank;
   cfg.alpha = alpha;
+  cfg.dropout = dropout;
   const LoraAdapter adapter = FromFlat(model->config(), cfg, F32(name, "adapter"));
   Batch batch{I32(name, "ids"), I32(name, "labels"), I32(name, "lengths").data};
   ASSERT_EQ(batch.lengths.size(), 2u);
@@ -142,13 +148,39 @@ void ExpectGradientsMatch(const std::string& name, const std::string& preset_or_
   for (bool padded : {false, true}) {
     LoraAdapter grads = adapter.ZerosLike();
     double loss = 0;
-    BatchGradients(*graph, adapter, batch, 0, 2, padded, grads, &loss, pool.p);
+    BatchGradients(*graph, adapter, batch, 0, 2, padded, grads, &loss, pool.p, dropout_seed);
     EXPECT_NEAR(loss, ref_loss, 1e-5 * ref_loss);
     ExpectClose(grads, ref, 1e-4, (name + (padded ? " gradients, padded rows" : " gradients")).c_str());
   }
 }
 
 TEST(LoraGolden, TinyGradientsMatchAutograd) { ExpectGradientsMatch("tiny_f32", "tiny", 8, 16); }
+
+// LoRA dropout 0.25 on every branch's input, the masks drawn on both sides from
+// the same keys (dropout.h, qwen2.LoraDropout): checks where the mask sits in the
+// forward pass, the recompute and the backward pass (dA on the masked input,
+// d(input) through the mask).
+TEST(LoraGolden, TinyGradientsWithDropoutMatchAutograd) {
+  ExpectGradientsMatch("tiny_f32_dropout", "tiny", 8, 16, 0.25f, 5);
+}
+
+// Evaluation is dropout-free (PEFT's eval mode): Loss ignores the adapter's dropout.
+TEST(LoraGolden, LossIgnoresDropout) {
+  auto model = testing::RandomModel("tiny", 1, DType::kF32);
+  ASSERT_NE(model, nullptr);
+  LoraConfig cfg;
+  const LoraAdapter plain = FromFlat(model->config(), cfg, F32("tiny_f32", "adapter"));
+  cfg.dropout = 0.5f;
+  const LoraAdapter dropped = FromFlat(model->config(), cfg, F32("tiny_f32", "adapter"));
+  Batch batch{I32("tiny_f32", "ids"), I32("tiny_f32", "labels"), I32("tiny_f32", "lengths").data};
+  Pool pool;
+  auto graph = LoraGraph::Create(model, batch.ids.shape[1], cfg.rank);
+  ASSERT_TRUE(graph.ok());
+  auto a = graph->Loss(plain, batch.Ids(0, false), batch.Labels(0, false), pool.p);
+  auto b = graph->Loss(dropped, batch.Ids(0, false), batch.Labels(0, false), pool.p);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->loss, b->loss);
+}
 
 // Real Qwen2.5-0.5B widths, heads and vocabulary, two layers (fixture size):
 // a 670 MB f32 model written into the temp folder.

@@ -33,10 +33,11 @@ std::vector<TrainExample> Examples(int n, int32_t offset) {
   return v;
 }
 
-LoraAdapter NewAdapter(const Model& model) {
+LoraAdapter NewAdapter(const Model& model, float dropout = 0) {
   LoraConfig c;
   c.rank = 4;
   c.alpha = 8;
+  c.dropout = dropout;
   auto a = LoraAdapter::Create(model.config(), c, 11);
   EXPECT_TRUE(a.ok());
   return *a;
@@ -109,14 +110,34 @@ TEST(Trainer, MicroBatchesAndAccumulationGiveTheSameSteps) {
   for (size_t i = 0; i < ra.steps.size(); ++i) EXPECT_EQ(ra.steps[i].loss, rb.steps[i].loss) << i;
 }
 
+TEST(Trainer, DropoutChangesTheTrajectoryDeterministically) {
+  auto model = MicroModel(DType::kF32);
+  TrainerOptions o = Options("");
+  auto plain = Trainer::Create(model, NewAdapter(*model), Examples(8, 0), {}, o);
+  auto a = Trainer::Create(model, NewAdapter(*model, 0.2f), Examples(8, 0), {}, o);
+  auto b = Trainer::Create(model, NewAdapter(*model, 0.2f), Examples(8, 0), {}, o);
+  ASSERT_TRUE(plain.ok() && a.ok() && b.ok());
+  const Recorded rp = Train(*plain), ra = Train(*a), rb = Train(*b);
+  ASSERT_EQ(ra.steps.size(), rp.steps.size());
+  ASSERT_GE(ra.steps.size(), 2u);
+  for (size_t i = 0; i < ra.steps.size(); ++i) EXPECT_EQ(ra.steps[i].loss, rb.steps[i].loss) << i;
+  // Step 1's loss is before any update: B starts at zero, so the LoRA branch
+  // (and its dropout) contributes nothing yet; after that, the masks show.
+  EXPECT_EQ(ra.steps[0].loss, rp.steps[0].loss);
+  EXPECT_NE(ra.steps.back().loss, rp.steps.back().loss);
+}
+
 TEST(Trainer, LearnsAndResumesOnTheSameTrajectory) {
   const testing::TempDir temp("trainer_test");
   auto model = MicroModel(DType::kQ8_0);
   const std::string ckpt = (temp.path() / "run.ckpt").string();
   const auto train = Examples(12, 0), val = Examples(3, 5);
+  // With dropout: its masks derive from (seed, step, sequence), so a resumed
+  // run draws the masks the uninterrupted one drew.
+  constexpr float kDropout = 0.1f;
   TrainerOptions o = Options(ckpt);
   o.eval_every = 3;
-  auto whole = Trainer::Create(model, NewAdapter(*model), train, val, o);
+  auto whole = Trainer::Create(model, NewAdapter(*model, kDropout), train, val, o);
   ASSERT_TRUE(whole.ok()) << whole.status().message();
   const Recorded full = Train(*whole);
   ASSERT_EQ(full.steps.size(), 9u);
@@ -124,11 +145,11 @@ TEST(Trainer, LearnsAndResumesOnTheSameTrajectory) {
   ASSERT_TRUE(full.summary.first_eval && full.summary.last_eval);
   EXPECT_LT(*full.summary.last_eval, *full.summary.first_eval);
 
-  auto first = Trainer::Create(model, NewAdapter(*model), train, val, o);
+  auto first = Trainer::Create(model, NewAdapter(*model, kDropout), train, val, o);
   const Recorded part = Train(*first, 4);
   EXPECT_TRUE(part.summary.interrupted);
   EXPECT_EQ(part.summary.steps, 4);
-  auto second = Trainer::Create(model, NewAdapter(*model), train, val, o);
+  auto second = Trainer::Create(model, NewAdapter(*model, kDropout), train, val, o);
   ASSERT_TRUE(second->Resume(ckpt).ok());
   EXPECT_EQ(second->step(), 4);
   const Recorded rest = Train(*second);

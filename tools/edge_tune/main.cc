@@ -65,7 +65,6 @@ int Tune(TuneOptions& o) {
   }
   auto adapter = StartingAdapter(**model, o);
   if (!adapter.ok()) return cli::Fail(adapter.status());
-  const float dropout = adapter->config.dropout;
   auto data = LoadTuneData(**model, o);
   if (!data.ok()) return cli::Fail(data.status());
   auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
@@ -76,10 +75,6 @@ int Tune(TuneOptions& o) {
   std::fputs(data->report.c_str(), stderr);
   if (!o.resume.empty()) {
     std::fprintf(stderr, "resuming %s at step %lld\n", o.resume.c_str(), static_cast<long long>(trainer->step()));
-  }
-  if (dropout > 0) {
-    std::fprintf(stderr, "note: LoRA dropout %.2f is recorded in the adapter but not applied in training yet\n",
-                 static_cast<double>(dropout));
   }
   std::fprintf(stderr, "%lld steps (%lld warm-up), LoRA r=%d alpha=%g, %lld trainable parameters\n",
                static_cast<long long>(trainer->total_steps()), static_cast<long long>(trainer->warmup_steps()),
@@ -124,7 +119,7 @@ int Run(int argc, char** argv) {
   app.add_option("--budget", o.budget, "memory budget shown beside resident memory (e.g. 1.5GB)");
   auto* r = app.add_option("--lora-r", o.lora_r, "LoRA rank");
   auto* alpha = app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha");
-  auto* dropout = app.add_option("--lora-dropout", o.lora_dropout, "LoRA dropout (recorded; not applied yet)");
+  auto* dropout = app.add_option("--lora-dropout", o.lora_dropout, "LoRA dropout on each adapted layer's input, as PEFT's lora_dropout");
   app.add_flag("--rslora", o.rslora, "scale alpha/sqrt(r) instead of alpha/r");
   auto* targets = app.add_option("--targets", o.targets, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or all");
   auto* epochs = app.add_option("--epochs", t.epochs, "passes over the data")->check(CLI::PositiveNumber);

@@ -4,7 +4,7 @@ from the PyTorch reference (qwen2.py, float64 autograd, torch.optim.AdamW).
 
     make_lora_golden.py MODEL.etm OUT_DIR NAME [--rank R] [--alpha A] [--b-std S] [--seed N]
                         [--lengths 12,7] [--steps 3 --step-lengths 9,5,11,6 --micro 2]
-                        [--lr X] [--max-grad-norm X]
+                        [--lr X] [--max-grad-norm X] [--dropout P [--dropout-seed N]]
 
 The adapter is PEFT's (A kaiming-uniform) with B ~ N(0, b_std) instead of zero,
 so every A has a gradient; it is rounded to float32 first, so the C++ test and
@@ -14,6 +14,9 @@ the reference start from the same numbers. Sequences are random ids
 <|endoftext|> (151643, or 0 in a smaller vocabulary), label -100 and
 attention_mask 0 at the padding, as a Hugging Face collator pads it. The loss is
 transformers': mean over the counted (shifted) tokens of the whole batch.
+With --dropout P the gradients are taken with LoRA dropout on every branch's
+input, sequence b of the batch masked under DropoutSequenceKey(dropout_seed,
+step 0, b) (qwen2.LoraDropout; --steps is refused with it).
 
 Writes into OUT_DIR (NumPy 1.0, little-endian, C order):
   NAME.ids.npy / NAME.labels.npy   int32 [B, T]   the gradient batch, padded
@@ -93,10 +96,10 @@ def flat(pairs):
     return np.concatenate([x.detach().numpy().ravel() for ab in pairs for x in ab]).astype("<f4")
 
 
-def loss_sum(cfg, W, lora, batch):
+def loss_sum(cfg, W, lora, batch, dropout=None):
     """(Σ token losses, counted tokens) of a padded batch."""
     ids, labels, mask = pad(batch, cfg["vocab_size"])
-    logits = qwen2.forward_batch(cfg, W, ids, mask, F64, lora)
+    logits = qwen2.forward_batch(cfg, W, ids, mask, F64, lora, dropout=dropout)
     total, count = 0, 0
     for b in range(len(batch)):
         s, c = qwen2.hf_loss_sum(logits[b], labels[b])
@@ -153,7 +156,11 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--max-grad-norm", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--dropout-seed", type=int, default=5)
     a = ap.parse_args(argv)
+    if a.dropout and a.steps:
+        ap.error("--dropout applies to the gradient fixture only, not to --steps")
     if a.threads:
         torch.set_num_threads(a.threads)
     t0 = time.time()
@@ -169,7 +176,11 @@ def main(argv=None):
     ids, labels, _ = pad(batch, V)
     lora = f32_adapter(cfg, a)
     pairs = ordered(lora, L)
-    s, count = loss_sum(cfg, W, lora, batch)
+    dropout = None
+    if a.dropout:
+        dropout = qwen2.LoraDropout(a.dropout, [qwen2.dropout_sequence_key(a.dropout_seed, 0, b)
+                                                for b in range(len(batch))])
+    s, count = loss_sum(cfg, W, lora, batch, dropout)
     loss = s / count
     grads = torch.autograd.grad(loss, [p for ab in pairs for p in ab])
     save(a.out, a.name, "ids", ids, "<i4")
@@ -180,6 +191,8 @@ def main(argv=None):
     save(a.out, a.name, "loss", [float(loss)], "<f4")
     meta = dict(model=os.path.basename(a.model), config=cfg, loss=float(loss), counted_tokens=count,
                 options={k: v for k, v in vars(a).items() if k not in ("model", "out")})
+    if dropout:
+        meta["dropout_sequence_keys"] = [str(k) for k in dropout.keys]
 
     if a.steps:
         n = [int(x) for x in a.step_lengths.split(",")]

@@ -177,7 +177,8 @@ def padding_mask(attention_mask, dtype):
 
 class Lora:
     """One adapted projection: y += scale * B(A(x)). a [r, in], b [out, r];
-    scale = alpha / r, or alpha / sqrt(r) with rsLoRA. Dropout is off."""
+    scale = alpha / r, or alpha / sqrt(r) with rsLoRA. Dropout, when training
+    with it, is applied to x by the caller (LoraDropout)."""
 
     def __init__(self, a, b, alpha, rslora=False):
         self.a, self.b = a, b
@@ -186,6 +187,67 @@ class Lora:
 
     def __call__(self, x):
         return self.scale * ((x @ self.a.T) @ self.b.T)
+
+
+_MASK64 = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+
+
+def splitmix64_hash(z):
+    """SplitMix64's output function (edgert::SplitMix64Hash), on a Python int."""
+    z &= _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _splitmix64_hash_array(z):
+    """The same on a numpy uint64 array (arithmetic wraps modulo 2^64)."""
+    z = z.astype(np.uint64)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _mix(a, b):
+    return splitmix64_hash((a * _GAMMA + b) & _MASK64)
+
+
+def dropout_sequence_key(seed, step, sequence):
+    """edgert::DropoutSequenceKey: the mask key of one training sequence."""
+    return _mix(_mix(seed, step), sequence)
+
+
+class LoraDropout:
+    """LoRA dropout as edge-rt draws it (runtime/train/dropout.h): element
+    i = t * in + j of target `target`'s input in layer `layer` of sequence b is
+    kept when 16-bit field i % 4 (from the top) of SplitMix64Hash(key + i // 4)
+    is at least floor(p * 2^16), key = mix(mix(sequence_keys[b], layer), target
+    index); kept elements are scaled by 1 / (1 - p). A deterministic stand-in for
+    torch's Bernoulli draw with the same distribution, so both sides use one mask."""
+
+    def __init__(self, p, sequence_keys):
+        self.p, self.keys = p, list(sequence_keys)
+        self.threshold = math.floor(p * 65536)
+
+    def mask(self, key, rows, cols, dtype):
+        n = rows * cols
+        with np.errstate(over="ignore"):
+            groups = np.arange((n + 3) // 4, dtype=np.uint64) + np.uint64(key)
+            h = _splitmix64_hash_array(groups)
+            shifts = np.array([48, 32, 16, 0], dtype=np.uint64)
+            fields = (h[:, None] >> shifts[None, :]) & np.uint64(0xFFFF)
+            keep = fields.reshape(-1)[:n] >= np.uint64(self.threshold)
+        return torch.from_numpy(keep.reshape(rows, cols)).to(dtype) / (1 - self.p)
+
+    def __call__(self, x, layer, target):
+        """x [T, in] (one sequence) or [B, T, in] (sequence b = keys[b])."""
+        t = TARGETS.index(target)
+        rows, cols = x.shape[-2], x.shape[-1]
+        if x.dim() == 2:
+            return x * self.mask(_mix(_mix(self.keys[0], layer), t), rows, cols, x.dtype)
+        masks = [self.mask(_mix(_mix(k, layer), t), rows, cols, x.dtype) for k in self.keys[:x.shape[0]]]
+        return x * torch.stack(masks)
 
 
 def make_lora(cfg, targets=TARGETS, r=8, alpha=16, rslora=False, seed=0, dtype=torch.float64, b_std=0.0):
@@ -229,8 +291,9 @@ def merge(cfg, w, lora):
 
 # --- the model ---------------------------------------------------------------
 
-def decoder_layer(cfg, W, i, x, cos, sin, lora, mask=None):
-    """Layer i on x [..., T, hidden] (`W`: Weights; `mask` as in attention)."""
+def decoder_layer(cfg, W, i, x, cos, sin, lora, mask=None, dropout=None):
+    """Layer i on x [..., T, hidden] (`W`: Weights; `mask` as in attention;
+    `dropout`: a LoraDropout applied to every LoRA branch's input)."""
     nh, nkv, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
     lead, T = x.shape[:-2], x.shape[-2]
@@ -241,7 +304,7 @@ def decoder_layer(cfg, W, i, x, cos, sin, lora, mask=None):
         if cfg["attention_bias"] and target in ("q_proj", "k_proj", "v_proj"):
             y = y + W(p + "bias")
         if (i, target) in lora:
-            y = y + lora[(i, target)](h)
+            y = y + lora[(i, target)](dropout(h, i, target) if dropout else h)
         return y
 
     def heads(y, n):  # [..., T, n*d] -> [..., n, T, d]
@@ -278,7 +341,7 @@ def forward(cfg, w, ids, dtype=torch.float64, lora=None, rows=None, head_chunk=1
     return lm_head(cfg, W, x, head_chunk)
 
 
-def forward_batch(cfg, w, ids, attention_mask, dtype=torch.float64, lora=None, head_chunk=16384):
+def forward_batch(cfg, w, ids, attention_mask, dtype=torch.float64, lora=None, head_chunk=16384, dropout=None):
     """Logits [B, T, vocab] for a padded batch ids [B, T] with its 0/1
     attention_mask [B, T] (right padding: positions are 0..T-1 in every row, as
     transformers numbers them when training without position_ids)."""
@@ -290,7 +353,7 @@ def forward_batch(cfg, w, ids, attention_mask, dtype=torch.float64, lora=None, h
     x = W.take("model.embed_tokens.weight", ids.reshape(-1).tolist()).view(B, T, -1)
     mask = padding_mask(attention_mask, dtype)
     for i in range(cfg["num_hidden_layers"]):
-        x = decoder_layer(cfg, W, i, x, cos, sin, lora, mask)
+        x = decoder_layer(cfg, W, i, x, cos, sin, lora, mask, dropout)
     return lm_head(cfg, W, x, head_chunk)
 
 
