@@ -1,6 +1,7 @@
 #include "runtime/diagram/diagram_check.h"
 
 #include "runtime/diagram/dot_check.h"
+#include "runtime/diagram/mermaid_check.h"
 
 namespace edgert::diagram {
 
@@ -19,8 +20,7 @@ Result<DiagramVerdict> CheckDiagram(DiagramFormat format, std::string_view text)
     case DiagramFormat::kDot:
       return CheckDot(StripFence(text));
     case DiagramFormat::kMermaid:
-      // Plugs into runtime/grammar's built-in mermaid grammar when that lands.
-      return Unsupported("the Mermaid checker needs runtime/grammar, which this build does not have yet");
+      return CheckMermaid(StripFence(text));
   }
   return Internal("unknown diagram format");
 }

@@ -1,9 +1,9 @@
 // runtime/diagram/diagram_check.h: is a generated diagram valid, and if not, why.
 //
 // One entry point for edge-eval and the C API. DOT is judged by Graphviz's own
-// parser (dot_check.h); Mermaid by the project's grammar once runtime/grammar
-// provides it (until then CheckDiagram reports kUnsupported for Mermaid rather
-// than pretending to know).
+// parser (dot_check.h); Mermaid by the project's grammar (mermaid_check.h): the
+// subset of Mermaid the grammar describes, which the real mermaid parser is
+// tested to accept (tests/mermaid).
 #pragma once
 
 #include <string>

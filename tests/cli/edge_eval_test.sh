@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # edge-eval's contract on the tiny random model: the table, --json with every
 # output and verdict, --report, base against tuned (an adapter edge-tune made),
-# --responses on the bundled DOT test split, and bad input refused in one line
+# --responses on the bundled DOT and Mermaid test splits, and bad input refused in one line
 # naming the file and line, with nothing written.
 # usage: edge_eval_test.sh BUILD_DIR SHARED_DIR SOURCE_DIR [EMULATOR...]
 set -uo pipefail
@@ -64,6 +64,33 @@ grep -q 'class="loss-curve"' "$TMP/two.html" && ok "--training-log: loss curve i
 "$EVAL" --responses --prompts "$DOT_TEST" --format dot >"$TMP/out" 2>"$TMP/err" && grep -q "^valid *20/20  100.0%" "$TMP/out" \
   && ok "--responses: the bundled DOT test split is 20/20 valid" || bad "--responses: $(cat "$TMP/out" "$TMP/err")"
 
+# --- Mermaid: verdicts from the built-in mermaid grammar ------------------------------------
+MERMAID_TEST="$SOURCE/data/mermaid_test.jsonl"
+"$EVAL" --responses --prompts "$MERMAID_TEST" --format mermaid >"$TMP/out" 2>"$TMP/err" && grep -q "^valid *20/20  100.0%" "$TMP/out" \
+  && ok "--responses: the bundled Mermaid test split is 20/20 valid" || bad "--responses mermaid: $(cat "$TMP/out" "$TMP/err")"
+{ head -2 "$MERMAID_TEST"
+  echo '{"instruction": "a", "response": "flowchart LR\n    A --> (B"}'
+  echo '{"instruction": "b", "response": "```mermaid\nsequenceDiagram\n    loop forever\n        A->>B: hi"}'
+  echo '{"instruction": "c", "response": "I cannot draw."}'; } >"$TMP/mermaid_mixed.jsonl"
+"$EVAL" --responses --prompts "$TMP/mermaid_mixed.jsonl" --format mermaid --json "$TMP/mermaid.json" >"$TMP/out" 2>"$TMP/err" \
+  || bad "--responses mermaid (mixed): $(cat "$TMP/err")"
+python3 - "$TMP/mermaid.json" <<'PY' && ok "--json mermaid: valid, syntax error with its line, incomplete, no diagram" || bad "--json mermaid: $(head -c 900 "$TMP/mermaid.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+run = j["runs"][0]["name"]
+out = [i[run] for i in j["items"]]
+got = [o["verdict"] for o in out]
+assert got == ["valid", "valid", "syntax_error", "incomplete", "no_diagram"], got
+assert out[2]["error"]["line"] == 2 and not out[2]["error"]["at_end"], out[2]
+assert "unexpected '('" in out[2]["error"]["message"], out[2]
+assert out[3]["error"]["at_end"], out[3]
+PY
+if "$EVAL" --model "$M" --prompts "$MERMAID_TEST" --format mermaid --limit 2 --max-tokens 8 --threads 2 >"$TMP/out" 2>"$TMP/err"; then
+  ok "edge-eval --format mermaid generates and scores"
+else
+  bad "edge-eval --format mermaid: $(cat "$TMP/err")"
+fi
+
 # --- bad input -----------------------------------------------------------------------------
 { head -1 "$DOT_TEST"; echo '{"instruction": "x", '; } >"$TMP/broken.jsonl"
 expect_error "prompt line that does not parse" "broken.jsonl: line 2: not valid JSON" \
@@ -87,7 +114,7 @@ expect_error "missing model" "nothing.etm" "$EVAL" --model "$TMP/nothing.etm" --
 expect_error "report into a missing folder" "nowhere" \
   "$EVAL" --responses --prompts "$DOT_TEST" --format dot --report "$TMP/nowhere/r.html"
 no_leftovers "failed runs" tiny.etm one.json one.html train.jsonl a.eta a.eta.ckpt log.jsonl two.json two.html \
-  broken.jsonl nokey.jsonl noresponse.jsonl badlog.jsonl
+  broken.jsonl nokey.jsonl noresponse.jsonl badlog.jsonl mermaid_mixed.jsonl mermaid.json
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

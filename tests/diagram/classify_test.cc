@@ -1,6 +1,6 @@
 // Extraction of diagrams from model outputs, and the four-way classification
 // edge-eval counts, on DOT (Graphviz decides validity). Mermaid extraction is
-// tested here too; its classification waits for the Mermaid checker.
+// tested here too; its classification is in mermaid_check_test.cc.
 #include <gtest/gtest.h>
 
 #include "runtime/diagram/classify.h"
