@@ -46,10 +46,29 @@ Result<std::vector<NamedTensor>> ReadTensors(const flatbuffers::Vector<Offset<fb
   return out;
 }
 
+
+// Bytes the file will take, near enough: the builder is made this large at
+// once, so it never grows by doubling (which holds the old and the new buffer
+// at the same time, up to three times the file).
+size_t EstimatedFileBytes(const AdapterFileData& d) {
+  size_t n = 4096 + d.base_description.size();
+  auto tensors = [&](const std::vector<NamedTensor>& ts) {
+    for (const NamedTensor& t : ts) n += t.data.size() * sizeof(float) + t.shape.size() * 8 + t.name.size() + 64;
+  };
+  tensors(d.tensors);
+  if (d.training) {
+    tensors(d.training->m);
+    tensors(d.training->v);
+    n += d.training->losses.size() * 4 + d.training->eval_steps.size() * 8 + d.training->eval_losses.size() * 4 +
+         d.training->rng_state.size() * 8;
+  }
+  return n;
+}
+
 }  // namespace
 
 Status WriteAdapterFile(const std::string& path, const AdapterFileData& d) {
-  flatbuffers::FlatBufferBuilder b(1 << 20);
+  flatbuffers::FlatBufferBuilder b(EstimatedFileBytes(d));
   const auto tensors = b.CreateVector(WriteTensors(b, d.tensors));
   const auto settings = fbs::CreateLoraSettings(b, d.settings.rank, d.settings.alpha, d.settings.dropout,
                                                 d.settings.rslora, d.settings.targets);

@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "runtime/model/ops.h"
 #include "kernels/rowops/rowops.h"
+#include "runtime/model/weight_stream.h"
 
 namespace edgert {
 
@@ -80,6 +82,7 @@ struct Session::State {
   float *x, *xn, *q, *attn, *k, *v, *gate, *up, *scores, *logits;
   void* linear_scratch;
   std::shared_ptr<const ProjectionDelta> delta;  // adapters beside the frozen weights, or null
+  std::optional<WeightStream> stream;            // set when weights are streamed by layer
 };
 
 Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -114,6 +117,8 @@ Result<Session> Session::Create(std::shared_ptr<const Model> model, const Sessio
   s->pool = pool;
   const Layout l(c, options);
   EDGERT_ASSIGN_OR_RETURN(s->arena, Arena::Create(l.TotalBytes()));
+  if (options.lock_arena) (void)s->arena.Lock(nullptr);
+  if (options.stream_weights) s->stream.emplace(s->model->weights());
   Arena& a = s->arena;
   auto take = [&](uint64_t n, const char* what) -> Result<float*> {
     EDGERT_ASSIGN_OR_RETURN(std::span<float> span, a.Allocate<float>(n, what));
@@ -178,10 +183,16 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
   const int64_t half = c.head_dim / 2, p0 = s.position;
 
   for (int64_t i = 0; i < m; ++i) ops::GatherRow(w.embed, ids[static_cast<size_t>(i)], s.x + i * h);
+  // Streaming (budget below the weights): read the next layer ahead, drop the
+  // one just used; after the last layer, layer 0 for the next chunk.
+  const WeightStream* stream = s.stream ? &*s.stream : nullptr;
+  const auto n_layers = static_cast<int64_t>(w.layers.size());
+  if (stream) stream->ReleaseEmbedding();
 
   const ops::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, c.head_dim};
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const LayerWeights& l = w.layers[li];
+    if (stream) stream->Prefetch((static_cast<int64_t>(li) + 1) % n_layers);
     float* k_cache = s.k_cache + static_cast<int64_t>(li) * s.options.context_length * kvd;
     float* v_cache = s.v_cache + static_cast<int64_t>(li) * s.options.context_length * kvd;
 
@@ -219,6 +230,7 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
     ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, s.pool);
     if (s.delta) s.delta->Add(li, Projection::kDown, s.gate, m, s.xn);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
+    if (stream) stream->Release(static_cast<int64_t>(li));
   }
   s.position += m;
 

@@ -39,6 +39,8 @@ class Model {
 struct SessionOptions {
   int64_t context_length = 4096;  // KV cache positions; at most max_position_embeddings
   int64_t max_batch = 256;        // tokens per forward step (prefill is cut into such chunks)
+  bool stream_weights = false;    // release each layer's weight pages after use (runtime/model/weight_stream.h)
+  bool lock_arena = false;        // mlock the arena (keeps it out of swap); refused silently: see Session::arena().locked()
 };
 
 // Bytes of the arena a session with these options needs (the planner's figure).

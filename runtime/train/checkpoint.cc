@@ -5,19 +5,19 @@
 
 namespace edgert {
 
-Status SaveCheckpoint(const std::string& path, const TrainingCheckpoint& c, const ModelFile& base) {
-  AdapterFileData d = AdapterFileFor(c.adapter, base);
+Status SaveCheckpoint(const std::string& path, const TrainingCheckpointView& c, const ModelFile& base) {
+  AdapterFileData d = AdapterFileFor(*c.adapter, base);
   TrainingStateData t;
   t.step = c.step;
   t.epoch = c.epoch;
   t.cursor = c.cursor;
-  t.rng_state = c.rng_state;
+  t.rng_state = *c.rng_state;
   t.run_id = c.run_id;
-  t.m = AdapterTensors(c.m);
-  t.v = AdapterTensors(c.v);
-  t.losses = c.losses;
-  t.eval_steps = c.eval_steps;
-  t.eval_losses = c.eval_losses;
+  t.m = AdapterTensors(*c.m);
+  t.v = AdapterTensors(*c.v);
+  t.losses = *c.losses;
+  t.eval_steps = *c.eval_steps;
+  t.eval_losses = *c.eval_losses;
   d.training = std::move(t);
   return WriteAdapterFile(path, d);
 }

@@ -28,7 +28,22 @@ struct TrainingCheckpoint {
   std::vector<float> eval_losses;
 };
 
-Status SaveCheckpoint(const std::string& path, const TrainingCheckpoint& checkpoint, const ModelFile& base);
+// What SaveCheckpoint writes, by reference: a running trainer's state is not
+// copied to be saved (the adapter and its moments are the largest transient
+// of a training job; see runtime/train/train_planner.h).
+struct TrainingCheckpointView {
+  const LoraAdapter* adapter = nullptr;
+  const LoraAdapter* m = nullptr;
+  const LoraAdapter* v = nullptr;
+  int64_t step = 0, epoch = 0, cursor = 0;
+  uint64_t run_id = 0;
+  const std::vector<uint64_t>* rng_state = nullptr;
+  const std::vector<float>* losses = nullptr;
+  const std::vector<int64_t>* eval_steps = nullptr;
+  const std::vector<float>* eval_losses = nullptr;
+};
+
+Status SaveCheckpoint(const std::string& path, const TrainingCheckpointView& checkpoint, const ModelFile& base);
 // Refuses a file for another base model, and a plain adapter (no training state).
 Result<TrainingCheckpoint> LoadCheckpoint(const std::string& path, const ModelFile& base);
 

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <type_traits>
 
 #include "runtime/model/ops.h"
+#include "runtime/model/weight_stream.h"
 #include "kernels/matmul/matmul_transposed.h"
 #include "kernels/rowops/rowops.h"
 #include "runtime/train/backward_ops.h"
@@ -15,11 +18,10 @@
 namespace edgert {
 namespace {
 
-constexpr int64_t kLossRows = 128;     // positions whose logits over the whole vocabulary exist at once
 constexpr int64_t kVocabChunk = 16384; // LM-head rows per transposed product (its dl slice: 8 MB)
 constexpr int64_t kRowBlock = 32;      // positions per task of row-wise work
 
-using Buf = std::vector<float>;
+using Buf = std::span<float>;
 
 // Seconds since the last lap.
 class PhaseClock {
@@ -42,6 +44,9 @@ struct LoraGraph::State {
   std::shared_ptr<const Model> model;
   int64_t max_tokens = 0;
   int32_t rank = 0;
+  int64_t loss_rows = 0;
+  std::optional<WeightStream> stream;  // set when weights are streamed by layer
+  Arena arena;  // every buffer below
   Buf cos, sin;
   // Saved per layer: the input of each layer, and the final hidden state.
   std::vector<Buf> layer_in;  // [layers + 1][T][hidden]
@@ -54,53 +59,103 @@ struct LoraGraph::State {
   // (sized on first use: [T][widest LoRA input]).
   Buf dropped, dropped_grad;
   // Loss.
-  Buf logits;                     // [kLossRows][vocab]: logits, then d(loss)/d(logits)
-  std::vector<int64_t> counted;   // [T] positions whose label counts
-  std::vector<double> row_loss;   // [T] their cross-entropy
+  Buf logits;                         // [loss_rows][vocab]: logits, then d(loss)/d(logits)
+  std::span<int64_t> counted;         // [T] positions whose label counts
+  std::span<double> row_loss;         // [T] their cross-entropy
   Buf linear_scratch;  // the linear operator's quantized activations
 };
+
+namespace {
+
+enum class Holds { kSavedInputs, kLayer, kAttention, kLoss, kScratch };
+
+// Every buffer of a graph, in arena order: `take(holds, span, count)` is
+// called once per buffer. Sizing (Bytes) and allocation (Create) both run
+// this, so the planner's figure is the arena's capacity by construction.
+template <typename Take>
+void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::State& s, Take&& take) {
+  const auto T = static_cast<uint64_t>(o.max_tokens);
+  const auto h = static_cast<uint64_t>(c.hidden_size), qd = static_cast<uint64_t>(c.q_dim()),
+             kvd = static_cast<uint64_t>(c.kv_dim()), ff = static_cast<uint64_t>(c.intermediate_size),
+             heads = static_cast<uint64_t>(c.num_attention_heads);
+  const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
+  s.layer_in.resize(static_cast<size_t>(c.num_hidden_layers) + 1);
+  for (Buf& b : s.layer_in) take(Holds::kSavedInputs, b, T * h);
+  for (Buf* b : {&s.xn1, &s.xmid, &s.xn2, &s.dx, &s.dxmid, &s.dxn}) take(Holds::kLayer, *b, T * h);
+  for (Buf* b : {&s.q, &s.att, &s.dq, &s.datt}) take(Holds::kLayer, *b, T * qd);
+  for (Buf* b : {&s.k, &s.v, &s.dk, &s.dv}) take(Holds::kLayer, *b, T * kvd);
+  for (Buf* b : {&s.g, &s.u, &s.hact, &s.dg, &s.du, &s.dh}) take(Holds::kLayer, *b, T * ff);
+  for (Buf& b : s.ax) take(Holds::kLayer, b, T * static_cast<uint64_t>(o.rank));
+  take(Holds::kAttention, s.probs, heads * T * T);
+  take(Holds::kAttention, s.attn_scratch,
+       static_cast<uint64_t>(grad::AttentionScratchFloats(
+           grad::AttentionShape{c.num_attention_heads, c.num_key_value_heads, c.head_dim}, o.max_tokens)));
+  take(Holds::kLoss, s.logits, static_cast<uint64_t>(std::min(o.loss_rows, o.max_tokens) * c.vocab_size));
+  take(Holds::kLoss, s.counted, T);
+  take(Holds::kLoss, s.row_loss, T);
+  take(Holds::kScratch, s.cos, T * static_cast<uint64_t>(c.head_dim / 2));
+  take(Holds::kScratch, s.sin, T * static_cast<uint64_t>(c.head_dim / 2));
+  take(Holds::kScratch, s.lora_scratch, static_cast<uint64_t>(grad::LoraScratchFloats(o.max_tokens, o.rank, widest)));
+  take(Holds::kScratch, s.linear_scratch,
+       ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, o.max_tokens) / sizeof(float) + 1);
+}
+
+uint64_t Aligned(uint64_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; }
+
+}  // namespace
+
+LoraGraphBytes LoraGraph::Bytes(const ModelConfig& c, const LoraGraphOptions& o) {
+  LoraGraphBytes b;
+  State scratch;
+  EachBuffer(c, o, scratch, [&](Holds holds, auto& span, uint64_t count) {
+    const uint64_t bytes = Aligned(count * sizeof(span[0]));
+    switch (holds) {
+      case Holds::kSavedInputs: b.saved_inputs += bytes; break;
+      case Holds::kLayer: b.layer_activations += bytes; break;
+      case Holds::kAttention: b.attention += bytes; break;
+      case Holds::kLoss: b.loss += bytes; break;
+      case Holds::kScratch: b.scratch += bytes; break;
+    }
+  });
+  return b;
+}
 
 LoraGraph::LoraGraph(std::unique_ptr<State> s) : s_(std::move(s)) {}
 LoraGraph::LoraGraph(LoraGraph&&) noexcept = default;
 LoraGraph& LoraGraph::operator=(LoraGraph&&) noexcept = default;
 LoraGraph::~LoraGraph() = default;
 
-Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, int64_t max_tokens, int32_t rank) {
+Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, const LoraGraphOptions& o) {
   const ModelConfig& c = model->config();
-  if (max_tokens <= 0 || max_tokens > c.max_position_embeddings) {
-    return InvalidArgument("training sequence length " + std::to_string(max_tokens) + " outside 1.." +
+  if (o.max_tokens <= 0 || o.max_tokens > c.max_position_embeddings) {
+    return InvalidArgument("training sequence length " + std::to_string(o.max_tokens) + " outside 1.." +
                            std::to_string(c.max_position_embeddings));
   }
+  if (o.rank <= 0 || o.loss_rows <= 0) return InvalidArgument("LoRA rank and loss rows must be positive");
   auto s = std::make_unique<State>();
+  EDGERT_ASSIGN_OR_RETURN(s->arena, Arena::Create(Bytes(c, o).total()));
+  Status failed = OkStatus();
+  EachBuffer(c, o, *s, [&](Holds, auto& span, uint64_t count) {
+    using T = std::remove_reference_t<decltype(span[0])>;
+    auto got = s->arena.Allocate<T>(count, "training graph");
+    if (!got.ok()) {
+      failed = got.status();
+      return;
+    }
+    span = *got;
+  });
+  EDGERT_RETURN_IF_ERROR(failed);
   s->model = std::move(model);
-  s->max_tokens = max_tokens;
-  s->rank = rank;
-  const auto T = static_cast<size_t>(max_tokens);
-  const auto h = static_cast<size_t>(c.hidden_size), qd = static_cast<size_t>(c.q_dim()),
-             kvd = static_cast<size_t>(c.kv_dim()), ff = static_cast<size_t>(c.intermediate_size),
-             heads = static_cast<size_t>(c.num_attention_heads);
-  s->cos.resize(T * static_cast<size_t>(c.head_dim / 2));
-  s->sin.resize(s->cos.size());
-  kernels::RopeTable(static_cast<size_t>(c.head_dim), c.rope_theta, 0, static_cast<size_t>(max_tokens), s->cos.data(),
-                     s->sin.data());
-  s->layer_in.assign(static_cast<size_t>(c.num_hidden_layers) + 1, Buf(T * h));
-  for (Buf* b : {&s->xn1, &s->xmid, &s->xn2, &s->dx, &s->dxmid, &s->dxn}) b->resize(T * h);
-  for (Buf* b : {&s->q, &s->att, &s->dq, &s->datt}) b->resize(T * qd);
-  for (Buf* b : {&s->k, &s->v, &s->dk, &s->dv}) b->resize(T * kvd);
-  for (Buf* b : {&s->g, &s->u, &s->hact, &s->dg, &s->du, &s->dh}) b->resize(T * ff);
-  s->probs.resize(heads * T * T);
-  for (Buf& b : s->ax) b.resize(T * static_cast<size_t>(rank));
-  s->lora_scratch.resize(static_cast<size_t>(
-      grad::LoraScratchFloats(max_tokens, rank, std::max({c.hidden_size, c.q_dim(), c.intermediate_size}))));
-  s->attn_scratch.resize(static_cast<size_t>(grad::AttentionScratchFloats(
-      grad::AttentionShape{c.num_attention_heads, c.num_key_value_heads, c.head_dim}, max_tokens)));
-  s->logits.resize(static_cast<size_t>(std::min(kLossRows, max_tokens) * c.vocab_size));
-  s->counted.resize(T);
-  s->row_loss.resize(T);
-  const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
-  s->linear_scratch.resize(ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, max_tokens) / sizeof(float) + 1);
+  s->max_tokens = o.max_tokens;
+  s->rank = o.rank;
+  s->loss_rows = o.loss_rows;
+  if (o.stream_weights) s->stream.emplace(s->model->weights());
+  kernels::RopeTable(static_cast<size_t>(c.head_dim), c.rope_theta, 0, static_cast<size_t>(o.max_tokens),
+                     s->cos.data(), s->sin.data());
   return LoraGraph(std::move(s));
 }
+
+Arena& LoraGraph::arena() { return s_->arena; }
 
 const LoraGraphPhases& LoraGraph::phases() const { return s_->phases; }
 void LoraGraph::ResetPhases() { s_->phases = {}; }
@@ -235,12 +290,22 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   LoraGraphPhases& ph = s.phases;
   PhaseClock clock;
   // Forward, saving each layer's input.
+  // Streaming (s.stream set): read the next layer ahead, drop the one just
+  // used; backward walks the other way, so the last layer is read again.
+  const WeightStream* stream = s.stream ? &*s.stream : nullptr;
+  const auto n_layers = static_cast<int64_t>(w.layers.size());
   for (int64_t t = 0; t < T; ++t) ops::GatherRow(w.embed, ids[static_cast<size_t>(t)], s.layer_in[0].data() + t * h);
-  for (size_t li = 0; li < w.layers.size(); ++li) layer_forward(li, s.layer_in[li + 1].data());
+  if (stream) stream->ReleaseEmbedding();
+  for (size_t li = 0; li < w.layers.size(); ++li) {
+    if (stream) stream->Prefetch(static_cast<int64_t>(li) + 1);
+    layer_forward(li, s.layer_in[li + 1].data());
+    if (stream) stream->Release(static_cast<int64_t>(li));
+  }
+  if (stream && grads != nullptr) stream->Prefetch(n_layers - 1);
   ph.forward += clock.Lap();
 
   // Final norm, LM head and cross-entropy on the counted positions only
-  // (position t predicts labels[t + 1]), in blocks of kLossRows rows: a
+  // (position t predicts labels[t + 1]), in blocks of s.loss_rows rows: a
   // block's logits over the whole vocabulary are computed once and turned in
   // place into d(loss)/d(logits) = scale · (softmax − onehot), then
   // d(hidden) = that · W. [T x vocab] logits never exist.
@@ -261,8 +326,8 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   float* dxc = s.dxmid.data();  // d(loss)/d(xf) of the counted rows
   if (grads != nullptr) std::fill_n(dxc, nc * h, 0.0f);
   const int64_t V = c.vocab_size;
-  for (int64_t b0 = 0; b0 < nc; b0 += kLossRows) {
-    const int64_t nb = std::min(kLossRows, nc - b0);
+  for (int64_t b0 = 0; b0 < nc; b0 += s.loss_rows) {
+    const int64_t nb = std::min(s.loss_rows, nc - b0);
     grad::Project(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
     rows(nb, [&](int64_t r0, int64_t n) {
       for (int64_t i = r0; i < r0 + n; ++i) {
@@ -321,6 +386,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   };
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
+    if (stream) stream->Prefetch(static_cast<int64_t>(li) - 1);
     if (li + 1 < w.layers.size()) layer_forward(li, nullptr);  // the last layer's are still there
     ph.recompute += clock.Lap();
     const float* dy = s.dx.data();
@@ -362,6 +428,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), nullptr);
       lora_back(li, LoraTarget::kV, s.xn1.data(), s.dv.data(), nullptr);
       ph.lora_backward += clock.Lap();
+      if (stream) stream->Release(0);
       break;
     }
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
@@ -376,6 +443,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     // d(input) = d(xmid) + rmsnorm backward
     std::copy_n(s.dxmid.data(), T * h, s.dx.data());
     grad::RmsNorm(s.layer_in[li].data(), l.input_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
+    if (stream) stream->Release(static_cast<int64_t>(li));
     ph.other_backward += clock.Lap();
   }
   return result;

@@ -40,6 +40,26 @@ struct LoraGraphPhases {
   }
 };
 
+// A graph's shape: what sizes its arena.
+struct LoraGraphOptions {
+  int64_t max_tokens = 0;   // longest sequence it takes
+  int32_t rank = 0;         // LoRA rank of the adapters it trains
+  int64_t loss_rows = 128;  // positions whose logits over the whole vocabulary exist at once
+  bool stream_weights = false;  // release each layer's weight pages after use (budget below the weights)
+};
+
+// A graph's arena by what it holds (the training planner's figures). Every
+// piece is rounded up to the arena's 64-byte alignment, so total() is exactly
+// the capacity LoraGraph::Create reserves.
+struct LoraGraphBytes {
+  uint64_t saved_inputs = 0;       // each layer's input, kept for backward: [layers + 1][T][hidden] f32
+  uint64_t layer_activations = 0;  // one layer's recomputed activations and their gradients
+  uint64_t attention = 0;          // probabilities [heads][T][T] and the attention kernels' scratch
+  uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses
+  uint64_t scratch = 0;            // LoRA branch, quantized activations, RoPE tables
+  uint64_t total() const { return saved_inputs + layer_activations + attention + loss + scratch; }
+};
+
 struct LossSum {
   double loss = 0;      // Σ cross-entropy over counted positions (natural log)
   int64_t tokens = 0;   // counted positions
@@ -47,7 +67,13 @@ struct LossSum {
 
 class LoraGraph {
  public:
-  static Result<LoraGraph> Create(std::shared_ptr<const Model> model, int64_t max_tokens, int32_t rank);
+  // All buffers come from one arena of Bytes(config, options).total() bytes,
+  // reserved here; AccumulateGradients and Loss allocate nothing.
+  static Result<LoraGraph> Create(std::shared_ptr<const Model> model, const LoraGraphOptions& options);
+  static Result<LoraGraph> Create(std::shared_ptr<const Model> model, int64_t max_tokens, int32_t rank) {
+    return Create(std::move(model), LoraGraphOptions{max_tokens, rank});
+  }
+  static LoraGraphBytes Bytes(const ModelConfig& config, const LoraGraphOptions& options);
   LoraGraph(LoraGraph&&) noexcept;
   LoraGraph& operator=(LoraGraph&&) noexcept;
   ~LoraGraph();
@@ -66,11 +92,16 @@ class LoraGraph {
   const LoraGraphPhases& phases() const;
   void ResetPhases();
 
+  // The arena (its high-water mark and capacity, for reports; Lock to pin it).
+  Arena& arena();
+
   // Number of positions whose next-token label counts.
   static int64_t CountedTokens(std::span<const int32_t> labels);
 
- private:
+ // Opaque; named here so lora_graph.cc's buffer layout can take it.
   struct State;
+
+ private:
   explicit LoraGraph(std::unique_ptr<State> s);
   Result<LossSum> Run(const LoraAdapter& adapter, std::span<const int32_t> ids, std::span<const int32_t> labels,
                       float loss_scale, LoraAdapter* grads, pthreadpool_t pool, uint64_t dropout_key);

@@ -83,25 +83,22 @@ struct Trainer::State {
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[SplitMix64(state) % i]);
   }
 
-  TrainingCheckpoint Checkpoint() const {
-    TrainingCheckpoint c;
-    c.adapter = adapter;
-    c.m = optimizer.m();
-    c.v = optimizer.v();
+  Status Save() const {
+    if (o.checkpoint_path.empty()) return OkStatus();
+    const std::vector<uint64_t> rng_state = {o.seed};  // every draw derives from (seed, epoch): nothing else to keep
+    TrainingCheckpointView c;
+    c.adapter = &adapter;
+    c.m = &optimizer.m();
+    c.v = &optimizer.v();
     c.step = optimizer.step();
     c.epoch = epoch;
     c.cursor = cursor;
     c.run_id = run_id;
-    c.rng_state = {o.seed};  // every draw derives from (seed, epoch): nothing else to keep
-    c.losses = losses;
-    c.eval_steps = eval_steps;
-    c.eval_losses = eval_losses;
-    return c;
-  }
-
-  Status Save() const {
-    if (o.checkpoint_path.empty()) return OkStatus();
-    return SaveCheckpoint(o.checkpoint_path, Checkpoint(), model->file());
+    c.rng_state = &rng_state;
+    c.losses = &losses;
+    c.eval_steps = &eval_steps;
+    c.eval_losses = &eval_losses;
+    return SaveCheckpoint(o.checkpoint_path, c, model->file());
   }
 
   // Evaluations since the best one (strictly lower loss is better, as HF's
@@ -127,6 +124,13 @@ Trainer& Trainer::operator=(Trainer&&) noexcept = default;
 Trainer::~Trainer() = default;
 
 const LoraAdapter& Trainer::adapter() const { return s_->adapter; }
+uint64_t Trainer::arena_bytes() const { return s_->graph.arena().capacity(); }
+
+Status Trainer::LockMemory() {
+  std::string why;
+  if (s_->graph.arena().Lock(&why)) return OkStatus();
+  return Unsupported(why);
+}
 int64_t Trainer::total_steps() const { return s_->total_steps; }
 int64_t Trainer::warmup_steps() const { return s_->warmup; }
 int64_t Trainer::step() const { return s_->optimizer.step(); }
@@ -150,7 +154,8 @@ Result<Trainer> Trainer::Create(std::shared_ptr<const Model> model, LoraAdapter 
   for (const auto* set : {&train, &val}) {
     for (const TrainExample& ex : *set) longest = std::max<int64_t>(longest, static_cast<int64_t>(ex.ids.size()));
   }
-  EDGERT_ASSIGN_OR_RETURN(LoraGraph graph, LoraGraph::Create(model, longest, adapter.config.rank));
+  EDGERT_ASSIGN_OR_RETURN(LoraGraph graph,
+                          LoraGraph::Create(model, {longest, adapter.config.rank, o.loss_rows, o.stream_weights}));
   const auto per_step = o.batch * o.grad_accum;
   const auto n = static_cast<int64_t>(train.size());
   const int64_t steps_per_epoch = (n + per_step - 1) / per_step;

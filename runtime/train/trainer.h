@@ -47,6 +47,11 @@ struct TrainerOptions {
   int64_t early_stop_patience = 0;  // evaluations without improvement; 0: never stop early
   int64_t save_every = 0;           // steps; 0: only at the end
   std::string checkpoint_path;      // empty: no checkpoints
+  // Memory settings from the training plan (runtime/train/train_planner.h);
+  // they change speed and memory, never the results, so runs differing only
+  // here resume each other's checkpoints.
+  int64_t loss_rows = 128;      // LM-head loss chunk
+  bool stream_weights = false;  // weights streamed by layer
 };
 
 struct StepReport {
@@ -96,6 +101,12 @@ class Trainer {
 
   // Mean loss over the validation set's counted tokens.
   Result<double> EvalLoss(pthreadpool_t pool);
+
+  // Pins the training graph's arena in RAM (mlock); an error with the OS's
+  // reason when refused (the run goes on unpinned).
+  Status LockMemory();
+  // The graph's arena: capacity and bytes handed out.
+  uint64_t arena_bytes() const;
 
   const LoraAdapter& adapter() const;
   int64_t total_steps() const;

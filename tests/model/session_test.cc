@@ -71,6 +71,28 @@ float MaxAbsDiff(std::span<const float> a, std::span<const float> b) {
   return d;
 }
 
+// Streaming only advises the OS about the weight pages: the same logits,
+// bit for bit, prefill and decode, with a locked arena.
+TEST_F(SessionTest, StreamedWeightsGiveTheSameLogits) {
+  for (const char* name : {"f32", "q8_0"}) {
+    auto model = Load(name);
+    std::vector<std::vector<float>> out;
+    for (bool stream : {false, true}) {
+      SessionOptions o{128, 4, stream, stream};
+      auto s = Session::Create(model, o, nullptr);
+      ASSERT_TRUE(s.ok()) << s.status().message();
+      std::vector<float> logits(ids_.size() * 64), last(64);
+      ASSERT_TRUE(s->Forward(ids_, {}, logits).ok());
+      for (int32_t id : {7, 8, 9}) {
+        ASSERT_TRUE(s->Forward(std::vector<int32_t>{id}, last).ok());
+        logits.insert(logits.end(), last.begin(), last.end());
+      }
+      out.push_back(std::move(logits));
+    }
+    EXPECT_EQ(out[0], out[1]) << name;
+  }
+}
+
 TEST_F(SessionTest, DecodeAfterPrefillEqualsOneLongPrefill) {
   for (const char* name : {"f32", "q8_0", "q4_0"}) {
     auto model = Load(name);

@@ -27,6 +27,43 @@ void RandomizeB(LoraAdapter& a, uint32_t seed) {
   }
 }
 
+// Streaming weights changes memory, never results: the same loss and
+// gradients, bit for bit. A smaller loss chunk changes the blocking of the
+// LM head's products: the same up to float rounding.
+TEST(LoraGraph, StreamingAndLossChunkKeepResults) {
+  auto model = MicroModel(DType::kQ8_0);
+  LoraConfig cfg;
+  cfg.rank = 4;
+  auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+  ASSERT_TRUE(adapter.ok());
+  RandomizeB(*adapter, 5);
+  const std::vector<int32_t> ids = {3, 17, 42, 5, 9, 60, 1, 33, 8, 8, 21, 2};
+  const std::vector<int32_t> labels = {-100, 17, 42, 5, 9, 60, 1, 33, 8, -100, 21, 2};
+  std::vector<LoraAdapter> grads;
+  std::vector<double> losses;
+  for (const LoraGraphOptions& o : {LoraGraphOptions{16, 4, 128, false}, LoraGraphOptions{16, 4, 128, true},
+                                    LoraGraphOptions{16, 4, 3, true}}) {
+    auto graph = LoraGraph::Create(model, o);
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    grads.push_back(adapter->ZerosLike());
+    auto loss = graph->AccumulateGradients(*adapter, ids, labels, 0.1f, grads.back(), nullptr);
+    ASSERT_TRUE(loss.ok()) << loss.status().message();
+    losses.push_back(loss->loss);
+  }
+  EXPECT_EQ(losses[0], losses[1]);
+  EXPECT_NEAR(losses[0], losses[2], 1e-6 * std::fabs(losses[0]));
+  for (size_t li = 0; li < grads[0].layers.size(); ++li) {
+    for (size_t t = 0; t < grads[0].layers[li].size(); ++t) {
+      const LoraPair& g = grads[0].layers[li][t];
+      EXPECT_EQ(g.a, grads[1].layers[li][t].a) << li << " " << t;
+      EXPECT_EQ(g.b, grads[1].layers[li][t].b) << li << " " << t;
+      float scale = 0;
+      for (float x : g.b) scale = std::max(scale, std::fabs(x));
+      for (size_t i = 0; i < g.b.size(); ++i) EXPECT_NEAR(g.b[i], grads[2].layers[li][t].b[i], 1e-5f * scale);
+    }
+  }
+}
+
 TEST(LoraGraph, GradientsMatchFiniteDifferences) {
   auto model = MicroModel(DType::kF32);
   LoraConfig cfg;
