@@ -9,6 +9,7 @@
 #include "runtime/generate/chat.h"
 #include "runtime/generate/score.h"
 #include "runtime/memory/planner.h"
+#include "runtime/model/weight_stream.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/lora_delta.h"
 
@@ -40,6 +41,8 @@ Result<SessionOptions> PlanSession(const ModelObject& m, const edgert_session_op
   InferenceRequest request;
   request.budget_bytes = o.budget_bytes;
   request.weight_bytes = m.model->weights().bytes;
+  request.stream_window_bytes = WeightStream::WindowBytes(m.model->weights());
+  request.context_cap = o.context_length == 0 ? fallback : 0;
   request.tokenizer_entries = spec.vocab.size() + spec.merges.size();
   request.context_length = o.context_length;
   request.min_context_length = std::min(kMinUsefulContext, c.max_position_embeddings);

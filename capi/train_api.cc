@@ -48,6 +48,7 @@ Result<TuneOptions> ToTuneOptions(const Model& model, const edgert_train_options
   const int64_t context = model.config().max_position_embeddings;
   if (c.max_seq_len < 0) return InvalidArgument("max_seq_len is negative");
   o.max_seq_len = c.max_seq_len > 0 ? c.max_seq_len : std::min<int64_t>(1024, context);
+  o.explicit_max_seq_len = c.max_seq_len > 0;
   if (o.max_seq_len > context) {
     return InvalidArgument("max_seq_len " + std::to_string(o.max_seq_len) + " is longer than the model's context of " +
                            std::to_string(context) + " tokens");
@@ -79,13 +80,6 @@ Result<TuneOptions> ToTuneOptions(const Model& model, const edgert_train_options
   t.early_stop_patience = c.early_stop_patience;
   t.save_every = c.save_every;
   t.checkpoint_path = Str(c.checkpoint_path);
-  // Training has no memory plan yet (docs/design.md, "Memory"): a budget below
-  // the weights alone can never be kept, anything else is accepted.
-  const uint64_t floor = model.weights().bytes + kFixedOverheadBytes;
-  if (c.budget_bytes > 0 && c.budget_bytes < floor) {
-    return ResourceExhausted("budget_bytes " + std::to_string(c.budget_bytes) + " is below the model's weights and the runtime (" +
-                             std::to_string(floor) + " bytes)");
-  }
   return o;
 }
 
@@ -166,6 +160,12 @@ edgert_status edgert_trainer_create(edgert_model model, const edgert_train_optio
     }
     auto adapter = StartingAdapter(*m->model, *tune);
     if (!adapter.ok()) return FromStatus(adapter.status());
+    // The memory plan (as edge-tune's), before the data is read; budget 0: none.
+    auto plan = PlanTuneJob(*m->model, *tune, *adapter, options->budget_bytes);
+    if (!plan.ok()) return FromStatus(plan.status().WithContext("budget_bytes"));
+    tune->max_seq_len = plan->graph.max_tokens;
+    tune->trainer.loss_rows = plan->graph.loss_rows;
+    tune->trainer.stream_weights = plan->graph.stream_weights;
     auto data = LoadTuneData(*m->model, *tune);
     if (!data.ok()) return FromStatus(data.status());
     auto trainer = Trainer::Create(m->model, std::move(*adapter), std::move(data->train), std::move(data->val), tune->trainer);

@@ -56,7 +56,7 @@ struct LoraGraph::State {
   // Gradients flowing back.
   Buf dx, dxmid, dxn, dq, dk, dv, datt, dg, du, dh, lora_scratch, attn_scratch;
   // LoRA dropout: one branch's masked input, and its gradient before the mask
-  // (sized on first use: [T][widest LoRA input]).
+  // ([T][widest LoRA input]; empty unless the graph was made with room for dropout).
   Buf dropped, dropped_grad;
   // Loss.
   Buf logits;                         // [loss_rows][vocab]: logits, then d(loss)/d(logits)
@@ -86,6 +86,9 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   for (Buf* b : {&s.k, &s.v, &s.dk, &s.dv}) take(Holds::kLayer, *b, T * kvd);
   for (Buf* b : {&s.g, &s.u, &s.hact, &s.dg, &s.du, &s.dh}) take(Holds::kLayer, *b, T * ff);
   for (Buf& b : s.ax) take(Holds::kLayer, b, T * static_cast<uint64_t>(o.rank));
+  if (o.dropout) {
+    for (Buf* b : {&s.dropped, &s.dropped_grad}) take(Holds::kLayer, *b, T * static_cast<uint64_t>(widest));
+  }
   take(Holds::kAttention, s.probs, heads * T * T);
   take(Holds::kAttention, s.attn_scratch,
        static_cast<uint64_t>(grad::AttentionScratchFloats(
@@ -210,9 +213,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   // the branch's input is needed (forward, recompute, backward).
   const float drop = grads != nullptr ? adapter.config.dropout : 0.0f;
   if (drop > 0 && s.dropped.empty()) {
-    const auto widest = static_cast<size_t>(std::max({h, qd, ff}));
-    s.dropped.resize(static_cast<size_t>(s.max_tokens) * widest);
-    s.dropped_grad.resize(s.dropped.size());
+    return InvalidArgument("LoRA dropout " + std::to_string(drop) + " on a training graph made without room for it");
   }
   auto mask_key = [&](size_t li, LoraTarget t) {
     return DropoutTargetKey(dropout_key, static_cast<int64_t>(li), static_cast<int32_t>(t));

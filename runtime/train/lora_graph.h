@@ -46,6 +46,7 @@ struct LoraGraphOptions {
   int32_t rank = 0;         // LoRA rank of the adapters it trains
   int64_t loss_rows = 128;  // positions whose logits over the whole vocabulary exist at once
   bool stream_weights = false;  // release each layer's weight pages after use (budget below the weights)
+  bool dropout = false;         // room for LoRA dropout (a branch's masked input and its gradient)
 };
 
 // A graph's arena by what it holds (the training planner's figures). Every
@@ -70,8 +71,9 @@ class LoraGraph {
   // All buffers come from one arena of Bytes(config, options).total() bytes,
   // reserved here; AccumulateGradients and Loss allocate nothing.
   static Result<LoraGraph> Create(std::shared_ptr<const Model> model, const LoraGraphOptions& options);
+  // Every buffer, dropout's included (tests and benchmarks).
   static Result<LoraGraph> Create(std::shared_ptr<const Model> model, int64_t max_tokens, int32_t rank) {
-    return Create(std::move(model), LoraGraphOptions{max_tokens, rank});
+    return Create(std::move(model), LoraGraphOptions{max_tokens, rank, 128, false, true});
   }
   static LoraGraphBytes Bytes(const ModelConfig& config, const LoraGraphOptions& options);
   LoraGraph(LoraGraph&&) noexcept;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "runtime/model/weight_stream.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/peft_io.h"
 
@@ -31,6 +32,28 @@ std::string DataStats(const std::string& path, const Dataset& d) {
 }
 
 }  // namespace
+
+Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& o, const LoraAdapter& start,
+                                 uint64_t budget_bytes) {
+  TrainingRequest r;
+  r.budget_bytes = budget_bytes;
+  r.weight_bytes = model.weights().bytes;
+  r.stream_window_bytes = WeightStream::WindowBytes(model.weights());
+  const TokenizerSpec& spec = model.file().metadata().tokenizer;
+  r.tokenizer_entries = spec.vocab.size() + spec.merges.size();
+  for (const std::string* path : {&o.data, &o.val, &o.replay}) {
+    if (path->empty() || (path == &o.data && o.data_records != nullptr)) continue;
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(*path, ec);
+    if (!ec) r.data_bytes += size;  // a missing file is reported when it is read
+  }
+  r.lora_parameters = start.ParameterCount();
+  r.rank = start.config.rank;
+  r.dropout = start.config.dropout > 0;
+  r.max_seq_len = o.max_seq_len;
+  r.fixed_max_seq_len = o.explicit_max_seq_len;
+  return PlanTraining(model.config(), r);
+}
 
 Result<TuneData> LoadTuneData(const Model& model, const TuneOptions& o) {
   EDGERT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Create(model.file().metadata().tokenizer));

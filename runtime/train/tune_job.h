@@ -11,6 +11,7 @@
 #include "runtime/train/dataset.h"
 #include "runtime/train/json_records.h"
 #include "runtime/train/lora.h"
+#include "runtime/train/train_planner.h"
 #include "runtime/train/trainer.h"
 
 namespace edgert {
@@ -39,6 +40,12 @@ struct TuneData {
   std::vector<TrainExample> train, val;
   std::string report;  // what became of each file, for the user once setup has succeeded
 };
+
+// The job's memory plan for `budget_bytes` (0: none), from the model, the
+// options, the starting adapter and the data files' sizes, before any data is
+// read. An impossible budget is an error naming the minimum.
+Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& options, const LoraAdapter& start,
+                                 uint64_t budget_bytes);
 
 // Reads and tokenizes the training data (and --val / --val-split, --replay).
 Result<TuneData> LoadTuneData(const Model& model, const TuneOptions& options);

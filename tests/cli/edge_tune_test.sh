@@ -110,6 +110,22 @@ expect_error "unknown target" "unknown LoRA target 'lm_head'" \
   "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/e.eta" --targets lm_head
 expect_error "--val with --val-split" "excludes" \
   "$TUNE" --model "$M" --data "$TMP/train.jsonl" --val "$TMP/val.jsonl" --val-split 0.1 --out "$TMP/e.eta"
+# --- the memory plan and the budget -------------------------------------------------
+"$TUNE" --model "$M" --data "$TMP/train.jsonl" --budget 2GB --plan >"$TMP/out" 2>"$TMP/err" \
+  && grep -q "^predicted peak" "$TMP/out" && grep -q "^LM-head loss chunk" "$TMP/out" && [ ! -s "$TMP/err" ] \
+  && ok "--plan prints the plan and runs nothing" || bad "--plan: $(cat "$TMP/out" "$TMP/err")"
+"$TUNE" --model "$M" --data "$TMP/train.jsonl" --budget 2GB --plan --json >"$TMP/out" 2>"$TMP/err" \
+  && python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert 0 < j['predicted_peak_bytes'] <= 2e9 and j['loss_rows'] == 128" "$TMP/out" \
+  && ok "--plan --json" || bad "--plan --json: $(cat "$TMP/out" "$TMP/err")"
+# Refused before any data is read: the data file does not even exist.
+expect_error "a budget too small is refused up front, naming the minimum" "is too small for this training job" \
+  "$TUNE" --model "$M" --data "$TMP/missing.jsonl" --out "$TMP/e.eta" --budget 1MB
+minimum=$(sed -n 's/.*use --budget \([0-9]*MiB\).*/\1/p' "$TMP/err")
+"$TUNE" --model "$M" --data "$TMP/train.jsonl" --budget "$minimum" --plan >"$TMP/out" 2>"$TMP/err" \
+  && ok "the named minimum ($minimum) plans" || bad "--budget $minimum: $(cat "$TMP/err")"
+expect_error "--json without --plan" "--json needs --plan" \
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/e.eta" --json
+
 [ "$(md5sum "$TMP/a.eta" "$TMP/a.eta.ckpt")" = "$sum_before" ] && ok "failed runs leave saved files as they were" \
   || bad "a failed run changed a.eta or its checkpoint"
 no_leftovers "failed runs" tiny3.etm tiny4.etm train.jsonl val.jsonl a.eta a.eta.ckpt a.jsonl peft b.eta b.eta.ckpt \

@@ -10,6 +10,7 @@
 #include "formats/npy/npy.h"
 #include "ports/process_stats.h"
 #include "tools/common/cli.h"
+#include "tools/common/memory_plan.h"
 
 namespace edgert {
 namespace {
@@ -23,12 +24,11 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool_t pool) {
   const ModelConfig& c = model->config();
   if (o.prompt_tokens <= 0 || o.gen_tokens < 0) return cli::Fail(InvalidArgument("--prompt-tokens must be > 0, --gen-tokens >= 0"));
-  SessionOptions so;
-  so.context_length = o.context > 0 ? o.context : o.prompt_tokens + o.gen_tokens;
-  so.max_batch = std::min<int64_t>(o.prompt_tokens, 512);
+  const SessionOptions so = o.session;  // planned: context prompt + generated tokens, batch up to 512
   const auto t_load = Clock::now();
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
+  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   // Deterministic ids spread over the real vocabulary (ordinary text tokens).
   std::vector<int32_t> ids(static_cast<size_t>(o.prompt_tokens));
@@ -99,12 +99,14 @@ int RunLogits(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   so.context_length = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(ids.size()), 1),
                                         model->config().max_position_embeddings);
   so.max_batch = std::min<int64_t>(so.context_length, 256);
+  so.lock_arena = true;
   if (static_cast<int64_t>(ids.size()) > model->config().max_position_embeddings) {
     return cli::Fail(OutOfRange("--tokens: " + std::to_string(ids.size()) + " ids exceed the model's context of " +
                                 std::to_string(model->config().max_position_embeddings)));
   }
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
+  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   const auto vocab = static_cast<size_t>(model->config().vocab_size);
   std::vector<float> logits(ids.size() * vocab);

@@ -7,6 +7,9 @@
 //   edge-run --model M --tokens 1,2,3 --logits-out FILE.npy          logits of exactly these ids
 //   edge-run --model M --bench [--prompt-tokens 512] [--gen-tokens 128] [--json]
 //   edge-run --model M --tokenize [--prompt TEXT]                    token ids, no template, no BOS
+//   edge-run --model M [job options] --plan [--json]                   the memory plan, nothing run
+// --budget (default: a share of the memory available) bounds the peak resident
+// memory: the plan picks the context and whether the weights stream by layer.
 // Any of them with --lora A.eta[:SCALE] (repeatable): adapters applied beside
 // the frozen weights, never merged.
 #include <CLI/CLI.hpp>
@@ -21,7 +24,10 @@
 
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
+#include "runtime/memory/planner.h"
+#include "runtime/model/weight_stream.h"
 #include "tools/common/cli.h"
+#include "tools/common/memory_plan.h"
 #include "tools/common/generation.h"
 #include "tools/edge_run/bench.h"
 #include "tools/edge_run/generate_cli.h"
@@ -47,6 +53,24 @@ int Tokenize(const Model& model, RunOptions& o) {
   return 0;
 }
 
+// The memory plan of a generation or benchmark session: the context (what
+// was asked, or as much as fits up to 4096), the batch, and whether the
+// weights stream.
+Result<InferencePlan> PlanRun(const Model& model, const RunOptions& o, uint64_t budget_bytes) {
+  const ModelConfig& c = model.config();
+  const TokenizerSpec& spec = model.file().metadata().tokenizer;
+  InferenceRequest r;
+  r.budget_bytes = budget_bytes;
+  r.weight_bytes = model.weights().bytes;
+  r.stream_window_bytes = WeightStream::WindowBytes(model.weights());
+  r.tokenizer_entries = spec.vocab.size() + spec.merges.size();
+  r.context_length = o.context > 0 ? o.context : o.bench ? o.prompt_tokens + o.gen_tokens : 0;
+  r.context_cap = std::min<int64_t>(4096, c.max_position_embeddings);
+  r.min_context_length = std::min<int64_t>(256, r.context_cap);
+  r.max_batch = o.bench ? std::min<int64_t>(std::max<int64_t>(o.prompt_tokens, 1), 512) : 256;
+  return PlanInference(c, r);
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"edge-run: run an edge-rt model"};
   RunOptions o;
@@ -70,7 +94,9 @@ int Run(int argc, char** argv) {
   app.add_flag("--bench", o.bench, "measure prefill and decode speed");
   app.add_option("--prompt-tokens", o.prompt_tokens, "with --bench");
   app.add_option("--gen-tokens", o.gen_tokens, "with --bench");
-  app.add_flag("--json", o.json, "with --bench: one JSON object");
+  app.add_flag("--json", o.json, "with --bench or --plan: one JSON object");
+  app.add_option("--budget", o.budget, "peak memory the run may use (e.g. 1GB; default: 80% of what is available)");
+  app.add_flag("--plan", o.plan, "print the memory plan and exit");
   app.add_flag("--chat", o.chat, "interactive multi-turn chat");
   app.add_option("--input", o.input, "batch: a JSON array or JSONL file of prompts");
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
@@ -90,6 +116,15 @@ int Run(int argc, char** argv) {
     if (!adapters.ok()) return cli::Fail(adapters.status());
     o.adapters = std::move(*adapters);
   }
+
+  auto budget = cli::ResolveBudget(o.budget);
+  if (!budget.ok()) return cli::Fail(budget.status());
+  auto plan = PlanRun(**model, o, budget->bytes);
+  if (!plan.ok()) return cli::Fail(plan.status().WithContext(budget->source));
+  if (o.plan) return cli::PrintPlan(*plan, *budget, o.json);
+  cli::PrintPlanNotes(*plan, *budget);
+  o.session = plan->session;
+  o.session.lock_arena = true;  // out of swap where the OS allows (Session::arena().locked() tells)
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(

@@ -8,6 +8,7 @@
 
 #include "runtime/generate/sampler.h"
 #include "runtime/model/projection_delta.h"
+#include "runtime/model/session.h"
 
 namespace edgert {
 
@@ -34,6 +35,9 @@ struct RunOptions {
   std::string input, output;   // batch
   std::vector<std::string> lora;  // "A.eta" or "A.eta:SCALE", applied beside the weights
   std::shared_ptr<const ProjectionDelta> adapters;  // made from `lora`; null: none
+  std::string budget;          // --budget; empty: the default from the system's memory
+  bool plan = false;           // --plan: print the memory plan and exit
+  SessionOptions session;      // the planned session (context, batch, streaming)
 };
 
 }  // namespace edgert

@@ -1,7 +1,12 @@
 // edge-tune: LoRA fine-tuning of a model file on JSON / JSONL examples.
 //
 //   edge-tune --model M --data FILE [--val FILE | --val-split F] --out ADAPTER.eta [options]
+//   edge-tune --model M --data FILE [options] --plan [--json]    the memory plan, nothing run
 //
+// --budget (default: a share of the memory available) bounds the peak
+// resident memory: the plan (runtime/train/train_planner.h) picks the loss
+// chunk, weight streaming and, unless --max-seq-len is given, the sequence
+// length to fit, or the job stops before reading data, naming the minimum.
 // Writes ADAPTER.eta (bound to M) at the end, a checkpoint (ADAPTER.eta.ckpt,
 // or --checkpoint) every --save-every steps, at the end and on Ctrl-C or
 // SIGTERM; --resume CKPT continues the same run. Every file is written
@@ -22,6 +27,7 @@
 #include "runtime/train/peft_io.h"
 #include "runtime/train/tune_job.h"
 #include "tools/common/cli.h"
+#include "tools/common/memory_plan.h"
 #include "tools/edge_tune/progress.h"
 
 namespace edgert {
@@ -39,16 +45,15 @@ Status CheckWritable(const std::string& path, const char* flag) {
   return OkStatus();
 }
 
-int Tune(TuneOptions& o) {
-  if (Status st = CheckWritable(o.out, "--out"); !st.ok()) return cli::Fail(st);
-  if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
-  if (Status st = CheckWritable(o.checkpoint, "--checkpoint"); !st.ok()) return cli::Fail(st);
-  uint64_t budget = 0;
-  if (!o.budget.empty()) {
-    auto b = cli::ParseBytes(o.budget);
-    if (!b.ok()) return cli::Fail(b.status().WithContext("--budget"));
-    budget = *b;
+int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
+  if (o.out.empty() && !plan_output.plan) return cli::Fail(InvalidArgument("--out is required"));
+  if (!plan_output.plan) {
+    if (Status st = CheckWritable(o.out, "--out"); !st.ok()) return cli::Fail(st);
+    if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
+    if (Status st = CheckWritable(o.checkpoint, "--checkpoint"); !st.ok()) return cli::Fail(st);
   }
+  auto budget = cli::ResolveBudget(o.budget);
+  if (!budget.ok()) return cli::Fail(budget.status());
   auto schedule = ParseSchedule(o.schedule);
   if (!schedule.ok()) return cli::Fail(schedule.status());
   o.trainer.schedule = *schedule;
@@ -65,10 +70,19 @@ int Tune(TuneOptions& o) {
   }
   auto adapter = StartingAdapter(**model, o);
   if (!adapter.ok()) return cli::Fail(adapter.status());
+  // The plan, before any data is read: an impossible budget stops here.
+  auto plan = PlanTuneJob(**model, o, *adapter, budget->bytes);
+  if (!plan.ok()) return cli::Fail(plan.status().WithContext(budget->source));
+  if (plan_output.plan) return cli::PrintPlan(*plan, *budget, plan_output.json);
+  cli::PrintPlanNotes(*plan, *budget);
+  o.max_seq_len = plan->graph.max_tokens;
+  o.trainer.loss_rows = plan->graph.loss_rows;
+  o.trainer.stream_weights = plan->graph.stream_weights;
   auto data = LoadTuneData(**model, o);
   if (!data.ok()) return cli::Fail(data.status());
   auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
   if (!trainer.ok()) return cli::Fail(trainer.status());
+  if (Status st = trainer->LockMemory(); !st.ok()) std::fprintf(stderr, "note: %s\n", st.message().c_str());
   if (!o.resume.empty()) {
     if (Status st = trainer->Resume(o.resume); !st.ok()) return cli::Fail(st);
   }
@@ -80,7 +94,7 @@ int Tune(TuneOptions& o) {
                static_cast<long long>(trainer->total_steps()), static_cast<long long>(trainer->warmup_steps()),
                trainer->adapter().config.rank, static_cast<double>(trainer->adapter().config.alpha),
                static_cast<long long>(trainer->adapter().ParameterCount()));
-  auto progress = Progress::Create(o.json_log, !o.resume.empty(), budget);
+  auto progress = Progress::Create(o.json_log, !o.resume.empty(), budget->bytes);
   if (!progress.ok()) return cli::Fail(progress.status());
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -114,9 +128,12 @@ int Run(int argc, char** argv) {
   app.add_option("--data", o.data, "training examples: JSON array or JSONL")->required();
   auto* val = app.add_option("--val", o.val, "validation examples");
   app.add_option("--val-split", o.val_split, "hold out this fraction of --data for validation")->excludes(val);
-  app.add_option("--out,-o", o.out, "the adapter to write (.eta)")->required();
+  app.add_option("--out,-o", o.out, "the adapter to write (.eta); required unless --plan");
   app.add_option("--checkpoint", o.checkpoint, "where checkpoints go (default: OUT.ckpt)");
-  app.add_option("--budget", o.budget, "memory budget shown beside resident memory (e.g. 1.5GB)");
+  app.add_option("--budget", o.budget, "peak memory the job may use (e.g. 1.5GB; default: 80% of what is available)");
+  cli::PlanOutput plan_output;
+  app.add_flag("--plan", plan_output.plan, "print the memory plan and exit");
+  app.add_flag("--json", plan_output.json, "with --plan: one JSON object");
   auto* r = app.add_option("--lora-r", o.lora_r, "LoRA rank");
   auto* alpha = app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha");
   auto* dropout = app.add_option("--lora-dropout", o.lora_dropout, "LoRA dropout on each adapted layer's input, as PEFT's lora_dropout");
@@ -156,7 +173,8 @@ int Run(int argc, char** argv) {
   o.explicit_dropout = dropout->count() > 0;
   o.explicit_targets = targets->count() > 0;
   o.explicit_max_seq_len = seq->count() > 0;
-  return Tune(o);
+  if (plan_output.json && !plan_output.plan) return cli::Fail(InvalidArgument("--json needs --plan"));
+  return Tune(o, plan_output);
 }
 
 }  // namespace

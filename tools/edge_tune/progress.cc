@@ -68,7 +68,10 @@ void Progress::OnStep(const StepReport& r) {
                                 {"lr", r.lr},              {"grad_norm", r.grad_norm},
                                 {"tokens", r.tokens},      {"counted_tokens", r.counted_tokens},
                                 {"seconds", r.seconds},    {"tokens_per_second", tok_s},
-                                {"rss_bytes", mem.resident_bytes}};
+                                {"rss_bytes", mem.resident_bytes},
+                                {"peak_rss_bytes", mem.peak_resident_bytes},
+                                {"major_faults", mem.major_faults},
+                                {"minor_faults", mem.minor_faults}};
     if (r.eval_loss) {
       j["eval_loss"] = *r.eval_loss;
       j["eval_seconds"] = r.eval_seconds;
@@ -80,9 +83,10 @@ void Progress::OnStep(const StepReport& r) {
   if (eval_) std::snprintf(eval, sizeof eval, "%.4f", *eval_);
   std::string rss = cli::HumanBytes(mem.resident_bytes);
   if (budget_ > 0) rss += "/" + cli::HumanBytes(budget_);
-  std::fprintf(stderr, "%sstep %lld/%lld  epoch %.2f  loss %.4f  eval %s  lr %.2e  %.0f tok/s  ETA %s  RSS %s%s",
+  std::fprintf(stderr, "%sstep %lld/%lld  epoch %.2f  loss %.4f  eval %s  lr %.2e  %.0f tok/s  ETA %s  RSS %s  faults %llu maj%s",
                live_ ? "\r\033[K" : "", static_cast<long long>(r.step), static_cast<long long>(r.total_steps), r.epoch,
-               r.loss, eval, static_cast<double>(r.lr), tok_s, Duration(eta).c_str(), rss.c_str(), live_ ? "" : "\n");
+               r.loss, eval, static_cast<double>(r.lr), tok_s, Duration(eta).c_str(), rss.c_str(),
+               static_cast<unsigned long long>(mem.major_faults), live_ ? "" : "\n");
   std::fflush(stderr);
   drawn_ = live_;
 }
@@ -90,12 +94,15 @@ void Progress::OnStep(const StepReport& r) {
 void Progress::Finish(const TrainSummary& s, const std::string& out_path) {
   if (drawn_) std::fprintf(stderr, "\n");
   const ports::MemoryStats mem = ports::ReadMemoryStats();
-  std::fprintf(stderr, "%s after %lld steps (%lld this run) in %s: %lld tokens, %.1f tok/s training, peak RSS %s\n",
+  std::fprintf(stderr, "%s after %lld steps (%lld this run) in %s: %lld tokens, %.1f tok/s training, peak RSS %s%s, "
+               "page faults %llu major / %llu minor\n",
                s.interrupted ? "interrupted" : s.stopped_early ? "stopped early" : "done",
                static_cast<long long>(s.steps), static_cast<long long>(s.steps_this_run),
                Duration(s.seconds_this_run).c_str(), static_cast<long long>(s.tokens_this_run),
                train_seconds_ > 0 ? static_cast<double>(tokens_) / train_seconds_ : 0.0,
-               cli::HumanBytes(mem.peak_resident_bytes).c_str());
+               cli::HumanBytes(mem.peak_resident_bytes).c_str(),
+               budget_ > 0 ? (" (budget " + cli::HumanBytes(budget_) + ")").c_str() : "",
+               static_cast<unsigned long long>(mem.major_faults), static_cast<unsigned long long>(mem.minor_faults));
   if (s.first_loss && s.last_loss) std::fprintf(stderr, "training loss %.4f -> %.4f\n", *s.first_loss, *s.last_loss);
   if (s.first_eval && s.last_eval && s.best_eval) {
     std::fprintf(stderr, "eval loss %.4f (before training) -> %.4f (best %.4f)\n", *s.first_eval, *s.last_eval,

@@ -1,0 +1,145 @@
+// The training planner's arithmetic on Qwen2.5-0.5B's shapes: what it picks
+// at a budget, that a refusal's minimum is a budget that then plans, and that
+// the graph it sizes is the arena LoraGraph reserves. (Measured peaks against
+// the plan are bench/memory_budget.sh's job: no memory figure of a process is
+// asserted here.)
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "formats/model_config.h"
+#include "runtime/memory/arena.h"
+#include "runtime/train/train_planner.h"
+#include "tests/train/micro_model.h"
+
+namespace edgert {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+TrainingRequest Request05B(uint64_t budget) {
+  TrainingRequest r;
+  r.budget_bytes = budget;
+  r.weight_bytes = 525120000;         // the Q8_0 file's tensors
+  r.stream_window_bytes = 176500000;  // LM head + two layers
+  r.tokenizer_entries = 303000;
+  r.data_bytes = 1 << 20;
+  r.lora_parameters = 4399104;        // r = 8, all seven targets
+  r.rank = 8;
+  r.max_seq_len = 512;
+  return r;
+}
+
+ModelConfig Config05B() {
+  auto c = PresetConfig("qwen2.5-0.5b");
+  EXPECT_TRUE(c.ok());
+  return *c;
+}
+
+// The budget a refusal names ("use --budget 561MiB or more"), in bytes.
+uint64_t NamedMinimum(const std::string& message) {
+  const size_t at = message.find("use --budget ");
+  EXPECT_NE(at, std::string::npos) << message;
+  auto bytes = ParseByteSize(message.substr(at + 13, message.find("MiB", at) - at - 13) + "M");
+  EXPECT_TRUE(bytes.ok()) << message;
+  return *bytes;
+}
+
+TEST(TrainPlanner, NoBudgetPlansWhatWasAsked) {
+  auto plan = PlanTraining(Config05B(), Request05B(0));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->graph.max_tokens, 512);
+  EXPECT_EQ(plan->graph.loss_rows, 128);
+  EXPECT_FALSE(plan->graph.stream_weights);
+  EXPECT_TRUE(plan->notes.empty());
+  uint64_t sum = 0;
+  for (const PlanLine& l : plan->lines) sum += l.bytes;
+  EXPECT_EQ(plan->predicted_peak_bytes, std::max(sum, plan->setup_bytes));
+}
+
+TEST(TrainPlanner, PeakEqualsTheLargestPlanThatFits) {
+  const ModelConfig c = Config05B();
+  const uint64_t full = PlanTraining(c, Request05B(0))->predicted_peak_bytes;
+  auto exact = PlanTraining(c, Request05B(full));
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->graph.loss_rows, 128);
+  EXPECT_EQ(exact->predicted_peak_bytes, full);
+  // One byte less: the loss chunk shrinks first (same results, no streaming).
+  auto less = PlanTraining(c, Request05B(full - 1));
+  ASSERT_TRUE(less.ok());
+  EXPECT_EQ(less->graph.loss_rows, 64);
+  EXPECT_FALSE(less->graph.stream_weights);
+  EXPECT_LE(less->predicted_peak_bytes, full - 1);
+}
+
+TEST(TrainPlanner, StreamsBelowTheWeights) {
+  auto plan = PlanTraining(Config05B(), Request05B(560 * kMiB));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_TRUE(plan->graph.stream_weights);
+  EXPECT_EQ(plan->graph.max_tokens, 512);
+  EXPECT_LE(plan->predicted_peak_bytes, 560 * kMiB);
+  EXPECT_EQ(plan->lines[0].bytes, Request05B(0).stream_window_bytes);
+}
+
+TEST(TrainPlanner, LowersTheSequenceOnlyWhenNotGiven) {
+  TrainingRequest r = Request05B(420 * kMiB);
+  auto plan = PlanTraining(Config05B(), r);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_LT(plan->graph.max_tokens, 512);
+  EXPECT_GE(plan->graph.max_tokens, r.min_seq_len);
+  EXPECT_LE(plan->predicted_peak_bytes, r.budget_bytes);
+  // One token more would not fit.
+  LoraGraphOptions longer = plan->graph;
+  ++longer.max_tokens;
+  const TrainingPhases p = TrainingPeak(Config05B(), r, longer);
+  EXPECT_GT(std::max(p.setup, p.training), r.budget_bytes);
+
+  r.fixed_max_seq_len = true;
+  auto refused = PlanTraining(Config05B(), r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("lower --max-seq-len to " + std::to_string(plan->graph.max_tokens)),
+            std::string::npos)
+      << refused.status().message();
+}
+
+TEST(TrainPlanner, RefusalNamesAMinimumThatPlans) {
+  for (bool fixed : {false, true}) {
+    TrainingRequest r = Request05B(200 * kMiB);
+    r.fixed_max_seq_len = fixed;
+    auto refused = PlanTraining(Config05B(), r);
+    ASSERT_FALSE(refused.ok());
+    const std::string& m = refused.status().message();
+    EXPECT_NE(m.find("budget 200.0 MiB is too small"), std::string::npos) << m;
+    const uint64_t minimum = NamedMinimum(m);
+    r.budget_bytes = minimum;
+    auto at_minimum = PlanTraining(Config05B(), r);
+    ASSERT_TRUE(at_minimum.ok()) << m << " / " << at_minimum.status().message();
+    EXPECT_LE(at_minimum->predicted_peak_bytes, minimum);
+    r.budget_bytes = minimum - 2 * kMiB;
+    EXPECT_FALSE(PlanTraining(Config05B(), r).ok()) << "the named minimum is not the smallest: " << m;
+  }
+}
+
+TEST(TrainPlanner, NoStreamingWithoutAWindow) {
+  TrainingRequest r = Request05B(480 * kMiB);
+  r.stream_window_bytes = 0;
+  r.fixed_max_seq_len = true;
+  auto refused = PlanTraining(Config05B(), r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("weights resident"), std::string::npos) << refused.status().message();
+}
+
+TEST(TrainPlanner, GraphBytesAreTheArena) {
+  auto model = testing::MicroModel(DType::kQ8_0);
+  for (int64_t rows : {128, 4}) {
+    const LoraGraphOptions o{40, 4, rows, false};
+    auto graph = LoraGraph::Create(model, o);
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    EXPECT_EQ(graph->arena().capacity(), LoraGraph::Bytes(model->config(), o).total());
+    EXPECT_GT(graph->arena().used() + Arena::kAlignment, graph->arena().capacity());  // all of it, but the last padding
+  }
+}
+
+}  // namespace
+}  // namespace edgert
