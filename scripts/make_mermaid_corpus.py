@@ -53,9 +53,18 @@ for a, b in [("--", "-->"), ("--", "---"), ("-.", ".->"), ("==", "==>")]:
     add(V, f"inline label {a} {b}", lines("flowchart LR", f"    A {a} yes {b} B", f"    B {a} no way {b} C"))
 add(V, "chain and groups", lines("flowchart TD", "    A & B --> C & D --> E", "    E --> F --> G"))
 add(V, "semicolons", lines("graph TD;", "    A-->B;", "    B-->C;") if False else lines("graph TD", "    A --> B;", "    B --> C;"))
-add(V, "nested subgraphs with titles and direction", lines(
+add(O, "nested subgraphs (the grammar does not nest them: mermaid cannot draw one nested in itself)", lines(
     "flowchart LR", "    subgraph outer [Outer box]", "        direction TB", "        subgraph inner",
     "            P --> Y", "        end", "        Y --> Z", "    end", "    Z --> W"))
+add(V, "subgraph with title and direction", lines(
+    "flowchart LR", "    subgraph outer [Outer box]", "        direction TB", "        P --> Y", "    end", "    Y --> Z",
+    "    outer --> W"))
+add(O, "subgraph with an upper-case id (the grammar keeps subgraph and body ids apart by case)", lines(
+    "flowchart LR", "    subgraph Stage", "        A --> B", "    end"))
+add(O, "subgraph whose body names itself (parses; mermaid cannot draw it)", lines(
+    "flowchart LR", "    subgraph c [Title]", "        A --> B", "        B --> c", "    end"))
+add(O, "subgraphs holding each other (parses; mermaid cannot draw it)", lines(
+    "flowchart LR", "    subgraph a", "        b", "    end", "    subgraph b", "        a", "    end"))
 add(V, "empty subgraph", lines("flowchart TB", "    subgraph s1", "    end"))
 add(V, "subgraph linked as a node", lines("flowchart LR", "    subgraph first", "        A1 --> A2", "    end",
                                           "    subgraph second", "        B1 --> B2", "    end", "    first --> second"))
@@ -210,9 +219,14 @@ add(V, "state: v1 header", lines("stateDiagram", "    [*] --> Idle", "    Idle -
 add(V, "state: composite, nested", lines(
     "stateDiagram-v2", "    [*] --> First", "    state First {", "        [*] --> Second", "        state Second {",
     "            [*] --> Inner", "            Inner --> [*]", "        }", "    }", "    First --> [*]"))
-add(V, "state: descriptions, alias, notes", lines(
+add(V, "state: descriptions, alias", lines(
     "stateDiagram-v2", '    state "Waiting for input" as Waiting', "    Waiting : the idle state", "    [*] --> Waiting",
-    "    Waiting --> Done : enter", "    note right of Waiting : press a key", "    note left of Done : bye"))
+    "    Waiting --> Done : enter"))
+add(O, "state: notes on introduced states (CheckMermaid takes these; the grammar cannot know what was introduced)", lines(
+    "stateDiagram-v2", "    [*] --> Waiting", "    Waiting --> Done : enter", "    note right of Waiting : press a key",
+    "    note left of Done : bye"))
+add(O, "state: note on a state no line introduced (parses; mermaid fails to draw it)", lines(
+    "stateDiagram-v2", "    A --> B", "    note right of C : lost"))
 add(V, "state: choice, fork, join", lines(
     "stateDiagram-v2", "    state check <<choice>>", "    state split <<fork>>", "    state merge <<join>>",
     "    [*] --> check", "    check --> split : ok", "    check --> [*] : bad", "    split --> A", "    split --> B",
@@ -224,6 +238,12 @@ for n, states in enumerate([["Created", "Paid", "Shipped"], ["Idle", "Running"],
     body += [f"    {a} --> {b} : next" for a, b in zip(states, states[1:])]
     body.append(f"    {states[-1]} --> [*]")
     add(V, f"state: chain {n}", "\n".join(body))
+add(O, "state: composite holding only a bare state (parses; mermaid fails to draw it)", lines(
+    "stateDiagram-v2", "    state A {", "        state B", "    }"))
+add(O, "state: composite holding only a direction (parses; mermaid fails to draw it)", lines(
+    "stateDiagram-v2", "    state A {", "        direction LR", "    }"))
+add(V, "state: composite with a comment, a bare state and a description", lines(
+    "stateDiagram-v2", "    state A {", "        %% inside", "        state B", "        B : the only state", "    }"))
 add(O, "state: concurrency separator", lines("stateDiagram-v2", "    state Active {", "        [*] --> A", "        --", "        [*] --> B", "    }"))
 add(O, "state: multi-line note", lines("stateDiagram-v2", "    [*] --> A", "    note right of A", "        two lines", "    end note"))
 add(O, "state: transition without spaces", lines("stateDiagram-v2", "    [*]-->A"))
@@ -286,6 +306,7 @@ add(V, "gantt: ids and hours", lines("gantt", "    dateFormat YYYY-MM-DD", "    
 add(O, "gantt: after another task", lines("gantt", "    dateFormat YYYY-MM-DD", "    A :a1, 2024-01-01, 3d", "    B :after a1, 2d"))
 add(O, "gantt: axisFormat", lines("gantt", "    axisFormat %m-%d", "    A :2024-01-01, 3d"))
 add(O, "gantt: excludes weekends", lines("gantt", "    excludes weekends", "    A :2024-01-01, 3d"))
+add(O, "gantt: sections without tasks (parses; mermaid draws lines at NaN)", lines("gantt", "    section Only", "    section Empty"))
 add(I, "gantt: task without colon", lines("gantt", "    section S", "    Task 2024-01-01, 3d"))
 add(O, "gantt: after an unknown task (parses; fails only when drawn)", lines("gantt", "    dateFormat YYYY-MM-DD", "    B :after nope, 2d"))
 

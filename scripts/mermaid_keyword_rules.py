@@ -6,8 +6,10 @@ Mermaid's lexers take some words as keywords wherever a name could stand
 `o`, `x`, `u` starts an arrow or cardinality), and a diagram naming a node so
 does not parse. GBNF has no "except", so each name rule is spelled out as a
 trie: [A-Za-z][A-Za-z0-9_]* minus, ignoring case, its keyword set.
-`id` names nodes, participants, classes, states and entities; `field` names
-class members, ER attributes and their types (only PK/FK/UK are taken there).
+`id` names nodes, participants, classes, states and entities (`uid` / `sid`:
+those starting upper / lower case, for flowchart subgraph bodies and ids);
+`field` names class members, ER attributes and their types (only PK/FK/UK
+are taken there).
 Rewrites the generated block at the end of mermaid.gbnf in place.
 """
 
@@ -82,9 +84,21 @@ def rules_for(rule, keywords):
     return [f"# {rule}: [A-Za-z][A-Za-z0-9_]* except, in any case: " + " ".join(keywords)] + rules
 
 
+def first_letter_rule(rule, base, keywords, letters):
+    """`base` restricted to names whose first letter is in `letters`, sharing base's subrules."""
+    firsts = {w[0] for w in keywords}
+    alts = [f"[{c}] {base}-{c.lower()}" for c in letters if c.lower() in firsts]
+    rest = "".join(c for c in letters if c.lower() not in firsts)
+    alts.append(f"[{rest}] name-tail")
+    return f"{rule} ::= " + " | ".join(alts)
+
+
 def main():
     lines = [BEGIN]
     lines += rules_for("id", ID_KEYWORDS)
+    lines.append("# uid / sid: an id starting with an upper / lower case letter")
+    lines.append(first_letter_rule("uid", "id", ID_KEYWORDS, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    lines.append(first_letter_rule("sid", "id", ID_KEYWORDS, "abcdefghijklmnopqrstuvwxyz"))
     lines += rules_for("field", FIELD_KEYWORDS)
     lines.append(f"name-tail ::= [{REST}]*")
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime", "grammar", "grammars", "mermaid.gbnf")

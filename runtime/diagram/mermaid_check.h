@@ -14,8 +14,10 @@ namespace edgert::diagram {
 // gives "line L, column C: unexpected X; expected Y" and its line; at_end when
 // every byte was a prefix of a diagram of the grammar (an unclosed subgraph,
 // a line cut short). Text outside the grammar's subset is invalid even where
-// mermaid itself would take it. An error Status only if the built-in grammar
-// cannot be had (a broken build).
+// mermaid itself would take it, with one extension the grammar cannot express:
+// a state diagram's `note left|right of X : text` is valid when an earlier line
+// introduced X (mermaid draws only those). An error Status only if the
+// built-in grammar cannot be had (a broken build).
 Result<DiagramVerdict> CheckMermaid(std::string_view text);
 
 }  // namespace edgert::diagram

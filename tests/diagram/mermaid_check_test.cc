@@ -4,6 +4,11 @@
 // tests/mermaid's job; here: the verdict's fields.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
 #include "runtime/diagram/classify.h"
 #include "runtime/diagram/diagram_check.h"
 #include "runtime/diagram/mermaid_check.h"
@@ -73,6 +78,47 @@ TEST(MermaidCheck, OutsideTheGrammarIsInvalidEvenIfMermaidTakesIt) {
   // nodes named like keywords of other diagram types, so the verdict is invalid.
   EXPECT_FALSE(CheckMermaid("flowchart LR\n    A-->B")->valid);
   EXPECT_FALSE(CheckMermaid("flowchart LR\n    note --> B")->valid);
+}
+
+TEST(MermaidCheck, StateNotesOnlyOnStatesIntroducedBefore) {
+  // Introduced by a transition, a description, an alias, a composite: drawn by mermaid.
+  auto v = CheckMermaid(
+      "stateDiagram-v2\n    [*] --> A\n    note right of A : first\n    B : a description\n    note left of B : two"
+      "\n    state \"Long name\" as C\n    note right of C : three\n    state D {\n        [*] --> E\n"
+      "        note left of E : inner\n    }\n    note right of D : four");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->valid) << v->message;
+  // Before any line names it: mermaid parses it but cannot draw it.
+  v = CheckMermaid("stateDiagram-v2\n    note right of A : early\n    [*] --> A");
+  EXPECT_FALSE(v->valid);
+  EXPECT_EQ(v->line, 2);
+  EXPECT_NE(v->message.find("a note on state 'A', which no earlier line introduces"), std::string::npos) << v->message;
+  v = CheckMermaid("stateDiagram-v2\n    state A\n    note right of A : x");  // `state A` alone is not enough
+  EXPECT_FALSE(v->valid);
+  // An error after the keyword is placed in the text as given.
+  v = CheckMermaid("stateDiagram-v2\n    A --> B\n    note left of A : bad |");
+  EXPECT_FALSE(v->valid);
+  EXPECT_EQ(v->line, 3);
+  EXPECT_EQ(v->message.rfind("line 3, column 26: unexpected '|'", 0), 0u) << v->message;
+  // Other diagram types have no such notes.
+  EXPECT_FALSE(CheckMermaid("flowchart LR\n    A --> B\n    note right of A : x")->valid);
+}
+
+TEST(MermaidCheck, EveryBundledResponse) {
+  int checked = 0;
+  for (const char* split : {"train", "validation", "test"}) {
+    std::ifstream in(std::string(EDGERT_DATA_DIR) + "/mermaid_" + split + ".jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const std::string response = nlohmann::json::parse(line).at("response");
+      auto v = CheckDiagram(DiagramFormat::kMermaid, response);
+      ASSERT_TRUE(v.ok());
+      EXPECT_TRUE(v->valid) << v->message << "\n" << response;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 200);
 }
 
 TEST(ClassifyOutput, MermaidInFourClasses) {

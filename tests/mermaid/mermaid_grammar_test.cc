@@ -68,22 +68,30 @@ TEST(MermaidGrammar, CorpusAsLabelled) {
   EXPECT_GE(incomplete, 20);
 }
 
+// Every bundled response but the 15 with state notes, which the grammar leaves
+// out (CheckMermaid takes them; tests/diagram checks all 200 through it).
 TEST(MermaidGrammar, EveryBundledResponseBareAndFenced) {
   auto bare = Mermaid(), fenced = Mermaid("mermaid-fenced");
   ASSERT_NE(bare, nullptr);
   ASSERT_NE(fenced, nullptr);
-  int checked = 0;
+  int checked = 0, notes = 0;
   for (const char* split : {"train", "validation", "test"}) {
     for (const auto& row : ReadJsonl(std::string(EDGERT_DATA_DIR) + "/mermaid_" + split + ".jsonl")) {
       const std::string response = row.at("response");
-      EXPECT_EQ(MatchText(*bare, response).state, MatchState::kAccepted) << Where(MatchText(*bare, response)) << "\n"
-                                                                          << response;
+      const MatchResult m = MatchText(*bare, response);
+      if (response.starts_with("stateDiagram") && response.find("\n    note ") != std::string::npos) {
+        EXPECT_EQ(m.state, MatchState::kRejected) << response;
+        ++notes;
+        continue;
+      }
+      EXPECT_EQ(m.state, MatchState::kAccepted) << Where(m) << "\n" << response;
       const std::string block = "```mermaid\n" + response + "\n```";
       EXPECT_EQ(MatchText(*fenced, block).state, MatchState::kAccepted) << Where(MatchText(*fenced, block));
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 200);
+  EXPECT_EQ(checked + notes, 200);
+  EXPECT_LE(notes, 20);
 }
 
 // Random diagrams drawn from the grammar by tests/data_sets/node/sample_grammar.mjs

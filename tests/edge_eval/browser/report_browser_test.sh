@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTML report in a real browser: edge-eval --responses writes reports
 # (DOT: the bundled test split, valid and hostile outputs of every class, a loss
-# curve; Mermaid: the bundled test split and broken diagrams), then headless
+# curve; Mermaid: the bundled test split and broken diagrams, and 400 random
+# diagrams drawn from the built-in mermaid grammar), then headless
 # Chromium loads each from disk with the network off (check_report.py): every
 # valid diagram drawn as an SVG, no console error, no request. Screenshots and
 # reports are kept under BUILD/artifacts/edge_eval.
@@ -54,5 +55,27 @@ if "$EVAL" --responses --prompts "$TMP/mermaid.jsonl" --format mermaid --report 
 else
   echo "FAIL edge-eval could not write the Mermaid report: $(cat "$TMP/err")"
   failed=1
+fi
+
+# Random diagrams drawn from the built-in mermaid grammar: the grammar promises
+# that whatever the constrained decoder writes is drawn, not only parsed.
+NODE_DIR="$SOURCE/tests/data_sets/node"
+if command -v node >/dev/null && [ -d "$NODE_DIR/node_modules/mermaid" ]; then
+  if node "$NODE_DIR/sample_grammar.mjs" "$SOURCE/runtime/grammar/grammars/mermaid.gbnf" 400 7 "$TMP/samples.jsonl" >"$TMP/err" \
+     && python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    print(json.dumps({"instruction": "grammar sample, seed %d" % d["seed"], "response": d["diagram"]}))' \
+          "$TMP/samples.jsonl" >"$TMP/samples_eval.jsonl" \
+     && "$EVAL" --responses --prompts "$TMP/samples_eval.jsonl" --format mermaid --report "$OUT/mermaid_samples.html" \
+          >/dev/null 2>>"$TMP/err"; then
+    check mermaid_samples
+  else
+    echo "FAIL mermaid grammar samples: $(cat "$TMP/err")"
+    failed=1
+  fi
+else
+  echo "*** node or $NODE_DIR/node_modules missing: the mermaid grammar's samples were NOT drawn"
+  [ "${CI:-}" = true ] && failed=1
 fi
 exit $failed
