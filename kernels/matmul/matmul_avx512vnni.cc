@@ -175,45 +175,89 @@ inline void LoadPartialGroup(const std::byte* blk, size_t bytes, __m512i& a, __m
                           : _mm512_setzero_si512();
 }
 
-template <size_t kBlockBytes, size_t P>
-inline float GemvRow(const std::byte* row, size_t kb, const GemvLayout<P>& x, const GemvIndices<kBlockBytes, P>& ix) {
-  constexpr size_t kGroup = P * kBlockBytes;
-  __m512 acc = _mm512_setzero_ps();
-  for (size_t g = 0; g * P < kb; ++g) {
-    const std::byte* blk = row + g * kGroup;
-    // Both lines this group's future counterpart spans.
-    _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + kGroup - 1), _MM_HINT_T0);
-    __m512i v;
-    __m512 dw;
-    if (kb - g * P >= P) {
-      LoadFullGroup<kBlockBytes, P>(blk, ix, v, dw);
-    } else {  // the row's last, partial group
-      __m512i a, b;
-      LoadPartialGroup<kBlockBytes, P>(blk, (kb - g * P) * kBlockBytes, a, b);
-      v = _mm512_permutex2var_epi16(a, ix.quants, b);
-      dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(ix.scales, a)));
-    }
-    __m512i dot = _mm512_load_si512(x.corr + g * 16);
-    if constexpr (P == 4) {  // Q4_0: the raw nibbles are the unsigned operand
-      const __m512i low = _mm512_set1_epi8(0x0F);
-      dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(v, low), _mm512_load_si512(x.q + g * 128));
-      dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), _mm512_load_si512(x.q + g * 128 + 64));
-    } else {  // Q8_0: w + 128 is the unsigned operand
-      const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-      dot = _mm512_dpbusd_epi32(dot, _mm512_xor_si512(v, bias), _mm512_load_si512(x.q + g * 64));
-    }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(x.d + g * 16)), acc);
+// One group's activations, loaded once per pass and used by every row of it.
+template <size_t P>
+struct GemvGroupActivations {
+  __m512i corr, q0, q1;  // q1: the high halves (Q4_0 only)
+  __m512 d;
+  GemvGroupActivations(const GemvLayout<P>& x, size_t g)
+      : corr(_mm512_load_si512(x.corr + g * 16)),
+        q0(_mm512_load_si512(x.q + g * P * kQuantBlock)),
+        q1(P == 4 ? _mm512_load_si512(x.q + g * 128 + 64) : _mm512_setzero_si512()),
+        d(_mm512_load_ps(x.d + g * 16)) {}
+};
+
+// acc += the group's block dots · dw · dx, lane by lane.
+template <size_t P>
+inline __m512 GemvGroupFma(__m512i v, __m512 dw, const GemvGroupActivations<P>& a, __m512 acc) {
+  __m512i dot;
+  if constexpr (P == 4) {  // Q4_0: the raw nibbles are the unsigned operand
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    dot = _mm512_dpbusd_epi32(a.corr, _mm512_and_si512(v, low), a.q0);
+    dot = _mm512_dpbusd_epi32(dot, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), a.q1);
+  } else {  // Q8_0: w + 128 is the unsigned operand
+    dot = _mm512_dpbusd_epi32(a.corr, _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))), a.q0);
   }
-  return simd::ReduceAdd(acc);
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, a.d), acc);
 }
+
+// R rows (w_stride apart) in one pass over the groups: the activation
+// registers of a group are loaded once for all R rows, which takes four
+// loads per group off every row but the first. `prefetch`: how far ahead
+// (bytes) each row prefetches its own stream.
+template <size_t kBlockBytes, size_t P, size_t R>
+inline void GemvRows(const std::byte* row0, size_t w_stride, size_t kb, size_t prefetch, const GemvLayout<P>& x,
+                     const GemvIndices<kBlockBytes, P>& ix, float* y) {
+  constexpr size_t kGroup = P * kBlockBytes;
+  __m512 acc[R];
+  for (size_t r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  const size_t full = kb / P;
+  for (size_t g = 0; g < full; ++g) {
+    const GemvGroupActivations<P> a(x, g);
+    for (size_t r = 0; r < R; ++r) {
+      const std::byte* blk = row0 + r * w_stride + g * kGroup;
+      // Both lines this group's future counterpart spans.
+      _mm_prefetch(reinterpret_cast<const char*>(blk + prefetch), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk + prefetch + kGroup - 1), _MM_HINT_T0);
+      __m512i v;
+      __m512 dw;
+      LoadFullGroup<kBlockBytes, P>(blk, ix, v, dw);
+      acc[r] = GemvGroupFma<P>(v, dw, a, acc[r]);
+    }
+  }
+  if (full * P < kb) {  // the rows' last, partial group
+    const GemvGroupActivations<P> a(x, full);
+    for (size_t r = 0; r < R; ++r) {
+      __m512i lo, hi;
+      LoadPartialGroup<kBlockBytes, P>(row0 + r * w_stride + full * kGroup, (kb - full * P) * kBlockBytes, lo, hi);
+      const __m512i v = _mm512_permutex2var_epi16(lo, ix.quants, hi);
+      const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(ix.scales, lo)));
+      acc[r] = GemvGroupFma<P>(v, dw, a, acc[r]);
+    }
+  }
+  for (size_t r = 0; r < R; ++r) y[r] = simd::ReduceAdd(acc[r]);
+}
+
+// Rows per pass. Measured on a Xeon (AVX-512 VNNI, KVM guest, 1 thread,
+// interleaved A/B trials): Q4_0 from cache 1.16-1.18x one row at a time; cold
+// 1536x8960 (5 KB rows) 1.37x, where eight rows are eight streams on
+// different pages; 8960x1536 cold unchanged (memory-bound either way).
+constexpr size_t kGemvRows = 8;
 
 template <size_t kBlockBytes, size_t P>
 void QGemv(size_t n, size_t kb, const void* w, size_t w_stride, const void* packed, float* y) {
   static const GemvIndices<kBlockBytes, P> ix;
   const GemvLayout<P> x(kb, const_cast<void*>(packed));
   const auto* rows = static_cast<const std::byte*>(w);
-  for (size_t r = 0; r < n; ++r) y[r] = GemvRow<kBlockBytes, P>(rows + r * w_stride, kb, x, ix);
+  // Prefetch the same place in a later pass, at least kPrefetchBytes ahead:
+  // each row then prefetches its own stream, however long the rows are.
+  const size_t pass = kGemvRows * w_stride;
+  const size_t prefetch = (kPrefetchBytes + pass - 1) / pass * pass;
+  size_t r = 0;
+  for (; r + kGemvRows <= n; r += kGemvRows) {
+    GemvRows<kBlockBytes, P, kGemvRows>(rows + r * w_stride, w_stride, kb, prefetch, x, ix, y + r);
+  }
+  for (; r < n; ++r) GemvRows<kBlockBytes, P, 1>(rows + r * w_stride, w_stride, kb, prefetch, x, ix, y + r);
 }
 
 // ---------------------------------------------------------------------------
