@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per call of every kernel variant: the portable stand-in for
 # speed where the hardware is not at hand.
-#   bench/insn_count.sh aarch64 [N]   scalar / neon / neondot under qemu-aarch64,
+#   bench/insn_count.sh aarch64 [N]   scalar / neon / neondot / neoni8mm under qemu-aarch64,
 #                                     counted by the plugin bench/qemu_insn_count.c
 #                                     (needs scripts/install-cross-deps.sh)
 #   bench/insn_count.sh x86 [N]       scalar / avx2 natively under callgrind
@@ -15,7 +15,7 @@ case "$ARCH" in
   aarch64)
     BUILD_DIR="${BUILD_DIR:-build-aarch64}"
     REPS="${2:-20}"
-    ISAS=(scalar neon neondot)
+    ISAS=(scalar neon neondot neoni8mm)
     cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DEDGERT_BUILD_BENCH=ON >/dev/null
     plugin="$BUILD_DIR/qemu_insn_count.so"

@@ -11,13 +11,14 @@
 namespace edgert::kernels {
 namespace {
 
-constexpr std::array<Isa, 5> kAll = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod};
+constexpr std::array<Isa, 6> kAll = {Isa::kScalar, Isa::kAvx2,        Isa::kAvx512Vnni,
+                                     Isa::kNeon,   Isa::kNeonDotprod, Isa::kNeonI8mm};
 
 // Best first; each chain ends in the scalar reference.
 #if defined(EDGERT_HAVE_X86_KERNELS)
 constexpr std::array<Isa, 3> kChain = {Isa::kAvx512Vnni, Isa::kAvx2, Isa::kScalar};
 #elif defined(EDGERT_HAVE_NEON_KERNELS)
-constexpr std::array<Isa, 3> kChain = {Isa::kNeonDotprod, Isa::kNeon, Isa::kScalar};
+constexpr std::array<Isa, 4> kChain = {Isa::kNeonI8mm, Isa::kNeonDotprod, Isa::kNeon, Isa::kScalar};
 #else
 constexpr std::array<Isa, 1> kChain = {Isa::kScalar};
 #endif
@@ -33,6 +34,7 @@ const char* IsaName(Isa isa) {
     case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon: return "neon";
     case Isa::kNeonDotprod: return "neondot";
+    case Isa::kNeonI8mm: return "neoni8mm";
   }
   return "?";
 }
@@ -50,6 +52,7 @@ bool IsaSupported(Isa isa) {
 #if defined(EDGERT_HAVE_NEON_KERNELS)
     case Isa::kNeon: return cpu.arm_neon;
     case Isa::kNeonDotprod: return cpu.arm_neon && cpu.arm_dotprod;
+    case Isa::kNeonI8mm: return cpu.arm_neon && cpu.arm_dotprod && cpu.arm_i8mm;
 #endif
     default: return false;
   }

@@ -4,7 +4,7 @@
 // family keeps a table of function pointers per ISA; operators call through
 // the table and never test the ISA themselves. EDGERT_KERNELS=<IsaName> in the
 // environment caps the choice within its architecture's chain (x86-64:
-// avx512vnni > avx2 > scalar; aarch64: neondot > neon > scalar), for tests and
+// avx512vnni > avx2 > scalar; aarch64: neoni8mm > neondot > neon > scalar), for tests and
 // comparisons.
 #pragma once
 
@@ -18,6 +18,7 @@ enum class Isa {
   kAvx512Vnni,   // x86-64 AVX-512 F/VL/BW/DQ + VNNI (+ F16C, FMA)
   kNeon,         // aarch64 Advanced SIMD (ARMv8.0: every aarch64 CPU)
   kNeonDotprod,  // aarch64 NEON + SDOT (ARMv8.2 dotprod: Cortex-A55/A76 and later, Apple M1+)
+  kNeonI8mm,     // aarch64 NEON + SDOT + SMMLA (ARMv8.6 i8mm: Neoverse N2/V1/V2, Cortex-A710/X2+, Apple M2+)
 };
 
 // Every ISA the project knows, the reference first (tests walk this list).

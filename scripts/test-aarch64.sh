@@ -2,16 +2,18 @@
 # The aarch64 build and its tests under qemu-user, on an x86-64 Debian 12 host
 # (scripts/install-cross-deps.sh installs the cross toolchain, qemu and the
 # arm64 libraries). One cross build; the tests then run on a CPU model with
-# dotprod (the neondot kernels) and on one without (the plain NEON kernels),
-# and edge-run --bench runs on the tiny model under both.
+# dotprod (the neondot kernels), on one without (the plain NEON kernels) and
+# on qemu's `max` (ARMv8.6+ with i8mm: the neoni8mm GEMMs), and edge-run
+# --bench runs on the tiny model under each.
 # Only what the tests need is built (no benchmarks, no fuzzers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build-aarch64}"
 SHARED="${EDGERT_SHARED_DIR:-../shared}"
 JOBS="${JOBS:-2}"
-# Cortex-A76: ARMv8.2 with dotprod. Cortex-A53: ARMv8.0, NEON only.
-CPUS="${EDGERT_QEMU_CPUS:-cortex-a76 cortex-a53}"
+# Cortex-A76: ARMv8.2 with dotprod. Cortex-A53: ARMv8.0, NEON only. max: every
+# feature qemu emulates, i8mm included (qemu 7.2 has no Neoverse N2 / A710 model).
+CPUS="${EDGERT_QEMU_CPUS:-cortex-a76 cortex-a53 max}"
 start=$(date +%s)
 step() { echo "--- $1 ($(( $(date +%s) - start )) s)"; }
 
@@ -25,18 +27,22 @@ cmake --build "$BUILD_DIR" -j"$JOBS"
 # 0.5B-shaped golden test (streams 2 GB of f32 weights) and edge_tune_test
 # (trains); their kernels are covered by the kernel and tiny golden tests.
 # The other models run only what depends on the CPU model: the kernel tests
-# (every variant against the reference) and the golden tests.
+# (every variant against the reference) and the golden tests; under `max`
+# only the matmul and golden tests (i8mm changes nothing else).
 # EDGERT_QEMU_FULL=1 runs everything under every model.
 FIRST_TESTS=(-L 'unit|cli' -E 'Golden\.Qwen05BShaped|edge_tune_test')
 OTHER_TESTS=(-L unit -R '^(Matmul|MatmulTransposed|RowOps|Attention|Quantize|Golden)' -E 'Golden\.Qwen05BShaped')
-if [ "${EDGERT_QEMU_FULL:-0}" = 1 ]; then FIRST_TESTS=(-L 'unit|cli'); OTHER_TESTS=("${FIRST_TESTS[@]}"); fi
+I8MM_TESTS=(-L unit -R '^(Matmul\.|Golden)' -E 'Golden\.Qwen05BShaped')
+if [ "${EDGERT_QEMU_FULL:-0}" = 1 ]; then FIRST_TESTS=(-L 'unit|cli'); OTHER_TESTS=("${FIRST_TESTS[@]}"); I8MM_TESTS=("${FIRST_TESTS[@]}"); fi
 
 run() { QEMU_CPU="$1" qemu-aarch64 -L / "${@:2}"; }
 model="$BUILD_DIR/tiny-q8_0.etm"
 for cpu in $CPUS; do
   step "tests under qemu-aarch64, QEMU_CPU=$cpu"
   run "$cpu" "$BUILD_DIR/tests/kernels/kernels_matmul_test" --gtest_filter=Matmul.DispatchesOnce | grep -E "dispatched|note"
-  if [ "$cpu" = "${CPUS%% *}" ]; then tests=("${FIRST_TESTS[@]}"); else tests=("${OTHER_TESTS[@]}"); fi
+  if [ "$cpu" = "${CPUS%% *}" ]; then tests=("${FIRST_TESTS[@]}");
+  elif [ "$cpu" = max ]; then tests=("${I8MM_TESTS[@]}");
+  else tests=("${OTHER_TESTS[@]}"); fi
   QEMU_CPU="$cpu" ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" "${tests[@]}"
   step "edge-run --bench on the tiny model, QEMU_CPU=$cpu"
   if [ ! -f "$model" ]; then

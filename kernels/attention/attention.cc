@@ -92,7 +92,8 @@ const AttentionUkernels* AttentionUkernelsFor(Isa isa) {
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
     case Isa::kNeon:
-    case Isa::kNeonDotprod: return &neon::AttentionUkernelsNeon();  // float only: no dot-product instructions
+    case Isa::kNeonDotprod:
+    case Isa::kNeonI8mm: return &neon::AttentionUkernelsNeon();  // float only: no dot-product instructions
 #endif
     default: return nullptr;
   }

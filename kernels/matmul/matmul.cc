@@ -223,6 +223,7 @@ const MatmulUkernels* MatmulUkernelsFor(Isa isa) {
 #if defined(EDGERT_HAVE_NEON_KERNELS)
     case Isa::kNeon: return &neon::MatmulUkernelsNeon();
     case Isa::kNeonDotprod: return &neondot::MatmulUkernelsNeonDot();
+    case Isa::kNeonI8mm: return &neoni8mm::MatmulUkernelsNeonI8mm();
 #endif
     default: return nullptr;
   }

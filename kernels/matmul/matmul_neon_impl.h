@@ -1,7 +1,8 @@
 // kernels/matmul/matmul_neon_impl.h: the aarch64 matrix products, written once
 // and instantiated by matmul_neon.cc (plain ARMv8.0 NEON) and
 // matmul_neondot.cc (ARMv8.2 SDOT), which differ only in how one 32-weight
-// block's int8 dot product is formed (the `Dot` policy).
+// block's int8 dot product is formed (the `Dot` policy); matmul_neoni8mm.cc
+// takes the SDOT table and replaces its quantized GEMMs.
 //
 // Quantized: the weights stay signed (Q8_0 as stored, Q4_0 nibbles - 8) and so
 // do the activations; a block's dot is exact in int32 either way, so the
@@ -71,6 +72,15 @@ struct Q4Weights {
     w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), eight);
   }
 };
+
+#if defined(__ARM_FEATURE_DOTPROD)
+// A block's dot by SDOT (files compiled with +dotprod).
+struct Sdot {
+  static int32x4_t Block(int8x16_t w0, int8x16_t x0, int8x16_t w1, int8x16_t x1) {
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
+  }
+};
+#endif
 
 inline float Scale(uint16_t bits) {
   __fp16 h;

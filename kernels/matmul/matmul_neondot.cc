@@ -4,18 +4,9 @@
 #include "kernels/matmul/matmul_neon_impl.h"
 
 namespace edgert::kernels::neondot {
-namespace {
-
-struct Sdot {
-  static int32x4_t Block(int8x16_t w0, int8x16_t x0, int8x16_t w1, int8x16_t x1) {
-    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
-  }
-};
-
-}  // namespace
 
 const MatmulUkernels& MatmulUkernelsNeonDot() {
-  static const MatmulUkernels k = neon_impl::MakeTable<Sdot>("neondot");
+  static const MatmulUkernels k = neon_impl::MakeTable<neon_impl::Sdot>("neondot");
   return k;
 }
 

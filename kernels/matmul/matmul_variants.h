@@ -32,4 +32,5 @@ namespace avx2 { const MatmulUkernels& MatmulUkernelsAvx2(); }
 namespace avx512vnni { const MatmulUkernels& MatmulUkernelsAvx512Vnni(); }
 namespace neon { const MatmulUkernels& MatmulUkernelsNeon(); }
 namespace neondot { const MatmulUkernels& MatmulUkernelsNeonDot(); }
+namespace neoni8mm { const MatmulUkernels& MatmulUkernelsNeonI8mm(); }
 }  // namespace edgert::kernels

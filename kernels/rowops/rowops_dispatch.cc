@@ -1,6 +1,6 @@
 // kernels/rowops/rowops_dispatch.cc: the row-op table per ISA. AVX2-only CPUs
-// use the scalar table (these ops are a small share of a layer's time); both
-// ARM variants use the NEON one.
+// use the scalar table (these ops are a small share of a layer's time); every
+// ARM variant uses the NEON one.
 #include "kernels/rowops/rowops_variants.h"
 
 namespace edgert::kernels {
@@ -15,7 +15,8 @@ const RowOpsUkernels* RowOpsUkernelsFor(Isa isa) {
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
     case Isa::kNeon:
-    case Isa::kNeonDotprod: return &neon::RowOpsUkernelsNeon();  // no dot products here
+    case Isa::kNeonDotprod:
+    case Isa::kNeonI8mm: return &neon::RowOpsUkernelsNeon();  // no dot products here
 #endif
     default: return nullptr;
   }

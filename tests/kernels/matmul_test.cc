@@ -162,9 +162,9 @@ void CheckQuantized(DType type) {
       for (size_t e = 0; e < out.size(); ++e) {
         // Integer dots are exact, so only f32 summation order differs: each of
         // at most kb + 16 roundings errs by ≤ 2^-24 of a partial sum, and every
-        // partial sum is bounded by mag. The AVX-512 GEMM keeps the reference
-        // order exactly and must match bit for bit.
-        if (s.m > 1 && std::strcmp(uk->isa, "avx512vnni") == 0) {
+        // partial sum is bounded by mag. The AVX-512 and i8mm GEMMs keep the
+        // reference order exactly and must match bit for bit.
+        if (s.m > 1 && (std::strcmp(uk->isa, "avx512vnni") == 0 || std::strcmp(uk->isa, "neoni8mm") == 0)) {
           ASSERT_EQ(out[e], ref[e]) << uk->isa << " m=" << s.m << " n=" << s.n << " kb=" << s.kb << " at " << e;
         } else {
           const float tol = static_cast<float>(s.kb + 16) * 0x1p-24f * mag[e];
