@@ -16,6 +16,6 @@ $SUDO apt-get install -y --no-install-recommends $(grep -v '^#' scripts/debian-p
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
-for dir in tests/tokenizer/node tests/data_sets/node tools/edge_eval/web; do
+for dir in tests/tokenizer/node tests/data_sets/node tests/export/node tools/edge_eval/web; do
   if [ -f "$dir/package-lock.json" ]; then npm ci --prefix "$dir" --no-audit --no-fund; fi
 done

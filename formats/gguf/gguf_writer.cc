@@ -3,6 +3,7 @@
 // caller's spans (usually a mapped model) to the file.
 #include "formats/gguf/gguf_writer.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <type_traits>
@@ -71,9 +72,27 @@ class Header {
 
 }  // namespace
 
-Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, GgufValue>>& metadata,
-                 const std::vector<GgufOutTensor>& tensors) {
+struct GgufWriter::State {
+  std::string path;
+  ports::OutputFile out;
   uint64_t alignment = 32;
+  uint64_t data_start = 0;
+  std::vector<uint64_t> sizes, offsets;  // per tensor, offsets from data_start
+  uint64_t data_end = 0;                 // padded end of the data section
+  size_t current = 0;
+  uint64_t filled = 0;                   // bytes of the current tensor written
+};
+
+GgufWriter::GgufWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+GgufWriter::GgufWriter(GgufWriter&&) noexcept = default;
+GgufWriter& GgufWriter::operator=(GgufWriter&&) noexcept = default;
+GgufWriter::~GgufWriter() = default;
+
+Result<GgufWriter> GgufWriter::Create(const std::string& path,
+                                      const std::vector<std::pair<std::string, GgufValue>>& metadata,
+                                      const std::vector<GgufOutTensor>& tensors) {
+  auto st = std::make_unique<State>();
+  st->path = path;
   std::set<std::string_view> keys;
   for (const auto& [key, value] : metadata) {
     if (!keys.insert(key).second) return InvalidArgument(path + ": metadata key '" + key + "' given twice");
@@ -82,9 +101,10 @@ Status WriteGguf(const std::string& path, const std::vector<std::pair<std::strin
       if (a == nullptr || *a == 0 || *a > (1u << 20) || (*a & (*a - 1)) != 0 || *a % 8 != 0) {
         return InvalidArgument(path + ": general.alignment must be a uint64_t power of two from 8 to 1 MiB");
       }
-      alignment = *a;
+      st->alignment = *a;
     }
   }
+  const uint64_t alignment = st->alignment;
   Header h;
   h.Put<uint32_t>(0x46554747u);  // "GGUF"
   h.Put<uint32_t>(3);
@@ -96,33 +116,68 @@ Status WriteGguf(const std::string& path, const std::vector<std::pair<std::strin
   }
   std::set<std::string_view> names;
   uint64_t offset = 0;
-  std::vector<uint64_t> offsets;
-  offsets.reserve(tensors.size());
   for (const GgufOutTensor& t : tensors) {
     const std::string where = path + ": tensor '" + t.name + "'";
     if (!names.insert(t.name).second) return InvalidArgument(where + " given twice");
     if (t.shape.empty() || t.shape.size() > 4) return InvalidArgument(where + ": GGUF tensors have 1 to 4 dimensions");
     auto size = TensorBytes(t.dtype, t.shape);
     if (!size.ok()) return size.status().WithContext(where);
-    if (t.data.size() != *size) {
-      return InvalidArgument(where + ": " + std::to_string(t.data.size()) + " bytes given, its dtype and shape need " + std::to_string(*size));
-    }
     h.Str(t.name);
     h.Put<uint32_t>(static_cast<uint32_t>(t.shape.size()));
     for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) h.Put<uint64_t>(static_cast<uint64_t>(*it));
     h.Put<uint32_t>(GgmlFromDType(t.dtype));
     h.Put<uint64_t>(offset);
-    offsets.push_back(offset);
+    st->offsets.push_back(offset);
+    st->sizes.push_back(*size);
     offset = (offset + *size + alignment - 1) / alignment * alignment;
   }
+  st->data_end = offset;
   h.PadTo(alignment);
-  EDGERT_ASSIGN_OR_RETURN(ports::OutputFile out, ports::OutputFile::Create(path));
-  EDGERT_RETURN_IF_ERROR(out.Write(h.bytes()));
-  const uint64_t start = out.position();
-  for (size_t i = 0; i < tensors.size(); ++i) EDGERT_RETURN_IF_ERROR(out.WriteAt(start + offsets[i], tensors[i].data));
+  EDGERT_ASSIGN_OR_RETURN(st->out, ports::OutputFile::Create(path));
+  EDGERT_RETURN_IF_ERROR(st->out.Write(h.bytes()));
+  st->data_start = st->out.position();
+  return GgufWriter(std::move(st));
+}
+
+Status GgufWriter::Append(std::span<const std::byte> bytes) {
+  State& s = *state_;
+  while (!bytes.empty()) {
+    while (s.current < s.sizes.size() && s.filled == s.sizes[s.current]) ++s.current, s.filled = 0;
+    if (s.current == s.sizes.size()) return InvalidArgument(s.path + ": more tensor bytes than the tensors declared");
+    const uint64_t n = std::min<uint64_t>(bytes.size(), s.sizes[s.current] - s.filled);
+    EDGERT_RETURN_IF_ERROR(s.out.WriteAt(s.data_start + s.offsets[s.current] + s.filled, bytes.first(n)));
+    s.filled += n;
+    bytes = bytes.subspan(n);
+  }
+  return OkStatus();
+}
+
+Status GgufWriter::Finish() {
+  State& s = *state_;
+  while (s.current < s.sizes.size() && s.filled == s.sizes[s.current]) ++s.current, s.filled = 0;
+  if (s.current != s.sizes.size()) {
+    return Internal(s.path + ": tensor " + std::to_string(s.current) + " has " + std::to_string(s.filled) + " of its " +
+                    std::to_string(s.sizes[s.current]) + " bytes");
+  }
   // The data section ends padded like every tensor in it (llama.cpp's writer does the same).
-  if (out.position() < start + offset) EDGERT_RETURN_IF_ERROR(out.WriteZeros(start + offset - out.position()));
-  return out.Commit();
+  const uint64_t end = s.data_start + s.data_end;
+  if (s.out.position() < end) EDGERT_RETURN_IF_ERROR(s.out.WriteZeros(end - s.out.position()));
+  return s.out.Commit();
+}
+
+Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, GgufValue>>& metadata,
+                 const std::vector<GgufOutTensor>& tensors) {
+  for (const GgufOutTensor& t : tensors) {
+    auto size = TensorBytes(t.dtype, t.shape);
+    if (!size.ok()) return size.status().WithContext(path + ": tensor '" + t.name + "'");
+    if (t.data.size() != *size) {
+      return InvalidArgument(path + ": tensor '" + t.name + "': " + std::to_string(t.data.size()) +
+                             " bytes given, its dtype and shape need " + std::to_string(*size));
+    }
+  }
+  EDGERT_ASSIGN_OR_RETURN(GgufWriter writer, GgufWriter::Create(path, metadata, tensors));
+  for (const GgufOutTensor& t : tensors) EDGERT_RETURN_IF_ERROR(writer.Append(t.data));
+  return writer.Finish();
 }
 
 }  // namespace edgert

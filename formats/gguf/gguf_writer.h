@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -28,8 +29,35 @@ struct GgufOutTensor {
   std::span<const std::byte> data;  // exactly TensorBytes(dtype, shape) bytes
 };
 
-// Fails (writing nothing) on a duplicate key or tensor name, or on data whose
-// size does not match its dtype and shape.
+// Streams a GGUF file: the layout is fixed by Create (metadata and every
+// tensor's name, dtype and shape), then each tensor's bytes are appended in
+// order, in chunks of any size, so a caller never holds a whole model. The
+// file appears at `path` only when Finish() succeeds (ports::OutputFile).
+class GgufWriter {
+ public:
+  // Fails (creating nothing) on a duplicate key or tensor name or a bad shape.
+  // `tensors`' data spans are ignored.
+  static Result<GgufWriter> Create(const std::string& path,
+                                   const std::vector<std::pair<std::string, GgufValue>>& metadata,
+                                   const std::vector<GgufOutTensor>& tensors);
+  GgufWriter(GgufWriter&&) noexcept;
+  GgufWriter& operator=(GgufWriter&&) noexcept;
+  ~GgufWriter();
+
+  // Bytes of the current tensor; may not run past its end.
+  Status Append(std::span<const std::byte> bytes);
+  // Checks that every tensor is complete, pads, fsyncs, renames.
+  Status Finish();
+
+ private:
+  struct State;
+  explicit GgufWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// The whole file in one call, from tensors' spans. Fails (writing nothing) on
+// a duplicate key or tensor name, or on data whose size does not match its
+// dtype and shape.
 Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, GgufValue>>& metadata,
                  const std::vector<GgufOutTensor>& tensors);
 

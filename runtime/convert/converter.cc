@@ -55,6 +55,8 @@ Status ConvertToEtm(const CheckpointSource& source, const ConvertOptions& option
     return InvalidArgument(source.description() + ": has no tokenizer; pass --tokenizer tokenizer.json");
   }
   EDGERT_RETURN_IF_ERROR(CheckTokenizerFits(metadata.tokenizer, config));
+  if (options.chat) metadata.chat = *options.chat;
+  if (options.generation) metadata.generation = *options.generation;
 
   // Plan: every tensor the architecture needs, found in the source with the right shape.
   struct Job {

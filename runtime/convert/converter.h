@@ -13,6 +13,7 @@
 
 #include "base/dtype.h"
 #include "base/status.h"
+#include "formats/etm/model_metadata.h"
 #include "formats/tokenizer_spec.h"
 #include "runtime/convert/checkpoint_source.h"
 
@@ -33,6 +34,9 @@ struct ConvertOptions {
   std::optional<DType> matrix_dtype;
   // Replaces the source's tokenizer (and is required when it has none).
   std::optional<TokenizerSpec> tokenizer;
+  // Replace the defaults (an .etm source keeps its own: merge, requantize).
+  std::optional<ChatDefaults> chat;
+  std::optional<GenerationDefaults> generation;
   std::function<void(const ConvertProgress&)> on_progress;
 };
 

@@ -151,4 +151,9 @@ Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model)
   return adapter;
 }
 
+Result<LoraAdapter> LoadAdapterOrPeft(const std::string& path, const ModelFile& base) {
+  if (std::filesystem::is_directory(path)) return ImportPeft(path, base.config());
+  return LoadAdapter(path, base);
+}
+
 }  // namespace edgert

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "formats/etm/etm_reader.h"
 #include "formats/model_config.h"
 #include "runtime/train/lora.h"
 
@@ -21,5 +22,10 @@ Status ExportPeft(const std::string& dir, const LoraAdapter& adapter, const std:
 // Refuses what this runtime cannot apply (bias, DoRA, per-module rank or
 // alpha patterns, modules outside the seven projections), naming it.
 Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model);
+
+// What every command that takes an adapter accepts: a PEFT folder (converted
+// in memory, checked against the base's shapes) or an .eta file (checked
+// against the base's fingerprint).
+Result<LoraAdapter> LoadAdapterOrPeft(const std::string& path, const ModelFile& base);
 
 }  // namespace edgert

@@ -93,8 +93,7 @@ Result<LoraAdapter> StartingAdapter(const Model& model, const TuneOptions& o) {
   c.rslora = o.rslora;
   EDGERT_ASSIGN_OR_RETURN(c.targets, ParseLoraTargets(o.targets));
   if (o.init_adapter.empty()) return LoraAdapter::Create(model.config(), c, o.trainer.seed);
-  Result<LoraAdapter> init = fs::is_directory(o.init_adapter) ? ImportPeft(o.init_adapter, model.config())
-                                                              : LoadAdapter(o.init_adapter, model.file());
+  Result<LoraAdapter> init = LoadAdapterOrPeft(o.init_adapter, model.file());
   if (!init.ok()) return init.status();
   const LoraConfig& from = init->config;
   auto conflict = [&](const char* flag, const std::string& given, const std::string& theirs) {

@@ -44,4 +44,14 @@ Result<uint64_t> ParseBytes(const std::string& text) {
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
+AdapterSpec ParseAdapterSpec(const std::string& spec) {
+  if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
+    const std::string tail = spec.substr(colon + 1);
+    char* end = nullptr;
+    const float v = std::strtof(tail.c_str(), &end);
+    if (!tail.empty() && end == tail.c_str() + tail.size()) return {spec.substr(0, colon), v};
+  }
+  return {spec, 1.0f};
+}
+
 }  // namespace edgert::cli

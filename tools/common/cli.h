@@ -29,6 +29,14 @@ inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+// "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
+// ':' is a scale when it is a number). A may be an .eta file or a PEFT folder.
+struct AdapterSpec {
+  std::string path;
+  float scale = 1.0f;
+};
+AdapterSpec ParseAdapterSpec(const std::string& spec);
+
 // "1.5 GB"-style sizes for humans (decimal units, as disks and RAM are sold).
 std::string HumanBytes(uint64_t bytes);
 

@@ -6,6 +6,7 @@
 
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/lora_delta.h"
+#include "runtime/train/peft_io.h"
 
 namespace edgert::cli {
 
@@ -30,19 +31,9 @@ SessionOptions SessionOptionsFor(const Model& model, int64_t context) {
 Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs) {
   auto delta = std::make_shared<LoraDelta>();
   for (const std::string& spec : specs) {
-    std::string path = spec;
-    float scale = 1.0f;
-    if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
-      const std::string tail = spec.substr(colon + 1);
-      char* end = nullptr;
-      const float v = std::strtof(tail.c_str(), &end);
-      if (!tail.empty() && end == tail.c_str() + tail.size()) {
-        path = spec.substr(0, colon);
-        scale = v;
-      }
-    }
-    EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapter(path, base));
-    delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), scale);
+    const AdapterSpec s = ParseAdapterSpec(spec);
+    EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapterOrPeft(s.path, base));
+    delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), s.scale);
   }
   return std::shared_ptr<const ProjectionDelta>(std::move(delta));
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "tools/common/cli.h"
 #include "runtime/generate/generator.h"
 #include "runtime/model/projection_delta.h"
 #include "runtime/model/session.h"
@@ -37,7 +38,7 @@ Result<GenerationSetup> PrepareGeneration(const Model& model, const GenerationRe
 // `context` 0: the model's limit, at most 4096 positions.
 SessionOptions SessionOptionsFor(const Model& model, int64_t context);
 
-// Every "A.eta" or "A.eta:0.5" (the part after the last ':' is a scale when it
+// Every "A.eta" or "A.eta:0.5" (cli::ParseAdapterSpec) (the part after the last ':' is a scale when it
 // is a number), checked against `base`, stacked into one delta.
 Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs);
 
