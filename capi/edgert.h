@@ -126,8 +126,12 @@ typedef struct edgert_session_options {
   uint64_t seed;               /* same seed, same text */
   int64_t max_tokens;          /* generated tokens at most per call */
   const char* system_prompt;   /* NULL: the model's default */
-  /* NULL: free text. Else a built-in grammar's name or grammar text; see
-   * docs/design.md "C API" for the state of grammars in this build. */
+  /* NULL or "": free text. Else GBNF text (anything containing "::="), a
+   * built-in grammar's name ("dot", "json", "mermaid", "NAME-fenced" for the
+   * ```NAME fenced block) or the path of a .gbnf file. Generation then only
+   * produces text of the grammar and always brings it to a valid end within
+   * max_tokens. A grammar that does not compile fails edgert_session_create
+   * with its line and column. */
   const char* grammar;
   const char* const* stop_strings;  /* generation ends before the first; not emitted */
   size_t stop_string_count;

@@ -41,10 +41,11 @@ struct SessionObject {
   std::shared_ptr<const ModelObject> model;
   Pool pool;        // declared before `session`, which uses it, so it is destroyed after
   Session session;
-  GenerateOptions generate;
+  GenerateOptions generate;  // generate.constraint points into `constraint`
   std::string system_prompt;
   bool raw_prompt = false;
   std::vector<std::pair<std::shared_ptr<const AdapterObject>, float>> adapters;  // with user scales
+  std::shared_ptr<TokenConstraint> constraint;  // null without a grammar
   std::atomic<bool> busy{false};
 };
 

@@ -7,6 +7,8 @@
 #include "capi/handles.h"
 #include "capi/objects.h"
 #include "runtime/generate/chat.h"
+#include "runtime/generate/grammar_vocabulary.h"
+#include "runtime/grammar/grammar.h"
 #include "runtime/generate/score.h"
 #include "runtime/memory/planner.h"
 #include "runtime/model/weight_stream.h"
@@ -53,6 +55,12 @@ Result<SessionOptions> PlanSession(const ModelObject& m, const edgert_session_op
   if (o.context_length == 0) so.context_length = std::min(so.context_length, fallback);
   so.max_batch = std::min(so.max_batch, so.context_length);
   return so;
+}
+
+// A grammar's text (it defines a rule: has "::="), else a built-in name or a .gbnf path.
+Result<std::shared_ptr<const Grammar>> GrammarOption(std::string_view option) {
+  if (option.find("::=") != std::string_view::npos) return CompileGrammar(option, "session grammar");
+  return LoadGrammar(option);
 }
 
 Status CheckSampling(const edgert_session_options& o, SamplingOptions* out) {
@@ -154,9 +162,6 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
     if (o.stop_string_count > 0 && o.stop_strings == nullptr) {
       return Fail(EDGERT_ERR_INVALID_ARGUMENT, "stop_strings is NULL with stop_string_count " + std::to_string(o.stop_string_count));
     }
-    if (o.grammar != nullptr && o.grammar[0] != '\0') {
-      return Fail(EDGERT_ERR_UNSUPPORTED, "grammar: constrained generation is not in this build of libedgert yet");
-    }
     GenerateOptions generate;
     if (Status st = CheckSampling(o, &generate.sampling); !st.ok()) return FromStatus(st);
     generate.max_tokens = o.max_tokens;
@@ -167,6 +172,16 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
       }
       generate.stop_strings.emplace_back(o.stop_strings[i]);
     }
+    std::shared_ptr<TokenConstraint> constraint;
+    if (o.grammar != nullptr && o.grammar[0] != '\0') {
+      auto grammar = GrammarOption(o.grammar);
+      if (!grammar.ok()) return FromStatus(grammar.status().WithContext("grammar"));
+      const ModelFile& file = m->model->file();
+      constraint = std::make_shared<TokenConstraint>(
+          std::move(*grammar), MakeGrammarVocabulary(m->tokenizer, file.metadata().tokenizer, m->model->config().vocab_size),
+          m->end_ids);
+      generate.constraint = constraint.get();
+    }
     auto plan = PlanSession(*m, o);
     if (!plan.ok()) return FromStatus(plan.status());
     Pool pool = MakePool(o.threads);
@@ -176,6 +191,7 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
         m, std::move(pool), std::move(*session), std::move(generate),
         o.system_prompt ? std::string(o.system_prompt) : m->model->file().metadata().chat.default_system_prompt,
         o.raw_prompt != 0);
+    object->constraint = std::move(constraint);
     *out_session = MakeHandle<edgert_session>(Kind::kSession, std::move(object));
     return EDGERT_OK;
   });

@@ -9,6 +9,9 @@ namespace {
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+// A byte of a bare DOT ID as cgraph's lexer reads it: letters, digits, '_',
+// every byte >= 0x80 (UTF-8 text), and '.' '-' of numerals.
+bool IsDotIdChar(char c) { return IsWordChar(c) || static_cast<unsigned char>(c) >= 0x80 || c == '.' || c == '-'; }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -114,8 +117,14 @@ bool BareDot(std::string_view text, ExtractedDiagram& out) {
         if (text[p] == '\\') ++p;
       }
       p = SkipSpace(text, std::min(p + 1, text.size()));
+    } else if (p < text.size() && text[p] == '<') {  // HTML-like ID: balanced < >
+      for (int depth = 0; p < text.size(); ++p) {
+        if (text[p] == '<') ++depth;
+        if (text[p] == '>' && --depth == 0) break;
+      }
+      p = SkipSpace(text, std::min(p + 1, text.size()));
     } else {
-      while (p < text.size() && IsWordChar(text[p])) ++p;
+      while (p < text.size() && IsDotIdChar(text[p])) ++p;
       p = SkipSpace(text, p);
     }
     // "the graph shows ..." is prose: a diagram has its brace (or was cut before it).

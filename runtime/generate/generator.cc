@@ -75,12 +75,21 @@ Result<GenerateResult> Generate(Session& session, const Tokenizer& tokenizer, st
   };
 
   r.reason = StopReason::kMaxTokens;
+  if (options.constraint != nullptr) options.constraint->Reset();
   for (int64_t step = 0; step < options.max_tokens; ++step) {
+    if (options.constraint != nullptr) {
+      if (options.constraint->complete()) {
+        r.reason = StopReason::kEndToken;
+        break;
+      }
+      options.constraint->Mask(logits, options.max_tokens - step);
+    }
     const int32_t next = sampler.Sample(logits, history);
     if (std::find(options.end_ids.begin(), options.end_ids.end(), next) != options.end_ids.end()) {
       r.reason = StopReason::kEndToken;
       break;
     }
+    if (options.constraint != nullptr) EDGERT_RETURN_IF_ERROR(options.constraint->Accept(next));
     r.ids.push_back(next);
     history.push_back(next);
     pending += decoder.Push(next);

@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "runtime/generate/sampler.h"
+#include "runtime/grammar/token_constraint.h"
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
 
@@ -25,6 +26,12 @@ struct GenerateOptions {
   int64_t max_tokens = 256;
   std::vector<std::string> stop_strings;  // generation ends before the first one; it is not emitted
   std::vector<int32_t> end_ids;           // e.g. <|im_end|>, <|endoftext|>; not emitted
+  // Grammar-constrained decoding when set (not owned; it must outlive the
+  // call, and is Reset() at the start): only tokens the grammar allows are
+  // sampled, end tokens only where the text is accepted, and the text is
+  // brought to an accepted end within max_tokens. Its own end_ids should be
+  // these. Generation ends (reason kEndToken) once nothing may follow.
+  TokenConstraint* constraint = nullptr;
 };
 
 struct GenerateResult {

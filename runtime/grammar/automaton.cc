@@ -85,8 +85,7 @@ int32_t GrammarAutomaton::MakeState(std::vector<int32_t> stacks) {
   s.accepting = stacks.front() == kAcceptNode;
   s.min_bytes = kNeverFinishes;
   for (int32_t n : stacks) s.min_bytes = std::min(s.min_bytes, nodes_[n].min_bytes);
-  s.next.reset(new int32_t[256]);
-  std::fill_n(s.next.get(), 256, kUnknown);
+  next_.resize(next_.size() + 256, kUnknown);
   s.stacks = stacks;
   const auto id = static_cast<int32_t>(states_.size());
   states_.push_back(std::move(s));

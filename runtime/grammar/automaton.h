@@ -33,9 +33,13 @@ class GrammarAutomaton {
 
   // The state after `byte`, or kDead when no text of the language continues so.
   int32_t Next(int32_t state, uint8_t byte) {
-    int32_t& slot = states_[state].next[byte];
-    if (slot == kUnknown) slot = Compute(state, byte);
-    return slot;
+    const size_t at = (static_cast<size_t>(state) << 8) | byte;
+    int32_t next = next_[at];
+    if (next == kUnknown) {
+      next = Compute(state, byte);  // may grow next_
+      next_[at] = next;
+    }
+    return next;
   }
   // Every byte consumed, or kDead.
   int32_t Walk(int32_t state, std::string_view bytes) {
@@ -68,7 +72,6 @@ class GrammarAutomaton {
     std::vector<int32_t> stacks;  // sorted node ids; kAcceptNode when the text may end here
     bool accepting = false;
     uint32_t min_bytes = 0;
-    std::unique_ptr<int32_t[]> next;  // [256], kUnknown until computed
   };
   struct VecHash {
     size_t operator()(const std::vector<int32_t>& v) const;
@@ -83,6 +86,7 @@ class GrammarAutomaton {
   std::vector<Node> nodes_;
   std::unordered_map<uint64_t, int32_t> node_ids_;
   std::vector<State> states_;
+  std::vector<int32_t> next_;  // [states][256] transitions, kUnknown until computed
   std::unordered_map<std::vector<int32_t>, int32_t, VecHash> state_ids_;
   std::vector<int32_t> scratch_;
   int32_t start_ = kDead;

@@ -297,7 +297,20 @@ int main(int argc, char** argv) {
   so.grammar = bad_grammar;
   s2 = NULL;
   CHECK(edgert_session_create(model, &so, &s2) != EDGERT_OK && s2 == NULL);
+  CHECK(strstr(edgert_last_error(), "grammar: session grammar:1:22: expected ')'") != NULL);
+  /* a built-in grammar: the output is a whole DOT graph within max_tokens */
+  so.grammar = "dot";
+  so.max_tokens = 40;
+  MUST(edgert_session_create(model, &so, &s2));
+  memset(&c, 0, sizeof(c));
+  MUST(edgert_generate(s2, "Draw a graph of three cities.", collect, &c, &stats));
+  CHECK(stats.generated_tokens <= 40 && c.length > 0 && c.text[c.length - 1 - (c.text[c.length - 1] == '\n')] == '}');
+  CHECK(strncmp(c.text, "digraph", 7) == 0 || strncmp(c.text, "graph", 5) == 0 || strncmp(c.text, "strict", 6) == 0);
+  MUST(edgert_session_destroy(s2));
+  so.grammar = "no-such-grammar";
+  CHECK(edgert_session_create(model, &so, &s2) != EDGERT_OK && s2 == NULL);
   so.grammar = NULL;
+  so.max_tokens = 24;
   /* a budget too small, options out of range */
   so.budget_bytes = 1u << 20;
   EXPECT_STATUS(EDGERT_ERR_RESOURCE_EXHAUSTED, edgert_session_create(model, &so, &s2));

@@ -112,5 +112,22 @@ minimum=$(sed -n 's/.*use --budget \([0-9]*MiB\).*/\1/p' "$TMP/err")
 # nearly all of: bench/memory_budget.sh shows it on 0.5B shapes; the unit
 # tests check streamed and resident weights give the same logits.)
 
+# --- --grammar: a whole diagram within --max-tokens; grammar errors with line and column ---
+out=$("$RUN" --model "$TMP/tiny.etm" --prompt "Draw a graph" --grammar dot --max-tokens 30 --temperature 1 --seed 2 2>&1)
+case "$out" in graph*"}"|digraph*"}"|strict*"}") ok "--grammar dot: a closed graph in 30 tokens" ;;
+  *) bad "--grammar dot: $out" ;; esac
+out=$("$RUN" --model "$TMP/tiny.etm" --prompt "Give JSON" --grammar json-fenced --max-tokens 25 --temperature 1 2>&1)
+case "$out" in '```json'*'```') ok "--grammar json-fenced: a closed fence" ;; *) bad "--grammar json-fenced: $out" ;; esac
+printf 'root ::= "a" item\nitem ::= ( "b" | "c"\n' >"$TMP/bad.gbnf"
+expect_error "--grammar file with an error" "--grammar: $TMP/bad.gbnf:3:1: expected ')' to close the group opened at line 2 column 10" \
+  "$RUN" --model "$TMP/tiny.etm" --prompt x --grammar "$TMP/bad.gbnf"
+printf 'root ::= "(" root ")"\n' >"$TMP/endless.gbnf"
+expect_error "--grammar that never finishes" "$TMP/endless.gbnf:1:1: the grammar can never finish" \
+  "$RUN" --model "$TMP/tiny.etm" --prompt x --grammar "$TMP/endless.gbnf"
+expect_error "--grammar unknown name" "no built-in grammar named 'yaml'" \
+  "$RUN" --model "$TMP/tiny.etm" --prompt x --grammar yaml
+expect_error "--grammar with --bench" "--grammar applies to generation" \
+  "$RUN" --model "$TMP/tiny.etm" --bench --grammar dot
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -39,6 +39,10 @@ TEST(ExtractDiagram, BareDotUpToItsMatchingBrace) {
   EXPECT_FALSE(ExtractDiagram(DiagramFormat::kDot, "The graph shows a digraph of things.").found);
   EXPECT_EQ(ExtractDiagram(DiagramFormat::kDot, "digraph G").source, "digraph G");
   EXPECT_EQ(ExtractDiagram(DiagramFormat::kDot, "subgraph{ x } digraph{ a }").source, "digraph{ a }");
+  // Graph IDs as cgraph reads them: UTF-8 words, numerals, HTML-like strings.
+  EXPECT_EQ(ExtractDiagram(DiagramFormat::kDot, "graph Ärger_名前\r\n {a}").source, "graph Ärger_名前\r\n {a}");
+  EXPECT_EQ(ExtractDiagram(DiagramFormat::kDot, "digraph -1.5 { a }").source, "digraph -1.5 { a }");
+  EXPECT_EQ(ExtractDiagram(DiagramFormat::kDot, "x digraph <<b>G</b>> { a } y").source, "digraph <<b>G</b>> { a }");
 }
 
 TEST(ExtractDiagram, BareMermaidFromItsHeaderLine) {

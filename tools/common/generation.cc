@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "runtime/generate/grammar_vocabulary.h"
+#include "runtime/grammar/grammar.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/lora_delta.h"
 #include "runtime/train/peft_io.h"
@@ -18,7 +20,14 @@ Result<GenerationSetup> PrepareGeneration(const Model& model, const GenerationRe
   options.stop_strings = request.stop;
   options.end_ids = EndTokenIds(tokenizer, model.file().metadata().chat.end_tokens);
   std::string system = request.system ? *request.system : model.file().metadata().chat.default_system_prompt;
-  return GenerationSetup{std::move(tokenizer), std::move(options), std::move(system)};
+  std::shared_ptr<TokenConstraint> constraint;
+  if (!request.grammar.empty()) {
+    EDGERT_ASSIGN_OR_RETURN(auto grammar, LoadGrammar(request.grammar));
+    auto vocab = MakeGrammarVocabulary(tokenizer, model.file().metadata().tokenizer, model.config().vocab_size);
+    constraint = std::make_shared<TokenConstraint>(std::move(grammar), std::move(vocab), options.end_ids);
+    options.constraint = constraint.get();
+  }
+  return GenerationSetup{std::move(tokenizer), std::move(options), std::move(system), std::move(constraint)};
 }
 
 SessionOptions SessionOptionsFor(const Model& model, int64_t context) {

@@ -25,12 +25,14 @@ struct GenerationRequest {
   int64_t max_tokens = 256;
   std::vector<std::string> stop;
   std::optional<std::string> system;  // nullopt: the model's default system prompt
+  std::string grammar;                // empty: free text; else a built-in grammar's name or a .gbnf path
 };
 
 struct GenerationSetup {
   Tokenizer tokenizer;
-  GenerateOptions options;
-  std::string system;  // the system prompt the chat template gets
+  GenerateOptions options;  // options.constraint points into `constraint`
+  std::string system;       // the system prompt the chat template gets
+  std::shared_ptr<TokenConstraint> constraint;  // null without a grammar
 };
 
 Result<GenerationSetup> PrepareGeneration(const Model& model, const GenerationRequest& request);

@@ -97,6 +97,8 @@ Status GenerateRuns(const EvalOptions& o, const Prompts& prompts, Evaluation& e)
   cli::GenerationRequest request;
   request.sampling = o.sampling;
   request.max_tokens = o.max_tokens;
+  // The format's built-in grammar, bare (the classifier takes bare or fenced diagrams).
+  if (o.grammar) request.grammar = diagram::DiagramFormatName(e.settings.format);
   if (o.have_system) request.system = o.system;
   EDGERT_ASSIGN_OR_RETURN(cli::GenerationSetup setup, cli::PrepareGeneration(*model, request));
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -124,7 +126,7 @@ Status Evaluate(const EvalOptions& o) {
   }
   if (!o.responses && o.model.empty()) return InvalidArgument("--model is required (or --responses)");
   if (o.compare_base && o.lora.empty()) return InvalidArgument("--compare-base needs --lora A.eta to compare with");
-  if (o.grammar) return Unsupported("--grammar needs runtime/grammar, which this build does not have yet");
+  if (o.grammar && o.responses) return InvalidArgument("--grammar constrains generation: --responses generates nothing");
   EDGERT_RETURN_IF_ERROR(o.sampling.Validate());
   Evaluation e;
   EDGERT_ASSIGN_OR_RETURN(e.settings.format, diagram::ParseDiagramFormat(o.format));

@@ -22,6 +22,7 @@ cli::GenerationRequest RequestFor(const RunOptions& o) {
   r.sampling = o.sampling;
   r.max_tokens = o.max_tokens;
   r.stop = o.stop;
+  r.grammar = o.grammar;
   if (o.have_system) r.system = o.system;
   return r;
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "runtime/grammar/grammar.h"
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/memory/planner.h"
@@ -86,6 +87,9 @@ int Run(int argc, char** argv) {
   app.add_option("--repeat-penalty", o.sampling.repetition_penalty, "1 = off (Hugging Face's repetition_penalty)");
   app.add_option("--seed", o.sampling.seed, "seed for sampling");
   app.add_option("--stop", o.stop, "stop when this text is generated (repeatable)");
+  app.add_option("--grammar", o.grammar,
+                 "constrain the output to a grammar: a built-in (dot, json, mermaid, NAME-fenced) or a .gbnf file; "
+                 "the output is always brought to a valid end within --max-tokens");
   app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
   app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(CLI::NonNegativeNumber);
   app.add_option("--tokens", o.tokens, "comma-separated token ids to run as they are");
@@ -107,6 +111,14 @@ int Run(int argc, char** argv) {
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
   if (!o.tokens.empty() && o.logits_out.empty()) return cli::Fail(InvalidArgument("--tokens needs --logits-out FILE.npy"));
   if (!o.input.empty() && o.output.empty()) return cli::Fail(InvalidArgument("--input needs --output OUT.json"));
+  if (!o.grammar.empty()) {
+    if (o.bench || o.tokenize || !o.tokens.empty()) {
+      return cli::Fail(InvalidArgument("--grammar applies to generation (--prompt, --chat, --input), not to --bench, "
+                                       "--tokenize or --tokens"));
+    }
+    // Checked before the model loads, so a grammar error is reported first and alone.
+    if (auto g = LoadGrammar(o.grammar); !g.ok()) return cli::Fail(g.status().WithContext("--grammar"));
+  }
 
   auto model = Model::Open(o.model);
   if (!model.ok()) return cli::Fail(model.status());
