@@ -54,6 +54,13 @@ class ScratchFile {
   std::string path_;
 };
 
+Status MakeFolder(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IoError(dir + ": cannot create the folder: " + ec.message());
+  return OkStatus();
+}
+
 Status CheckArgs(const Args& a) {
   const bool model_out = !a.out.empty() || !a.gguf.empty();
   if (!model_out && a.gguf_lora.empty() && a.peft.empty() && a.ollama.empty()) {
@@ -112,7 +119,7 @@ Status Export(const Args& a) {
     std::string path = a.out;
     if (path.empty()) {
       const std::string beside = !a.gguf.empty() ? a.gguf : a.ollama + "/model.gguf";
-      if (!a.ollama.empty()) fs::create_directories(a.ollama);
+      if (!a.ollama.empty()) EDGERT_RETURN_IF_ERROR(MakeFolder(a.ollama));
       scratch = std::make_unique<ScratchFile>(beside + ".merge-" + std::to_string(::getpid()) + ".etm");
       path = scratch->path();
     }
@@ -141,7 +148,7 @@ Status Export(const Args& a) {
     std::printf("wrote %s/adapter_model.safetensors and adapter_config.json\n", a.peft.c_str());
   }
   if (!a.ollama.empty()) {
-    fs::create_directories(a.ollama);
+    EDGERT_RETURN_IF_ERROR(MakeFolder(a.ollama));
     EDGERT_RETURN_IF_ERROR(ExportGguf(model, a.ollama + "/model.gguf"));
     ModelfileSpec spec{"model.gguf", ""};
     if (!a.merge && !adapters.empty()) {
