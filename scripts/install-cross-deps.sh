@@ -23,14 +23,18 @@ fi
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends g++-aarch64-linux-gnu qemu-user
 
-# Known not to be co-installable: always unpacked, never apt-installed.
-UNPACK="libpthreadpool0 libpthreadpool-dev libxnnpack0 libxnnpack-dev libcpuinfo-dev"
-# The rest of the build's arm64 libraries (graphviz: only the cgraph part the
-# diagram checker links; libgraphviz-dev itself drags in GTK and removes amd64
-# packages).
+# Known not to be co-installable: always unpacked, never apt-installed
+# (libgvc6: Graphviz's layout and rendering library, with its plugins;
+# libgts-0.7-5: its arm64 and amd64 changelogs differ, so dpkg will not co-install them).
+UNPACK="libpthreadpool0 libpthreadpool-dev libxnnpack0 libxnnpack-dev libcpuinfo-dev libgvc6 libgts-0.7-5"
+# The rest of the build's arm64 libraries (graphviz: the cgraph part the
+# diagram checker links, and what libgvc6 (unpacked) needs to load and render
+# DOT to SVG; libgraphviz-dev itself drags in GTK and removes amd64 packages).
 TRY_INSTALL="libc6 libstdc++6 libcpuinfo0 libflatbuffers-dev libmimalloc-dev libutf8proc-dev libpcre2-dev libxxhash-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcgraph6 libcdt5"
-# Unpacked for their libcgraph.so link and pkg-config file only.
+  libgtest-dev libgmock-dev libbenchmark-dev libcgraph6 libcdt5
+  libpathplan4 libcairo2 libexpat1 libgd3 libglib2.0-0 libltdl7 libpango-1.0-0 libpangocairo-1.0-0
+  libpangoft2-1.0-0 libwebp7 libx11-6"
+# Unpacked for their libcgraph / libcdt / libgvc links and pkg-config files only.
 UNPACK_DEV_ONLY="libgraphviz-dev"
 
 installed_arm64() { dpkg-query -W -f='${Status}' "$1:arm64" 2>/dev/null | grep -q "install ok installed"; }
@@ -63,7 +67,14 @@ unpack() {  # unpack PKG:arm64's files under usr/lib/aarch64-linux-gnu into $LIB
   done
 }
 for pkg in $UNPACK; do unpack "$pkg" '\.so(\.[0-9.]+)?$|\.a$|pkgconfig/.*\.pc$'; done
-for pkg in $UNPACK_DEV_ONLY; do unpack "$pkg" '/libc(graph|dt)\.so$|pkgconfig/libc(graph|dt)\.pc$'; done
+for pkg in $UNPACK_DEV_ONLY; do unpack "$pkg" '/lib(cgraph|cdt|gvc)\.so$|pkgconfig/lib(cgraph|cdt|gvc)\.pc$'; done
+# libgvc6's postinst writes the plugin list (config6a) natively; unpacked, it
+# has none, and gvContext() would find no renderer. The list is text naming
+# plugins and formats, the same for both architectures: the amd64 one serves.
+GV=graphviz/config6a
+if [ ! -e "$LIBDIR/$GV" ] && [ -e "/usr/lib/x86_64-linux-gnu/$GV" ]; then
+  $SUDO cp "/usr/lib/x86_64-linux-gnu/$GV" "$LIBDIR/$GV"
+fi
 
 # A -dev package's unversioned link, where the unpacked files lack one.
 for lib in pthreadpool XNNPACK cpuinfo; do
