@@ -33,7 +33,8 @@ struct MemoryPlan {
   bool stream_weights = false;                            // weights streamed by layer (budget below them)
   std::vector<std::string> notes;                         // what was changed to fit, and why
   uint64_t setup_bytes = 0;             // a phase before the main one (training: tokenizer, data parsing); 0: none
-  uint64_t predicted_peak_bytes = 0;    // max(sum of lines, setup_bytes)
+  uint64_t predicted_peak_bytes = 0;    // max(main phase, setup_bytes); at most the sum of lines (buffers
+                                        // that are never live together count once: see the notes)
   uint64_t budget_bytes = 0;            // 0: none given
 };
 

@@ -50,14 +50,24 @@ void WeightStream::ReleaseEmbedding() const {
   if (embed_.first != nullptr) ports::AdviseRange(embed_.first, embed_.second, ports::AccessHint::kDontNeed);
 }
 
-uint64_t WeightStream::WindowBytes(const ModelWeights& w) {
+namespace {
+
+uint64_t WidestLayer(const ModelWeights& w) {
   uint64_t widest = 0;
   for (const LayerWeights& l : w.layers) widest = std::max(widest, PagedBytes(LayerRanges(l)));
+  return widest;
+}
+
+}  // namespace
+
+uint64_t WeightStream::ResidentBytes(const ModelWeights& w) {
   uint64_t head = PagedBytes({{w.lm_head.data, Bytes(w.lm_head)}, {w.final_norm.data, Bytes(w.final_norm)}});
   // An untied embedding is touched one row per token, then released: a
   // prompt's rows at most; count a layer's worth for it.
-  if (w.embed.data != w.lm_head.data) head += widest;
-  return head + 2 * widest;
+  if (w.embed.data != w.lm_head.data) head += WidestLayer(w);
+  return head;
 }
+
+uint64_t WeightStream::WindowBytes(const ModelWeights& w) { return ResidentBytes(w) + 2 * WidestLayer(w); }
 
 }  // namespace edgert

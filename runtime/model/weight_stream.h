@@ -33,6 +33,9 @@ class WeightStream {
   // layers (the one in use and the next being read), and the embedding's
   // page-rounded tensors; the planner's figure for streamed weights.
   static uint64_t WindowBytes(const ModelWeights& weights);
+  // Of which the part that stays resident between passes (LM head, final
+  // norm, an untied embedding's share): what is left once every layer is released.
+  static uint64_t ResidentBytes(const ModelWeights& weights);
 
  private:
   using Range = std::pair<const std::byte*, uint64_t>;

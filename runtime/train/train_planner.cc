@@ -27,8 +27,12 @@ TrainingPhases TrainingPeak(const ModelConfig& c, const TrainingRequest& r, cons
   TrainingPhases p;
   p.setup = kFixedOverheadBytes + r.tokenizer_entries * kHeapPerTokenizerEntry + r.data_bytes * kSetupBytesPerDataByte +
             adapter;
-  p.training = kFixedOverheadBytes + (g.stream_weights ? r.stream_window_bytes : r.weight_bytes) + GraphBytes(c, g) +
-               (kAdapterCopies + kCheckpointCopies) * adapter + r.data_bytes * kTrainBytesPerDataByte;
+  const uint64_t save = kCheckpointCopies * adapter;
+  const uint64_t weights_and_save = g.stream_weights
+                                        ? std::max(r.stream_window_bytes, r.stream_resident_bytes + save)
+                                        : r.weight_bytes + save;
+  p.training = kFixedOverheadBytes + weights_and_save + GraphBytes(c, g) + kAdapterCopies * adapter +
+               r.data_bytes * kTrainBytesPerDataByte;
   return p;
 }
 
@@ -135,7 +139,8 @@ Result<TrainingPlan> PlanTraining(const ModelConfig& c, const TrainingRequest& r
       {"LoRA, RoPE and matmul scratch", g.scratch, ""},
       {"LoRA params, grads, AdamW m and v", kAdapterCopies * adapter,
        std::to_string(r.lora_parameters) + " parameters, f32"},
-      {"checkpoint write (transient)", kCheckpointCopies * adapter, "copies while saving"},
+      {"checkpoint write (transient)", kCheckpointCopies * adapter,
+       chosen.stream_weights ? "between steps, layers released: overlaps the window" : "copies while saving"},
       {"tokenized data (heap)", kTrainBytesPerDataByte * r.data_bytes, "bound from the files' sizes"},
       {"process overhead", kFixedOverheadBytes, "code, libraries, stacks, metadata"},
   };

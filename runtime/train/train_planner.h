@@ -8,6 +8,9 @@
 //     recomputed activations and gradients, attention probabilities, the
 //     LM-head loss chunk), the adapter with its gradients and AdamW moments,
 //     the transient copies a checkpoint write makes, the tokenized data.
+//     A checkpoint is written between steps: with streamed weights only the
+//     LM head's pages are resident then, so the window and the write's
+//     copies count as the larger of (window, resident part + copies).
 // Both carry the fixed process overhead. Micro-batches do not change the
 // memory: sequences run one at a time through one graph.
 //
@@ -30,6 +33,7 @@ struct TrainingRequest {
   uint64_t budget_bytes = 0;         // 0: no budget (plan what was asked)
   uint64_t weight_bytes = 0;         // all tensors of the model file
   uint64_t stream_window_bytes = 0;  // WeightStream::WindowBytes; 0: never stream
+  uint64_t stream_resident_bytes = 0;  // WeightStream::ResidentBytes: streamed weights between passes
   uint64_t tokenizer_entries = 0;    // vocab + merges
   uint64_t data_bytes = 0;           // sum of the data files' sizes (train, validation, replay)
   int64_t lora_parameters = 0;       // the adapter's trainable parameters

@@ -39,6 +39,7 @@ Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& o, const
   r.budget_bytes = budget_bytes;
   r.weight_bytes = model.weights().bytes;
   r.stream_window_bytes = WeightStream::WindowBytes(model.weights());
+  r.stream_resident_bytes = WeightStream::ResidentBytes(model.weights());
   const TokenizerSpec& spec = model.file().metadata().tokenizer;
   r.tokenizer_entries = spec.vocab.size() + spec.merges.size();
   for (const std::string* path : {&o.data, &o.val, &o.replay}) {

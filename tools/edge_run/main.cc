@@ -64,7 +64,7 @@ Result<InferencePlan> PlanRun(const Model& model, const RunOptions& o, uint64_t 
   r.budget_bytes = budget_bytes;
   r.weight_bytes = model.weights().bytes;
   r.stream_window_bytes = WeightStream::WindowBytes(model.weights());
-  r.tokenizer_entries = spec.vocab.size() + spec.merges.size();
+  r.tokenizer_entries = o.bench ? 0 : spec.vocab.size() + spec.merges.size();  // --bench makes up its token ids
   r.context_length = o.context > 0 ? o.context : o.bench ? o.prompt_tokens + o.gen_tokens : 0;
   r.context_cap = std::min<int64_t>(4096, c.max_position_embeddings);
   r.min_context_length = std::min<int64_t>(256, r.context_cap);
