@@ -2,6 +2,7 @@
 #include "runtime/export/gguf_export.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "formats/gguf/gguf.h"
 #include "formats/gguf/gguf_names.h"
@@ -27,6 +28,17 @@ std::string ChatMLTemplate(const std::string& default_system) {
          "{%- endif %}{%- for message in messages %}{%- if not (message.role == 'system' and loop.first) %}"
     "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}{%- endif %}{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+}
+
+// llama.cpp's converter types an added token as control when it is special or
+// looks special (Qwen2.5 marks <|fim_prefix|>, <|file_sep|>, ... not special),
+// and its loader warns about any <|...|> token that is not control.
+bool LooksLikeControl(const std::string& t) {
+  auto wrapped = [&](std::string_view open, std::string_view close) {
+    return t.size() >= open.size() + close.size() && t.starts_with(open) && t.ends_with(close);
+  };
+  return wrapped("<|", "|>") || wrapped("<\xef\xbd\x9c", "\xef\xbd\x9c>") || t == "<pad>" || t == "<mask>" ||
+         t == "<2mass>" || t == "[@BOS@]" || wrapped("<unused", ">");
 }
 
 // llama.cpp's general.file_type: the type most matrices have.
@@ -75,7 +87,7 @@ Status ExportGguf(const ModelFile& model, const std::string& out_path) {
   }
   for (const AddedTokenSpec& a : tok.added_tokens) {
     tokens[static_cast<size_t>(a.id)] = a.content;
-    types[static_cast<size_t>(a.id)] = a.special ? 3 : 4;
+    types[static_cast<size_t>(a.id)] = a.special || LooksLikeControl(a.content) ? 3 : 4;
   }
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (types[i] == 5) tokens[i] = "[PAD" + std::to_string(i) + "]";

@@ -120,7 +120,11 @@ async function checkModel(infoPath, tokenizerPath, path) {
   const tokens = Array.from({ length: c.vocab_size }, (_, i) => `[PAD${i}]`);
   const types = new Array(c.vocab_size).fill(5);
   for (const [s, id] of Object.entries(tok.model.vocab)) (tokens[id] = s), (types[id] = 1);
-  for (const a of tok.added_tokens) (tokens[a.id] = a.content), (types[a.id] = a.special ? 3 : 4);
+  // llama.cpp's converter (does_token_look_special): control when special or looking special.
+  const looksSpecial = (t) =>
+    (t.startsWith("<|") && t.endsWith("|>")) || (t.startsWith("<\uff5c") && t.endsWith("\uff5c>")) ||
+    ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].includes(t) || (t.startsWith("<unused") && t.endsWith(">"));
+  for (const a of tok.added_tokens) (tokens[a.id] = a.content), (types[a.id] = a.special || looksSpecial(a.content) ? 3 : 4);
   const merges = tok.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m));
   const matrix = info.tensors.find((t) => t.name === "model.layers.0.mlp.gate_proj.weight").dtype;
   const fileType = { f32: 0, f16: 1, q4_0: 2, q8_0: 7, bf16: 32 }[matrix];
