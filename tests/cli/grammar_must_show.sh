@@ -6,12 +6,13 @@
 # temperature 1; its verdicts are the real parsers' (Graphviz cgraph for DOT).
 # Each output is also written as JSONL {"response": ...} for other checkers:
 # for mermaid, the npm parser under node (tests/data_sets/node) re-checks the
-# constrained outputs when it is installed.
+# constrained outputs (skipped without node, but failed under CI=true). Mermaid
+# is also generated once per diagram type (see below), N/8 prompts each.
 #
 # usage: grammar_must_show.sh BUILD_DIR SHARED_DIR SOURCE_DIR [PRESET] [N] [MAX_TOKENS] [FORMAT...]
 #   PRESET: tiny (default; the real 151,936-token vocabulary on a toy width)
 #           or qwen2.5-0.5b; N: prompts per format (default 200); MAX_TOKENS
-#           default 48; FORMAT: dot (default), mermaid once its grammar is built in.
+#           default 48; FORMAT: dot (default) and/or mermaid.
 # KEEP=DIR keeps the model and outputs in DIR; THREADS (default 1: a busy host
 # makes 2 threads spin in the pool more than they compute on small models).
 set -uo pipefail
@@ -76,13 +77,58 @@ PY
   [ "$fn" -eq "$N" ] && [ "$fv" -le $((N / 10)) ] && ok "$format: without the grammar almost none are ($fv/$fn)" \
     || bad "$format: unconstrained valid $fv/$fn"
   if [ "$format" = mermaid ]; then
+    # Across the diagram types. A random model's own choice of type is nearly
+    # always the same one, so each type is also generated under its own grammar:
+    # mermaid.gbnf with root narrowed to that type, handed to edge-run as a file,
+    # ceil(N/8) prompts each. Every output must be a complete diagram (edge-eval
+    # --responses: the built-in grammar's verdict) and parse in npm mermaid.
+    RUN="$BUILD/tools/edge_run/edge-run"
+    per=$(( (N + 7) / 8 ))
+    : >"$TMP/mermaid-types.jsonl"
+    for rule in flowchart sequence class-diagram state-diagram er-diagram pie gantt mindmap; do
+      sed "s/^root ::= .*/root ::= $rule \"\\\\n\"?/" "$SOURCE/runtime/grammar/grammars/mermaid.gbnf" >"$TMP/mermaid-$rule.gbnf"
+      head -n "$per" "$TMP/mermaid-prompts.jsonl" >"$TMP/mermaid-$rule-prompts.jsonl"
+      if "$RUN" --model "$M" --grammar "$TMP/mermaid-$rule.gbnf" --input "$TMP/mermaid-$rule-prompts.jsonl" \
+           --output "$TMP/mermaid-$rule.json" --max-tokens "$MAX_TOKENS" --temperature 1 --seed 1 --threads 2 \
+           >/dev/null 2>"$TMP/err"; then
+        python3 -c 'import json, sys
+for item in json.load(open(sys.argv[1])):
+    print(json.dumps({"instruction": sys.argv[2], "response": item["generated_output"]}))' \
+          "$TMP/mermaid-$rule.json" "$rule" >>"$TMP/mermaid-types.jsonl"
+      else
+        bad "mermaid $rule: edge-run: $(tail -n 3 "$TMP/err")"
+      fi
+    done
+    if "$EVAL" --responses --prompts "$TMP/mermaid-types.jsonl" --format mermaid --json "$TMP/mermaid-types-eval.json" \
+         >/dev/null 2>"$TMP/err"; then
+      python3 - "$TMP/mermaid-types-eval.json" "$per" <<'PY' && ok "mermaid: every type's constrained generations are complete diagrams" \
+        || bad "mermaid: per-type constrained generations not all valid"
+import collections, json, sys
+j = json.load(open(sys.argv[1]))
+run = j["runs"][0]["name"]
+by_type = collections.defaultdict(lambda: [0, 0])
+for i in j["items"]:
+    t = by_type[i["prompt"]]
+    t[1] += 1
+    t[0] += i[run]["verdict"] == "valid"
+    if i[run]["verdict"] != "valid":
+        print("  not valid:", i["prompt"], i[run]["verdict"], repr(i[run]["output"][:200]), file=sys.stderr)
+print("mermaid per type (valid/generated):", ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in by_type.items()), file=sys.stderr)
+assert len(by_type) == 8 and all(v[0] == v[1] == int(sys.argv[2]) for v in by_type.values())
+PY
+    else
+      bad "mermaid per type: edge-eval --responses: $(tail -n 3 "$TMP/err")"
+    fi
+  fi
+  if [ "$format" = mermaid ]; then
     node_check="$SOURCE/tests/data_sets/node/check_mermaid.mjs"
     if command -v node >/dev/null && [ -d "$SOURCE/tests/data_sets/node/node_modules/mermaid" ]; then
-      node "$node_check" "$TMP/mermaid-grammar.jsonl" >"$TMP/node.txt" 2>&1 \
-        && ok "mermaid: the npm parser accepts every constrained output" \
+      node "$node_check" "$TMP/mermaid-grammar.jsonl" "$TMP/mermaid-types.jsonl" >"$TMP/node.txt" 2>&1 \
+        && ok "mermaid: the npm parser accepts every constrained output ($(tail -n 1 "$TMP/node.txt"))" \
         || bad "mermaid: the npm parser refuses: $(head -n 3 "$TMP/node.txt")"
     else
       echo "*** node or mermaid missing: the constrained Mermaid outputs were not re-checked by npm mermaid"
+      [ "${CI:-}" = true ] && bad "mermaid: npm mermaid is required under CI"
     fi
   fi
 done
