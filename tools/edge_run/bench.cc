@@ -64,7 +64,10 @@ int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
                                 {"peak_rss_bytes", mem.peak_resident_bytes},
                                 {"model_file_bytes", model->file().file_size()},
                                 {"arena_bytes", session->arena().capacity()},
-                                {"major_faults", mem.major_faults}};
+                                {"major_faults", mem.major_faults},
+                                {"minor_faults", mem.minor_faults},
+                                {"weights_streamed", so.stream_weights},
+                                {"arena_locked", session->arena().locked()}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("model            %s (%s)\n", o.model.c_str(), cli::HumanBytes(model->file().file_size()).c_str());
@@ -72,8 +75,11 @@ int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
     std::printf("prefill          %lld tokens, %.1f tokens/s\n", static_cast<long long>(o.prompt_tokens), prefill_tps);
     std::printf("decode           %lld tokens, %.1f tokens/s\n", static_cast<long long>(o.gen_tokens), decode_tps);
     std::printf("time to first    %.1f ms\n", ttft_ms);
-    std::printf("peak RSS         %s (arena %s)\n", cli::HumanBytes(mem.peak_resident_bytes).c_str(),
-                cli::HumanBytes(session->arena().capacity()).c_str());
+    std::printf("peak RSS         %s (arena %s%s; weights %s)\n", cli::HumanBytes(mem.peak_resident_bytes).c_str(),
+                cli::HumanBytes(session->arena().capacity()).c_str(), session->arena().locked() ? ", locked" : "",
+                so.stream_weights ? "streamed by layer" : "resident");
+    std::printf("page faults      %llu major, %llu minor\n", static_cast<unsigned long long>(mem.major_faults),
+                static_cast<unsigned long long>(mem.minor_faults));
   }
   return 0;
 }
