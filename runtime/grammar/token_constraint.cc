@@ -167,7 +167,9 @@ void TokenConstraint::Mask(std::span<float> logits, int64_t remaining_tokens) {
       mm.has_by_need = true;
       by_need_entries_ += mm.by_need.size();
     }
-    const uint64_t limit = std::max<uint64_t>(after, mm.min_next_min);
+    // Accepted text can always end here (an end token), so then nothing may
+    // overrun the budget; otherwise the closest tokens are the best left.
+    const uint64_t limit = accepting() ? after : std::max<uint64_t>(after, mm.min_next_min);
     tight_bits_ = mm.bits;
     for (auto [need, id] : mm.by_need) {
       if (need <= limit) break;

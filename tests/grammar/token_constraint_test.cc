@@ -98,15 +98,19 @@ TEST(TokenConstraint, MaskEqualsBruteForce) {
 TEST(TokenConstraint, AlwaysFinishesWithinTheBudget) {
   const Qwen& q = QwenVocabulary();
   ASSERT_NE(q.vocab, nullptr);
-  for (const char* name : {"dot", "json", "dot-fenced"}) {
-    auto g = Builtin(name);
+  // "tail": accepted after "x", but every continuation needs several more
+  // bytes: at the end of the budget only an end token may follow.
+  auto tail = CompileGrammar("root ::= \"x\" ( \"\\n%% \" [a-z]+ )*", "tail.gbnf");
+  ASSERT_TRUE(tail.ok()) << tail.status().message();
+  for (const char* name : {"dot", "json", "dot-fenced", "tail"}) {
+    auto g = std::string_view(name) == "tail" ? *tail : Builtin(name);
     TokenConstraint c(g, q.vocab, q.end_ids);
     std::mt19937_64 rng(11);
     std::normal_distribution<float> normal(0.0f, 3.0f);
     std::vector<float> logits(kQwenRows);
     for (int64_t budget : {int64_t{g->min_bytes()}, int64_t{g->min_bytes()} + 1, int64_t{12}, int64_t{25},
                            int64_t{50}, int64_t{100}}) {
-      for (int run = 0; run < 3; ++run) {
+      for (int run = 0; run < (std::string_view(name) == "tail" ? 12 : 3); ++run) {
         c.Reset();
         std::string text;
         int64_t used = 0;
