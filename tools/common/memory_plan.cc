@@ -36,13 +36,4 @@ void PrintPlanNotes(const MemoryPlan& plan, const BudgetChoice& budget) {
   for (const std::string& w : budget.warnings) std::fprintf(stderr, "note: %s\n", w.c_str());
 }
 
-void NoteIfUnlocked(const Session& session) {
-  static bool said = false;
-  if (said || session.arena().locked() || session.arena().capacity() == 0) return;
-  said = true;
-  std::fprintf(stderr,
-               "note: the session's memory could not be locked in RAM (mlock refused; raise ulimit -l to allow it): "
-               "under memory pressure it may go to swap\n");
-}
-
 }  // namespace edgert::cli

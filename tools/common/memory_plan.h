@@ -24,8 +24,4 @@ int PrintPlan(const MemoryPlan& plan, const BudgetChoice& budget, bool json);
 // Before a run: what the plan changed to fit, and swap or pressure warnings, on stderr.
 void PrintPlanNotes(const MemoryPlan& plan, const BudgetChoice& budget);
 
-// After Session::Create with lock_arena: says once on stderr when the OS
-// refused to pin the arena (it may then be swapped out under pressure).
-void NoteIfUnlocked(const Session& session);
-
 }  // namespace edgert::cli

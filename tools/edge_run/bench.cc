@@ -10,7 +10,6 @@
 #include "formats/npy/npy.h"
 #include "ports/process_stats.h"
 #include "tools/common/cli.h"
-#include "tools/common/memory_plan.h"
 
 namespace edgert {
 namespace {
@@ -28,7 +27,6 @@ int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
   const auto t_load = Clock::now();
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
-  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   // Deterministic ids spread over the real vocabulary (ordinary text tokens).
   std::vector<int32_t> ids(static_cast<size_t>(o.prompt_tokens));
@@ -112,7 +110,6 @@ int RunLogits(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   }
   auto session = Session::Create(model, so, pool);
   if (!session.ok()) return cli::Fail(session.status());
-  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   const auto vocab = static_cast<size_t>(model->config().vocab_size);
   std::vector<float> logits(ids.size() * vocab);

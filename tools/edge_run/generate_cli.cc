@@ -11,7 +11,6 @@
 #include "runtime/generate/generator.h"
 #include "tools/common/batch_io.h"
 #include "tools/common/cli.h"
-#include "tools/common/memory_plan.h"
 #include "tools/common/generation.h"
 
 namespace edgert {
@@ -49,7 +48,6 @@ int RunPrompt(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   const std::vector<int32_t> ids = setup->tokenizer.Encode(text);
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
-  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   Sampler sampler(o.sampling);
   auto r = Generate(*session, setup->tokenizer, ids, setup->options, sampler, Print);
@@ -63,7 +61,6 @@ int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool
   if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
-  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   Sampler sampler(o.sampling);
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
@@ -94,7 +91,6 @@ int RunBatch(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
   if (!setup.ok()) return cli::Fail(setup.status().WithContext(o.model));
   auto session = Session::Create(model, SessionFor(*model, o), pool);
   if (!session.ok()) return cli::Fail(session.status());
-  cli::NoteIfUnlocked(*session);
   session->SetProjectionDelta(o.adapters);
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (size_t i = 0; i < items->size(); ++i) {

@@ -136,7 +136,9 @@ int Run(int argc, char** argv) {
   if (o.plan) return cli::PrintPlan(*plan, *budget, o.json);
   cli::PrintPlanNotes(*plan, *budget);
   o.session = plan->session;
-  o.session.lock_arena = true;  // out of swap where the OS allows (Session::arena().locked() tells)
+  // Out of swap where the OS allows; --bench reports whether it was (no note
+  // otherwise: without CAP_IPC_LOCK or a large ulimit -l it never is).
+  o.session.lock_arena = true;
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(

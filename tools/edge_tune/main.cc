@@ -82,10 +82,11 @@ int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   if (!data.ok()) return cli::Fail(data.status());
   auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
   if (!trainer.ok()) return cli::Fail(trainer.status());
-  if (Status st = trainer->LockMemory(); !st.ok()) std::fprintf(stderr, "note: %s\n", st.message().c_str());
   if (!o.resume.empty()) {
     if (Status st = trainer->Resume(o.resume); !st.ok()) return cli::Fail(st);
   }
+  // Once nothing can fail any more before training: a note is not an error line.
+  if (Status st = trainer->LockMemory(); !st.ok()) std::fprintf(stderr, "note: %s\n", st.message().c_str());
   std::fputs(data->report.c_str(), stderr);
   if (!o.resume.empty()) {
     std::fprintf(stderr, "resuming %s at step %lld\n", o.resume.c_str(), static_cast<long long>(trainer->step()));
