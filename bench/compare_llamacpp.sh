@@ -9,7 +9,11 @@
 # with a GGUF takes); llama-bench runs the GGUF (pp512, tg128), edge-run
 # --bench the .etm (512-token prefill, 128 decoded tokens), three runs each,
 # medians, then the ratio. The host is shared and noisy: only back-to-back
-# figures compare. Needs a llama.cpp build (not part of this project).
+# figures compare. Needs a llama.cpp build (not part of this project). In a
+# KVM guest that advertises AMX without enabling it (the Xeon host of
+# 2026-12-02), a -march=native build (GGML_NATIVE) dies with SIGILL in
+# ggml's AMX kernels: build with -DGGML_NATIVE=OFF -DGGML_AVX512=ON
+# -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX512_VBMI=ON (AMX off).
 #
 # Distance to the memory wall, per case: the bytes of weights one decoded
 # token reads (every tensor; the embedding counts once, as the tied LM head,
