@@ -6,6 +6,8 @@
  * different bases); DATA is a small JSONL training file; WORKDIR is writable. */
 #include <edgert.h>
 
+#include "capi_check.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +21,6 @@ static int failures = 0;
       fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__, #cond,           \
               edgert_last_error());                                                                      \
       ++failures;                                                                                        \
-    }                                                                                                    \
-  } while (0)
-
-/* A call that must succeed; the rest of the test depends on it. */
-#define MUST(call)                                                                                       \
-  do {                                                                                                   \
-    edgert_status must_status_ = (call);                                                                 \
-    if (must_status_ != EDGERT_OK) {                                                                     \
-      fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, edgert_status_name(must_status_), \
-              edgert_last_error());                                                                      \
-      exit(1);                                                                                           \
     }                                                                                                    \
   } while (0)
 

@@ -13,22 +13,14 @@
  * built with the sanitizer, so TSan could not see its synchronization.) */
 #include <edgert.h>
 
+#include "capi_check.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { kThreads = 4, kRounds = 2 };
-
-#define MUST(call)                                                                                        \
-  do {                                                                                                    \
-    edgert_status must_status_ = (call);                                                                  \
-    if (must_status_ != EDGERT_OK) {                                                                      \
-      fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, edgert_status_name(must_status_), \
-              edgert_last_error());                                                                       \
-      exit(1);                                                                                            \
-    }                                                                                                     \
-  } while (0)
 
 typedef struct {
   char text[8192];
