@@ -10,6 +10,7 @@
 
 #include "runtime/diagram/diagram_check.h"
 #include "runtime/diagram/dot_check.h"
+#include "tests/common/read_jsonl.h"
 
 namespace edgert::diagram {
 namespace {
@@ -48,16 +49,7 @@ TEST(DiagramCheck, FormatsAndFences) {
   EXPECT_TRUE(v->valid);
 }
 
-std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  }
-  return rows;
-}
+using testing::ReadJsonl;
 
 // scripts/make_datasets.py writes 200 pairs per format, split 160/20/20.
 TEST(DataSets, SplitSizesAndFields) {

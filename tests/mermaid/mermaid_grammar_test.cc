@@ -15,20 +15,12 @@
 
 #include "runtime/grammar/grammar.h"
 #include "runtime/grammar/match.h"
+#include "tests/common/read_jsonl.h"
 
 namespace edgert {
 namespace {
 
-std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  }
-  return rows;
-}
+using testing::ReadJsonl;
 
 std::shared_ptr<const Grammar> Mermaid(const char* name = "mermaid") {
   auto g = BuiltinGrammar(name);
