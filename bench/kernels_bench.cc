@@ -170,6 +170,25 @@ void BM_Dispatch(benchmark::State& state) {
   for (auto _ : state) pthreadpool_parallelize_1d(pool.get(), EmptyTask, nullptr, tasks, 0);
 }
 
+// GEMM shapes beyond Gemm512: the LM head at m = 512 (LoRA training runs it
+// forward on every position) and short prompts, where packing a weight tile
+// is amortized over few activation rows. Quantized types only.
+void RegisterGemmShapes() {
+  constexpr Shape kHead{151936, 896};
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    const std::string t(DTypeName(type));
+    benchmark::RegisterBenchmark(("Gemm512/" + t + "/151936x896").c_str(), BM_Matmul, type, kHead, size_t{512})
+        ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    for (size_t m : {size_t{16}, size_t{64}}) {
+      for (Shape s : {Shape{896, 896}, Shape{4864, 896}, Shape{896, 4864}}) {
+        const std::string name = "Gemm" + std::to_string(m) + "/" + t + "/" + std::to_string(s.n) + "x" + std::to_string(s.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, s, m)
+            ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+}
+
 int RegisterAll() {
   benchmark::RegisterBenchmark("Dispatch", BM_Dispatch)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
   // Also the probe bench/compare_llamacpp.sh runs beside each decode figure.
@@ -191,6 +210,7 @@ int RegisterAll() {
       }
     }
   }
+  RegisterGemmShapes();
   return 0;
 }
 const int kRegistered = RegisterAll();

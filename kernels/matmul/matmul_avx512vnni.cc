@@ -272,32 +272,93 @@ struct PackedTile {
   alignas(64) float d[kChunkBlocks][kTileRows];
 };
 
+// The tile's 32 row pointers: rows past nr repeat the last (their lanes are
+// never stored).
+struct TileRows {
+  const std::byte* p[kTileRows];
+  TileRows(const std::byte* w, size_t w_stride, size_t nr) {
+    for (size_t r = 0; r < kTileRows; ++r) p[r] = w + std::min(r, nr - 1) * w_stride;
+  }
+};
+
+// The f16 scales of block b of the 32 rows (at byte `at` of each row's block)
+// -> d[32] f32.
+inline void PackScales(const TileRows& rows, size_t at, float* d) {
+  alignas(64) uint16_t h[kTileRows];
+  for (size_t r = 0; r < kTileRows; ++r) std::memcpy(&h[r], rows.p[r] + at, 2);
+  _mm512_store_ps(d, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
+  _mm512_store_ps(d + 16, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h + 16))));
+}
+
+// z[j] = [8 dwords of row j | 8 dwords of row j+8] -> z[q] = [dword q of rows
+// 0..7 | of rows 8..15]: two 8×8 transposes, one per 256-bit half.
+inline void Transpose8x8Halves(__m512i z[8]) {
+  __m512i t[8], u[8];
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm512_unpacklo_epi32(z[j], z[j + 1]);
+    t[j + 1] = _mm512_unpackhi_epi32(z[j], z[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    u[j] = _mm512_unpacklo_epi64(t[j], t[j + 2]);      // dwords 0 / 4 of rows j..j+3 (per 128-bit lane)
+    u[j + 1] = _mm512_unpackhi_epi64(t[j], t[j + 2]);  // 1 / 5
+    u[j + 2] = _mm512_unpacklo_epi64(t[j + 1], t[j + 3]);  // 2 / 6
+    u[j + 3] = _mm512_unpackhi_epi64(t[j + 1], t[j + 3]);  // 3 / 7
+  }
+  const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  for (int q = 0; q < 4; ++q) {
+    z[q] = _mm512_permutex2var_epi64(u[q], lo, u[q + 4]);
+    z[q + 4] = _mm512_permutex2var_epi64(u[q], hi, u[q + 4]);
+  }
+}
+
 void PackQ8(const std::byte* w, size_t w_stride, size_t nr, size_t b0, size_t nbk, PackedTile& t) {
-  for (size_t r = 0; r < kTileRows; ++r) {
-    const std::byte* row = w + std::min(r, nr - 1) * w_stride;  // rows past nr repeat the last: lanes never stored
-    for (size_t bb = 0; bb < nbk; ++bb) {
-      const auto* blk = reinterpret_cast<const BlockQ8_0*>(row + (b0 + bb) * kQ8);
-      t.d[bb][r] = F16ToF32(blk->d);
-      for (size_t q = 0; q < 8; ++q) {
-        uint32_t u;
-        std::memcpy(&u, blk->qs + 4 * q, 4);
-        t.q[bb][q][r] = u ^ 0x80808080u;  // +128: unsigned operand
+  const TileRows rows(w, w_stride, nr);
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));  // +128: unsigned operand
+  for (size_t bb = 0; bb < nbk; ++bb) {
+    const size_t at = (b0 + bb) * kQ8;
+    PackScales(rows, at, t.d[bb]);
+    for (size_t h = 0; h < kTileRows; h += 16) {
+      __m512i z[8];
+      for (size_t j = 0; j < 8; ++j) {
+        const auto* a = reinterpret_cast<const __m256i*>(rows.p[h + j] + at + 2);
+        const auto* b = reinterpret_cast<const __m256i*>(rows.p[h + j + 8] + at + 2);
+        z[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(a)), _mm256_loadu_si256(b), 1);
       }
+      Transpose8x8Halves(z);
+      for (size_t q = 0; q < 8; ++q) _mm512_store_si512(t.q[bb][q] + h, _mm512_xor_si512(z[q], bias));
     }
   }
 }
 
+// Low nibbles are k = 0..15 of a block, high nibbles k = 16..31.
 void PackQ4(const std::byte* w, size_t w_stride, size_t nr, size_t b0, size_t nbk, PackedTile& t) {
-  for (size_t r = 0; r < kTileRows; ++r) {
-    const std::byte* row = w + std::min(r, nr - 1) * w_stride;
-    for (size_t bb = 0; bb < nbk; ++bb) {
-      const auto* blk = reinterpret_cast<const BlockQ4_0*>(row + (b0 + bb) * kQ4);
-      t.d[bb][r] = F16ToF32(blk->d);
+  const TileRows rows(w, w_stride, nr);
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (size_t bb = 0; bb < nbk; ++bb) {
+    const size_t at = (b0 + bb) * kQ4;
+    PackScales(rows, at, t.d[bb]);
+    for (size_t h = 0; h < kTileRows; h += 16) {
+      // z[j], 128-bit lane L: the 4 dwords of row h + 4L + j; after the 4×4
+      // transposes, o[q] lane L: dword q of rows h + 4L .. h + 4L + 3.
+      __m512i z[4];
+      for (size_t j = 0; j < 4; ++j) {
+        z[j] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows.p[h + j] + at + 2)));
+        for (size_t l = 1; l < 4; ++l) {
+          const auto* src = reinterpret_cast<const __m128i*>(rows.p[h + 4 * l + j] + at + 2);
+          switch (l) {
+            case 1: z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(src), 1); break;
+            case 2: z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(src), 2); break;
+            default: z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(src), 3); break;
+          }
+        }
+      }
+      const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+      const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+      const __m512i o[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
+                            _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
       for (size_t q = 0; q < 4; ++q) {
-        uint32_t u;
-        std::memcpy(&u, blk->qs + 4 * q, 4);
-        t.q[bb][q][r] = u & 0x0F0F0F0Fu;             // k = 4q .. 4q+3
-        t.q[bb][q + 4][r] = (u >> 4) & 0x0F0F0F0Fu;  // k = 16+4q ..
+        _mm512_store_si512(t.q[bb][q] + h, _mm512_and_si512(o[q], low));
+        _mm512_store_si512(t.q[bb][q + 4] + h, _mm512_and_si512(_mm512_srli_epi16(o[q], 4), low));
       }
     }
   }
@@ -364,26 +425,69 @@ void GemmGroup(const PackedTile* tiles, size_t n_tiles, size_t n, size_t nbk, si
   }
 }
 
-template <PackFn Pack>
+// Pulls the weights the next chunk will pack into L2, a few rows per step,
+// while the current chunk computes: packing then reads cache instead of
+// waiting on memory row after row (the pack's scattered row reads are not a
+// stream the hardware prefetchers follow well).
+class ChunkPrefetch {
+ public:
+  // rows [0, n_rows) at `w`, bytes [begin, end) of each, spread over `steps` calls of Step().
+  void Start(const std::byte* w, size_t n_rows, size_t w_stride, size_t begin, size_t end, size_t steps) {
+    w_ = w, n_rows_ = n_rows, w_stride_ = w_stride, begin_ = begin, end_ = end, next_ = 0;
+    per_step_ = (n_rows + steps - 1) / steps;
+  }
+  void Step() { Rows(std::min(n_rows_, next_ + per_step_)); }
+  void Finish() { Rows(n_rows_); }
+
+ private:
+  void Rows(size_t until) {
+    for (; next_ < until; ++next_) {
+      const auto row = reinterpret_cast<uintptr_t>(w_ + next_ * w_stride_);
+      for (uintptr_t a = (row + begin_) & ~uintptr_t{63}; a < row + end_; a += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(a), _MM_HINT_T1);
+      }
+    }
+  }
+  const std::byte* w_ = nullptr;
+  size_t n_rows_ = 0, w_stride_ = 0, begin_ = 0, end_ = 0, next_ = 0, per_step_ = 0;
+};
+
+template <size_t kBlockBytes, PackFn Pack>
 void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
            const int32_t* xc, float* y, size_t y_stride) {
   PackedTile tiles[kGroupTiles];  // 72 KB of stack
   const size_t k = kb * kQuantBlock;
-  for (size_t g0 = 0; g0 < n; g0 += kGroupTiles * kTileRows) {
-    const size_t gn = std::min(kGroupTiles * kTileRows, n - g0);
+  constexpr size_t kGroupRows = kGroupTiles * kTileRows;
+  const auto* wb = static_cast<const std::byte*>(w);
+  ChunkPrefetch prefetch;
+  for (size_t g0 = 0; g0 < n; g0 += kGroupRows) {
+    const size_t gn = std::min(kGroupRows, n - g0);
     const size_t n_tiles = (gn + kTileRows - 1) / kTileRows;
-    const std::byte* rows = static_cast<const std::byte*>(w) + g0 * w_stride;
+    const std::byte* rows = wb + g0 * w_stride;
     for (size_t b0 = 0; b0 < kb; b0 += kChunkBlocks) {
       const size_t nbk = std::min(kChunkBlocks, kb - b0);
       for (size_t t = 0; t < n_tiles; ++t) {
         Pack(rows + t * kTileRows * w_stride, w_stride, std::min(kTileRows, gn - t * kTileRows), b0, nbk, tiles[t]);
       }
+      // The next chunk: the same rows further along k, or the next group's first.
+      const size_t steps = (m + kGemmMr - 1) / kGemmMr;
+      if (b0 + kChunkBlocks < kb) {
+        prefetch.Start(rows, gn, w_stride, (b0 + kChunkBlocks) * kBlockBytes,
+                       std::min(kb, b0 + 2 * kChunkBlocks) * kBlockBytes, steps);
+      } else if (g0 + kGroupRows < n) {
+        prefetch.Start(rows + kGroupRows * w_stride, std::min(kGroupRows, n - g0 - kGroupRows), w_stride, 0,
+                       std::min(kb, kChunkBlocks) * kBlockBytes, steps);
+      } else {
+        prefetch.Start(rows, 0, w_stride, 0, 0, 1);
+      }
       const bool first = b0 == 0;
       size_t i = 0;
       for (; i + kGemmMr <= m; i += kGemmMr) {
+        prefetch.Step();
         GemmGroup<kGemmMr>(tiles, n_tiles, gn, nbk, kb, xq + i * k + b0 * kQuantBlock, xd + i * kb + b0,
                            xc + i * kb + b0, y + i * y_stride + g0, y_stride, first);
       }
+      prefetch.Finish();
       const int8_t* xqi = xq + i * k + b0 * kQuantBlock;
       const float* xdi = xd + i * kb + b0;
       const int32_t* xci = xc + i * kb + b0;
@@ -484,7 +588,7 @@ void FGemm(size_t m, size_t n, size_t k, const void* w, size_t w_stride, const f
 
 const MatmulUkernels& MatmulUkernelsAvx512Vnni() {
   static const MatmulUkernels k{
-      "avx512vnni", QuantizeQ8, PackGemv<2>, QGemv<kQ8, 2>, QGemm<PackQ8>, PackGemv<4>, QGemv<kQ4, 4>, QGemm<PackQ4>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
+      "avx512vnni", QuantizeQ8, PackGemv<2>, QGemv<kQ8, 2>, QGemm<kQ8, PackQ8>, PackGemv<4>, QGemv<kQ4, 4>, QGemm<kQ4, PackQ4>, FGemm<float>, FGemm<F16>, FGemm<BF16>,
   };
   return k;
 }

@@ -136,9 +136,11 @@ std::vector<float> Magnitudes(DType type, const QuantShape& s, const Quantized& 
 void CheckQuantized(DType type) {
   SKIP_WITHOUT_VARIANTS();
   // n not a multiple of any row tile (4, 32, 64); kb odd, below and above 16
-  // (the gather group), and not a multiple of the GEMM chunk (8).
+  // (the gather group), and not a multiple of the GEMM chunk (8). n = 300
+  // spans two GEMM tile groups (256 rows), so the packing of one group
+  // overlaps the prefetch of the next.
   const QuantShape shapes[] = {{1, 1, 1}, {1, 13, 3}, {1, 37, 29}, {1, 70, 33}, {1, 9, 515}, {2, 5, 1},
-                               {3, 37, 17}, {5, 33, 9}, {9, 70, 28}, {4, 64, 8}, {17, 3, 40}};
+                               {3, 37, 17}, {5, 33, 9}, {9, 70, 28}, {4, 64, 8}, {17, 3, 40}, {6, 300, 19}};
   for (const QuantShape& s : shapes) {
     const Quantized q = MakeQuantized(type, s, static_cast<uint32_t>(s.n * 131 + s.kb));
     std::vector<float> ref(s.m * s.n), out(s.m * s.n);
