@@ -11,8 +11,8 @@
 
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_transposed.h"
-#include "kernels/rowops/rowops.h"
 #include "runtime/model/ops.h"
+#include "runtime/train/causal_attention.h"
 
 namespace edgert::grad {
 
@@ -136,116 +136,17 @@ void SiluMul(const float* g, const float* u, const float* dh, int64_t n, float* 
   }
 }
 
-namespace {
-
-// dst[m][d] = the d-wide column slice of src whose rows are `stride` apart, and back.
-void Gather(const float* src, int64_t stride, int64_t m, int64_t d, float* dst) {
-  for (int64_t i = 0; i < m; ++i) std::copy_n(src + i * stride, d, dst + i * d);
-}
-void Scatter(const float* src, int64_t m, int64_t d, float* dst, int64_t stride) {
-  for (int64_t i = 0; i < m; ++i) std::copy_n(src + i * d, d, dst + i * stride);
-}
-struct AttnTask {
-  AttentionShape s;
-  const float *q, *k, *v;
-  int64_t m;
-  float* probs;
-  const float* dout;
-  float *out, *dq, *dk, *dv, *scratch;
-  int64_t scratch_per_task() const { return m * m + 6 * m * s.head_dim; }
-};
-
-// One KV head and the query heads that share it: P = softmax(scale·Q·Kᵀ + causal), O = P·V.
-void AttentionForwardGroup(void* ctx, size_t group) {
-  const auto& t = *static_cast<const AttnTask*>(ctx);
-  const int64_t d = t.s.head_dim, m = t.m, kvh = static_cast<int64_t>(group);
-  const int64_t per_group = t.s.n_heads / t.s.n_kv_heads, qs = t.s.n_heads * d, ks = t.s.n_kv_heads * d;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  float* qh = t.scratch + static_cast<int64_t>(group) * t.scratch_per_task();
-  float* oh = qh + m * d;
-  const auto softmax = kernels::GetRowOpsUkernels().softmax;
-  for (int64_t h = kvh * per_group; h < (kvh + 1) * per_group; ++h) {
-    float* p = t.probs + h * m * m;
-    Gather(t.q + h * d, qs, m, d, qh);
-    std::fill_n(p, m * m, 0.0f);
-    Check(kernels::MatmulDequantizedAccumulate(F32Matrix(t.k + kvh * d, m, d, ks), qh, static_cast<size_t>(m), p,
-                                               nullptr));
-    for (int64_t i = 0; i < m; ++i) {
-      float* row = p + i * m;
-      for (int64_t j = 0; j <= i; ++j) row[j] *= scale;
-      softmax(static_cast<size_t>(i + 1), row);
-      std::fill(row + i + 1, row + m, 0.0f);
-    }
-    std::fill_n(oh, m * d, 0.0f);
-    Check(kernels::MatmulTransposedAccumulate(F32Matrix(t.v + kvh * d, m, d, ks), p, static_cast<size_t>(m), oh,
-                                              nullptr));
-    Scatter(oh, m, d, t.out + h * d, qs);
-  }
-}
-
-// The same group backward: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP))·scale,
-// dQ = dS·K, dK = dSᵀ·Q. dK and dV are built transposed ([d][m]) so every
-// product is one of the two kernel forms with m or d rows.
-void AttentionBackwardGroup(void* ctx, size_t group) {
-  const auto& t = *static_cast<const AttnTask*>(ctx);
-  const int64_t d = t.s.head_dim, m = t.m, kvh = static_cast<int64_t>(group);
-  const int64_t per_group = t.s.n_heads / t.s.n_kv_heads, qs = t.s.n_heads * d, ks = t.s.n_kv_heads * d;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  float* ds = t.scratch + static_cast<int64_t>(group) * t.scratch_per_task();  // [m][m]
-  float* rows = ds + m * m;        // [m][d]: dO, then dQ, of one head
-  float* cols = rows + m * d;      // [d][m]: dOᵀ, then Qᵀ
-  float* dkt = cols + m * d;       // [d][m]
-  float* dvt = dkt + m * d;        // [d][m]
-  std::fill_n(dkt, 2 * m * d, 0.0f);
-  const auto um = static_cast<size_t>(m), ud = static_cast<size_t>(d);
-  for (int64_t h = kvh * per_group; h < (kvh + 1) * per_group; ++h) {
-    const float* p = t.probs + h * m * m;
-    Gather(t.dout + h * d, qs, m, d, rows);
-    Transpose(rows, m, d, d, cols);
-    Check(kernels::MatmulTransposedAccumulate(F32Matrix(p, m, m, m), cols, ud, dvt, nullptr));  // dVᵀ += dOᵀ·P
-    std::fill_n(ds, m * m, 0.0f);
-    Check(kernels::MatmulDequantizedAccumulate(F32Matrix(t.v + kvh * d, m, d, ks), rows, um, ds, nullptr));  // dP
-    for (int64_t i = 0; i < m; ++i) {
-      const float* pi = p + i * m;
-      float* di = ds + i * m;
-      float pdp = 0.0f;
-      for (int64_t j = 0; j <= i; ++j) pdp += pi[j] * di[j];
-      for (int64_t j = 0; j <= i; ++j) di[j] = pi[j] * (di[j] - pdp) * scale;
-      std::fill(di + i + 1, di + m, 0.0f);
-    }
-    std::fill_n(rows, m * d, 0.0f);
-    Check(kernels::MatmulTransposedAccumulate(F32Matrix(t.k + kvh * d, m, d, ks), ds, um, rows, nullptr));  // dQ
-    Scatter(rows, m, d, t.dq + h * d, qs);
-    Transpose(t.q + h * d, m, d, qs, cols);
-    Check(kernels::MatmulTransposedAccumulate(F32Matrix(ds, m, m, m), cols, ud, dkt, nullptr));  // dKᵀ += Qᵀ·dS
-  }
-  for (int64_t c = 0; c < d; ++c) {
-    for (int64_t j = 0; j < m; ++j) {
-      t.dk[j * ks + kvh * d + c] = dkt[c * m + j];
-      t.dv[j * ks + kvh * d + c] = dvt[c * m + j];
-    }
-  }
-}
-
-}  // namespace
-
-int64_t AttentionScratchFloats(const AttentionShape& s, int64_t m) {
-  return s.n_kv_heads * (m * m + 6 * m * s.head_dim);
-}
+int64_t AttentionScratchFloats(const AttentionShape& s, int64_t m) { return CausalAttentionScratchFloats(s, m); }
 
 void AttentionForward(const AttentionShape& s, const float* q, const float* k, const float* v, int64_t m,
                       float* probs, float* out, float* scratch, pthreadpool_t pool) {
-  AttnTask task{s, q, k, v, m, probs, nullptr, out, nullptr, nullptr, nullptr, scratch};
-  pthreadpool_parallelize_1d(pool, AttentionForwardGroup, &task, static_cast<size_t>(s.n_kv_heads),
-                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  CausalAttentionForward(kernels::GetAttentionGradUkernels(), s, q, k, v, m, probs, out, scratch, pool);
 }
 
 void AttentionBackward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* probs,
                        const float* dout, int64_t m, float* dq, float* dk, float* dv, float* scratch,
                        pthreadpool_t pool) {
-  AttnTask task{s, q, k, v, m, const_cast<float*>(probs), dout, nullptr, dq, dk, dv, scratch};
-  pthreadpool_parallelize_1d(pool, AttentionBackwardGroup, &task, static_cast<size_t>(s.n_kv_heads),
-                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  CausalAttentionBackward(kernels::GetAttentionGradUkernels(), s, q, k, v, probs, dout, m, dq, dk, dv, scratch, pool);
 }
 
 }  // namespace edgert::grad

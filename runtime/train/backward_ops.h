@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "runtime/model/weights.h"
+#include "runtime/train/causal_attention.h"
 #include "runtime/train/lora.h"
 
 typedef struct pthreadpool* pthreadpool_t;
@@ -50,12 +51,11 @@ void Rope(float* dx, int64_t n_heads, int64_t head_dim, const float* cos, const 
 void SiluMul(const float* g, const float* u, const float* dh, int64_t n, float* dg, float* du);
 
 // Full causal self-attention over m positions, keeping the probabilities for
-// the backward pass. q[m][heads*d], k/v[m][kv_heads*d], probs[heads][m][m].
-// Every product runs on kernels/matmul (f32); one task per KV head and the
-// query heads sharing it (so dK, dV have one writer each).
-struct AttentionShape {
-  int64_t n_heads, n_kv_heads, head_dim;
-};
+// the backward pass. q[m][heads*d], k/v[m][kv_heads*d], probs[heads][m][m]
+// (only its causal part is written and read). Blocked, causal-only products on
+// the best kernels (runtime/train/causal_attention.h); one task per KV head and
+// the query heads sharing it, so results do not depend on the thread count.
+//
 // Floats of `scratch` the two functions below need for m positions.
 int64_t AttentionScratchFloats(const AttentionShape& s, int64_t m);
 void AttentionForward(const AttentionShape& s, const float* q, const float* k, const float* v, int64_t m,

@@ -1,0 +1,51 @@
+// kernels/attention/attention_grad.cc: the training-attention table per ISA
+// and its scalar row operations.
+#include "kernels/attention/attention_grad.h"
+
+#include <cmath>
+
+namespace edgert::kernels {
+
+namespace scalar {
+
+void ScaledSoftmax(size_t n, float scale, float* x) {
+  float max = -INFINITY;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] *= scale;
+    max = std::fmax(max, x[i]);
+  }
+  float sum = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void SoftmaxBackward(size_t n, const float* p, float scale, float* ds) {
+  float dot = 0.0f;
+  for (size_t i = 0; i < n; ++i) dot += p[i] * ds[i];
+  for (size_t i = 0; i < n; ++i) ds[i] = p[i] * (ds[i] - dot) * scale;
+}
+
+}  // namespace scalar
+
+const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
+  static const AttentionGradUkernels kScalar{"scalar", TransposedTileScalar, scalar::ScaledSoftmax,
+                                             scalar::SoftmaxBackward};
+  if (!IsaSupported(isa)) return nullptr;
+#if defined(EDGERT_HAVE_X86_KERNELS)
+  static const AttentionGradUkernels kAvx512{"avx512vnni", TransposedTileAvx512, avx512vnni::ScaledSoftmax,
+                                             avx512vnni::SoftmaxBackward};
+  if (isa == Isa::kAvx512Vnni) return &kAvx512;
+#endif
+  return &kScalar;
+}
+
+const AttentionGradUkernels& GetAttentionGradUkernels() {
+  static const AttentionGradUkernels* best = AttentionGradUkernelsFor(BestIsa());
+  return *best;
+}
+
+}  // namespace edgert::kernels
