@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/matmul/matmul.h"
+#include "kernels/lowrank/lowrank.h"
 #include "kernels/matmul/matmul_transposed.h"
 #include "runtime/model/ops.h"
 #include "runtime/train/causal_attention.h"
@@ -69,38 +70,37 @@ int64_t LoraScratchFloats(int64_t m, int32_t rank, int64_t widest) { return 3 * 
 
 void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y,
                  float* scratch) {
-  Check(kernels::Matmul(F32Matrix(p.a.data(), rank, p.in, p.in), x, static_cast<size_t>(m), nullptr, ax, nullptr, 0,
-                        nullptr));
+  const auto& lr = kernels::GetLowRankUkernels();
+  const auto um = static_cast<size_t>(m), ur = static_cast<size_t>(rank), uin = static_cast<size_t>(p.in);
+  float* at = scratch;  // [in][rank]: Aᵀ, so x·Aᵀ runs across the rank
+  Transpose(p.a.data(), rank, p.in, p.in, at);
+  lr.project(x, uin, um, uin, at, ur, ax);
   if (y == nullptr) return;
-  // y += (scale·ax)·Bᵀ, the dx += dy·W form with W = Bᵀ [rank][out].
-  float* bt = scratch;
-  float* axs = bt + rank * p.out;
-  Transpose(p.b.data(), p.out, rank, rank, bt);
+  // y += (scale·ax)·Bᵀ with B [out][rank] as the weight of the x·Wᵀ form.
+  float* axs = at + p.in * rank;
   for (int64_t i = 0; i < m * rank; ++i) axs[i] = scale * ax[i];
-  Check(kernels::MatmulTransposedAccumulate(F32Matrix(bt, rank, p.out, p.out), axs, static_cast<size_t>(m), y, nullptr));
+  Check(kernels::MatmulDequantizedAccumulate(F32Matrix(p.b.data(), p.out, rank, rank), axs, um, y, nullptr));
 }
 
 void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
                   int64_t m, LoraPair& g, float* dx, float* scratch) {
+  const auto& lr = kernels::GetLowRankUkernels();
   const auto um = static_cast<size_t>(m), ur = static_cast<size_t>(rank);
-  float* dax = scratch;           // [m][rank]: scale · dy·B
-  float* t = dax + m * rank;      // [rank][m]: axᵀ, then daxᵀ
-  float* dbt = t + m * rank;      // [rank][out]: (dyᵀ·ax)ᵀ
-  float* bt = dbt + rank * p.out; // [rank][out]: Bᵀ
-  // dax = dy·B = dy·(Bᵀ)ᵀ, the x·Wᵀ form with W = Bᵀ, rows split.
-  Transpose(p.b.data(), p.out, rank, rank, bt);
-  Check(kernels::Matmul(F32Matrix(bt, rank, p.out, p.out), dy, um, nullptr, dax, nullptr, 0, nullptr));
+  const auto uin = static_cast<size_t>(p.in), uout = static_cast<size_t>(p.out);
+  float* dax = scratch;             // [m][rank]: scale · dy·B
+  float* gat = dax + m * rank;      // [in][rank]: dAᵀ
+  lr.project(dy, uout, um, uout, p.b.data(), ur, dax);
   for (int64_t i = 0; i < m * rank; ++i) dax[i] *= scale;
-  // dB += scale · dyᵀ·ax, computed as its transpose axᵀ·dy.
-  Transpose(ax, m, rank, rank, t);
-  std::fill_n(dbt, rank * p.out, 0.0f);
-  Check(kernels::MatmulTransposedAccumulate(F32Matrix(dy, m, p.out, p.out), t, ur, dbt, nullptr));
-  for (int64_t o = 0; o < p.out; ++o) {
-    for (int32_t r = 0; r < rank; ++r) g.b[static_cast<size_t>(o * rank + r)] += scale * dbt[r * p.out + o];
+  // dB [out][rank] += scale · dyᵀ·ax, in B's own layout.
+  lr.outer(dy, uout, um, uout, ax, ur, scale, g.b.data());
+  // dA += daxᵀ·x, built as its transpose xᵀ·dax.
+  std::fill_n(gat, p.in * rank, 0.0f);
+  lr.outer(x, uin, um, uin, dax, ur, 1.0f, gat);
+  for (int32_t r = 0; r < rank; ++r) {
+    float* ga = g.a.data() + static_cast<int64_t>(r) * p.in;
+    for (int64_t k = 0; k < p.in; ++k) ga[k] += gat[k * rank + r];
   }
-  // dA += daxᵀ·x;  dx += dax·A
-  Transpose(dax, m, rank, rank, t);
-  Check(kernels::MatmulTransposedAccumulate(F32Matrix(x, m, p.in, p.in), t, ur, g.a.data(), nullptr));
+  // dx += dax·A
   if (dx != nullptr) Check(kernels::MatmulTransposedAccumulate(F32Matrix(p.a.data(), rank, p.in, p.in), dax, um, dx, nullptr));
 }
 

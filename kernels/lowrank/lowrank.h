@@ -1,0 +1,40 @@
+// kernels/lowrank/lowrank.h: the skinny products of a LoRA branch (rank r of
+// 4-64 against features of hundreds to thousands), where the small dimension
+// is too narrow for the 64-column tiles of kernels/matmul.
+//
+// Both run across r: a row of the [n][r] operand is one vector (8 lanes; more
+// vectors for r > 8, masked for r not a multiple of 8), and every element of
+// the wide operand is one broadcast-FMA into it. Nothing is transposed and
+// no horizontal sums are needed; on Zen 4, 256-bit FMAs issue two a cycle, so
+// 8-lane vectors reach the same peak as 16-lane ones. One thread: a LoRA
+// product is a few MFLOP, less than a pool dispatch costs on a busy machine.
+// Sums run in a fixed order (independent of anything but the shapes).
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/isa.h"
+
+namespace edgert::kernels {
+
+struct LowRankUkernels {
+  const char* isa;
+  // u[m][r] = x[m][n] · w[n][r] (x rows ldx apart): x·Aᵀ with w = Aᵀ, dy·B with w = B.
+  void (*project)(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
+  // g[n][r] += scale · x[m][n]ᵀ · u[m][r] (x rows ldx apart): dB = dyᵀ·ax, dAᵀ = xᵀ·dax.
+  void (*outer)(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+};
+
+const LowRankUkernels* LowRankUkernelsFor(Isa isa);  // null when unsupported here
+const LowRankUkernels& GetLowRankUkernels();          // best for this CPU, decided once
+
+namespace scalar {
+void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
+void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+}  // namespace scalar
+namespace avx512vnni {
+void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
+void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+}  // namespace avx512vnni
+
+}  // namespace edgert::kernels

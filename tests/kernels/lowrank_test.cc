@@ -1,0 +1,65 @@
+// kernels/lowrank against a double loop, for every table this CPU runs:
+// ranks below, at and above the 8-lane vector (masked tails), row counts
+// around the 12-row and 16-row blocks, widths around the 16-column strip, and
+// rows of x wider than n (ldx > n).
+#include "kernels/lowrank/lowrank.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tests/kernels/random_input.h"
+
+namespace edgert::kernels {
+namespace {
+
+double MaxRelative(const std::vector<float>& got, const std::vector<double>& want) {
+  double err = 0, mag = 1e-30;
+  for (size_t i = 0; i < want.size(); ++i) {
+    err = std::max(err, std::abs(got[i] - want[i]));
+    mag = std::max(mag, std::abs(want[i]));
+  }
+  return err / mag;
+}
+
+TEST(LowRank, ProjectAndOuterMatchDoubleLoops) {
+  for (const Isa isa : AllIsas()) {
+    const LowRankUkernels* lr = LowRankUkernelsFor(isa);
+    if (lr == nullptr) continue;
+    for (size_t r : {1, 8, 12, 16}) {
+      for (size_t m : {1, 5, 13, 40}) {
+        for (size_t n : {3, 17, 64, 100}) {
+          SCOPED_TRACE(std::string(lr->isa) + " r " + std::to_string(r) + " m " + std::to_string(m) + " n " +
+                       std::to_string(n));
+          const size_t ldx = n + 3;
+          const std::vector<float> x = Random(m * ldx, 1), w = Random(n * r, 2), u = Random(m * r, 3);
+          const std::vector<float> g0 = Random(n * r, 4);
+          std::vector<double> want_u(m * r), want_g(n * r);
+          for (size_t i = 0; i < m; ++i) {
+            for (size_t c = 0; c < r; ++c) {
+              for (size_t k = 0; k < n; ++k) want_u[i * r + c] += double{x[i * ldx + k]} * w[k * r + c];
+            }
+          }
+          const float scale = 0.5f;
+          for (size_t k = 0; k < n; ++k) {
+            for (size_t c = 0; c < r; ++c) {
+              double acc = 0;
+              for (size_t i = 0; i < m; ++i) acc += double{x[i * ldx + k]} * u[i * r + c];
+              want_g[k * r + c] = g0[k * r + c] + scale * acc;
+            }
+          }
+          std::vector<float> got_u(m * r, NAN), got_g = g0;
+          lr->project(x.data(), ldx, m, n, w.data(), r, got_u.data());
+          lr->outer(x.data(), ldx, m, n, u.data(), r, scale, got_g.data());
+          EXPECT_LT(MaxRelative(got_u, want_u), 1e-5);
+          EXPECT_LT(MaxRelative(got_g, want_g), 1e-5);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgert::kernels
