@@ -5,6 +5,10 @@
 // Weights are kept cold by rotating over copies spanning ≥ 512 MB, as in a
 // real decode step where the whole model streams through once per token.
 // GEMM (prefill, m = 512): reports GOP/s (2·m·n·k per call).
+// Transposed (training backward, dx += dy·W through a frozen W): GOP/s of the
+// f32 and int8 paths (matmul_transposed.h) on the same operands; the LM-head
+// case is one vocabulary chunk of 16384 rows, dy a column slice of 128 rows of
+// full-vocabulary logits, as lora_graph.cc calls it.
 // Every benchmark takes the thread count as its last argument (1 or 2).
 // The host is shared and noisy: compare variants back to back, e.g.
 //   kernels_bench --benchmark_filter='Gemv/q8_0' --benchmark_repetitions=3
@@ -23,6 +27,7 @@
 #include "base/dtype.h"
 #include "kernels/convert/fp16.h"
 #include "kernels/matmul/matmul.h"
+#include "kernels/matmul/matmul_transposed.h"
 
 namespace edgert::kernels {
 namespace {
@@ -120,6 +125,45 @@ void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
       benchmark::Counter(calls * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
 }
 
+void BM_Transposed(benchmark::State& state, DType type, Shape s, size_t m, size_t ld, TransposedPrecision precision) {
+  const int64_t threads = state.range(0);
+  WeightSet ws = MakeWeights(type, s, 0);
+  std::vector<float> dy(m * ld), dx(m * s.k, 0.0f);
+  for (size_t i = 0; i < dy.size(); ++i) dy[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-6f - 5e-4f;
+  std::vector<std::byte> scratch(MatmulTransposedInt8ScratchBytes(m, s.n, static_cast<size_t>(threads)));
+  Pool pool = MakePool(threads);
+  const MatmulWeights w{type, ws.copies[0].get(), s.n, s.k, 0};
+  for (auto _ : state) {
+    const Status st = MatmulTransposedAccumulate(w, dy.data(), m, dx.data(), pool.get(), ld, precision, scratch.data(),
+                                                 scratch.size());
+    if (!st.ok()) {
+      state.SkipWithError(st.message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.SetLabel(GetMatmulUkernels().isa);
+  state.counters["GOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// The int8 transposed product's Wᵀ packer alone, over every panel of a chunk
+// of rows (ns per weight): how much of the product is packing.
+void BM_PackTransposed(benchmark::State& state, DType type, Shape s) {
+  WeightSet ws = MakeWeights(type, s, 0);
+  const size_t row_bytes = ws.bytes / s.n, nb = (s.n + 31) / 32;
+  std::vector<BlockQ8_0> out(kInt8Panel * nb);
+  const TransposedPackFn pack = IsaSupported(Isa::kAvx512Vnni) ? PackTransposedQ8Avx512 : PackTransposedQ8Scalar;
+  for (auto _ : state) {
+    for (size_t c0 = 0; c0 < s.k; c0 += kInt8Panel) {
+      pack(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["ns/weight"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(s.n * s.k),
+                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // Read bandwidth: sum of a 1 GB buffer, split over the pool's threads.
 struct SumTask {
   const float* data;
@@ -189,6 +233,33 @@ void RegisterGemmShapes() {
   }
 }
 
+// The training backward's dx += dy·W (f32 and int8 paths, and the int8
+// path's Wᵀ packer alone) on the 0.5B projections and an LM-head chunk.
+void RegisterTransposed() {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    for (Shape s : {Shape{128, 896}, Shape{1024, 896}, Shape{4864, 896}, Shape{16384, 896}}) {
+      benchmark::RegisterBenchmark(("PackTransposed/" + std::string(DTypeName(type)) + "/" + std::to_string(s.n) + "x" +
+                                    std::to_string(s.k)).c_str(),
+                                   BM_PackTransposed, type, s)
+          ->Unit(benchmark::kMillisecond);
+    }
+    for (TransposedPrecision p : {TransposedPrecision::kF32, TransposedPrecision::kInt8}) {
+      const std::string name = std::string(p == TransposedPrecision::kF32 ? "f32" : "int8") + "/" + std::string(DTypeName(type));
+      for (size_t m : {size_t{16}, size_t{64}, size_t{512}}) {
+        for (Shape s : {Shape{896, 896}, Shape{128, 896}, Shape{4864, 896}, Shape{896, 4864}}) {
+          const std::string shape = std::to_string(s.n) + "x" + std::to_string(s.k);
+          benchmark::RegisterBenchmark(("Transposed" + std::to_string(m) + "/" + name + "/" + shape).c_str(),
+                                       BM_Transposed, type, s, m, s.n, p)
+              ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+        }
+      }
+      benchmark::RegisterBenchmark(("TransposedHead128/" + name + "/16384x896").c_str(), BM_Transposed, type,
+                                   Shape{16384, 896}, size_t{128}, size_t{151936}, p)
+          ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+  }
+}
+
 int RegisterAll() {
   benchmark::RegisterBenchmark("Dispatch", BM_Dispatch)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
   // Also the probe bench/compare_llamacpp.sh runs beside each decode figure.
@@ -211,6 +282,7 @@ int RegisterAll() {
     }
   }
   RegisterGemmShapes();
+  RegisterTransposed();
   return 0;
 }
 const int kRegistered = RegisterAll();

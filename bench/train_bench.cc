@@ -1,6 +1,6 @@
 // bench/train_bench.cc: LoRA training speed of one model file, end to end.
 //
-//   train_bench --model M.etm [--seq 512] [--rank 8] [--alpha 16] [--threads 2]
+//   train_bench --model M.etm [--seq 512] [--rank 8] [--alpha 16] [--threads 2] [--f32-backward]
 //               [--steps 3] [--warmup 1] [--seed 1] [--dropout P]
 //
 // Each step is what a trainer does for one sequence of --seq random tokens,
@@ -42,6 +42,8 @@ int Run(int argc, char** argv) {
   app.add_option("--warmup", warmup, "steps before measuring");
   app.add_option("--seed", seed, "seed of the tokens and the adapter");
   app.add_option("--dropout", dropout, "LoRA dropout");
+  bool f32_backward = false;
+  app.add_flag("--f32-backward", f32_backward, "f32 products through quantized frozen weights (default: int8)");
   CLI11_PARSE(app, argc, argv);
 
   auto model = Model::Open(model_path);
@@ -55,7 +57,9 @@ int Run(int argc, char** argv) {
   cfg.alpha = alpha;
   cfg.dropout = dropout;
   auto adapter = LoraAdapter::Create(c, cfg, seed);
-  auto graph = LoraGraph::Create(*model, seq, rank);
+  LoraGraphOptions graph_options{seq, rank, 128, false, true};
+  graph_options.int8_backward = !f32_backward;
+  auto graph = LoraGraph::Create(*model, graph_options);
   if (!adapter.ok() || !graph.ok()) {
     std::fprintf(stderr, "error: %s\n", (adapter.ok() ? graph.status() : adapter.status()).message().c_str());
     return 1;

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 
+#include "base/quant_blocks.h"
 #include "base/status.h"
 #include "kernels/matmul/matmul.h"
 
@@ -40,6 +41,57 @@ Status MatmulDequantizedAccumulateWith(Isa isa, const MatmulWeights& w, const fl
                                        pthreadpool_t pool, size_t x_stride = 0);
 Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
                                       pthreadpool_t pool, size_t dy_stride = 0);
+
+// ---------------------------------------------------------------------------
+// The int8 path (Q8_0 / Q4_0 weights): dx += dy·W as the forward problem.
+//
+// dy is quantized once per call to int8 activations (Q8_0 blocks of 32 along
+// n, f32 scale: the forward's QuantizeActivationsQ8Fn). A task owns a panel
+// of kInt8Panel dx columns (input features c of W); for each chunk of
+// kInt8ChunkRows rows of W it builds that chunk of Wᵀ, rows c, as Q8_0 rows
+// (requantized per 32 consecutive n exactly as QuantizeRowQ8_0Ref would from
+// the dequantized values: f16 scale max|x|/127, quants rounded half away from
+// zero) in its own slot of the caller's scratch, then runs the forward
+// microkernel (MatmulUkernels::q8_0_gemm) on it into a [rows][panel] f32
+// temporary that is added into dx. Error: both operands are rounded to 8 bits
+// per block; kernels/README.md derives the bound. Every dx element is computed
+// by one task in a fixed order: results do not depend on the thread count.
+enum class TransposedPrecision {
+  kF32,   // exact f32 products with the weights as stored (any weight type)
+  kInt8,  // the int8 path for Q8_0 / Q4_0 weights from kInt8MinRows rows of dy; f32 otherwise
+};
+
+inline constexpr size_t kInt8Panel = 64;         // dx columns per task
+inline constexpr size_t kInt8ChunkRows = 1024;   // rows of W (n) per packed chunk of Wᵀ
+inline constexpr size_t kInt8RowBlock = 256;     // rows of dy per microkernel call
+inline constexpr size_t kInt8MinRows = 16;       // fewer rows: packing costs more than int8 saves
+
+// Bytes of scratch the int8 path needs for m rows of dy with n columns and up
+// to `threads` tasks at once (fewer fit: fewer threads work). Never smaller for
+// larger arguments.
+size_t MatmulTransposedInt8ScratchBytes(size_t m, size_t n, size_t threads);
+
+// dx += dy·W with the chosen precision. kInt8 needs `scratch` of
+// MatmulTransposedInt8ScratchBytes(m, w.n, 1) bytes at least when it applies
+// (W quantized, m >= kInt8MinRows); otherwise scratch is not used.
+Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
+                                  size_t dy_stride, TransposedPrecision precision, void* scratch, size_t scratch_bytes);
+
+// The int8 path for any m (tests, benchmarks), with the microkernels of `isa`
+// (its table's quantizer and q8_0_gemm, and its Wᵀ packer: AVX-512 or scalar).
+Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
+                                void* scratch, size_t scratch_bytes, pthreadpool_t pool, size_t dy_stride = 0);
+
+// out row c < cols, block b < ceil(rows/32): the Q8_0 block of
+// W[32b .. 32b + 32)[c0 + c] (rows past `rows` read as 0), W Q8_0 or Q4_0 with
+// rows w_stride bytes apart; out rows are out_blocks blocks apart. c0 and cols
+// are multiples of 32. Bit-equal to QuantizeRowQ8_0Ref of the dequantized column.
+using TransposedPackFn = void (*)(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                                  BlockQ8_0* out, size_t out_blocks);
+void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                            BlockQ8_0* out, size_t out_blocks);
+void PackTransposedQ8Avx512(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                            BlockQ8_0* out, size_t out_blocks);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
 inline constexpr size_t kTransposedPanel = 64;   // dx columns per task

@@ -36,11 +36,20 @@ void Project(const WeightView& w, const float* bias, const float* x, int64_t m, 
   (void)st;
 }
 
-void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool) {
+void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool,
+                 std::span<float> scratch) {
   const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};
-  const Status st = kernels::MatmulTransposedAccumulate(mw, dy, static_cast<size_t>(m), dx, pool);
+  const auto precision = scratch.empty() ? kernels::TransposedPrecision::kF32 : kernels::TransposedPrecision::kInt8;
+  const Status st = kernels::MatmulTransposedAccumulate(mw, dy, static_cast<size_t>(m), dx, pool, 0, precision,
+                                                        scratch.data(), scratch.size_bytes());
   assert(st.ok() && "shapes were verified when the model was opened");
   (void)st;
+}
+
+int64_t LinearInputScratchFloats(int64_t m, int64_t n, int64_t threads) {
+  const size_t bytes = kernels::MatmulTransposedInt8ScratchBytes(static_cast<size_t>(m), static_cast<size_t>(n),
+                                                                 static_cast<size_t>(threads));
+  return static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float));
 }
 
 namespace {

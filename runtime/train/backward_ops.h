@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "runtime/model/weights.h"
 #include "runtime/train/causal_attention.h"
@@ -21,8 +22,17 @@ namespace edgert::grad {
 void Project(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
              pthreadpool_t pool);
 
-// dx[m][w.cols] += dy[m][w.rows] · w
-void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool);
+// dx[m][w.cols] += dy[m][w.rows] · w. Given `scratch` (LinearInputScratchBytes),
+// Q8_0 / Q4_0 weights go through int8 products (dy quantized per 32 columns,
+// Wᵀ requantized per 32 rows: kernels' TransposedPrecision::kInt8, ~4x the f32
+// products' rate, error bounded in kernels/README.md); without it, and for
+// float weights, f32 products with the weights as stored.
+void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool,
+                 std::span<float> scratch = {});
+
+// Floats of scratch for LinearInput's int8 path: m rows of dy at most n wide,
+// up to `threads` threads working at once.
+int64_t LinearInputScratchFloats(int64_t m, int64_t n, int64_t threads);
 
 // Floats of `scratch` LoraForward / LoraBackward need for m rows, rank r and
 // the widest in/out features of any target.

@@ -20,6 +20,7 @@ namespace {
 
 constexpr int64_t kVocabChunk = 16384; // LM-head rows per transposed product (its dl slice: 8 MB)
 constexpr int64_t kRowBlock = 32;      // positions per task of row-wise work
+constexpr int64_t kInt8Threads = 16;   // threads the int8 backward products' scratch has room for (more wait)
 
 using Buf = std::span<float>;
 
@@ -63,6 +64,7 @@ struct LoraGraph::State {
   std::span<int64_t> counted;         // [T] positions whose label counts
   std::span<double> row_loss;         // [T] their cross-entropy
   Buf linear_scratch;  // the linear operator's quantized activations
+  Buf transposed_scratch;  // the int8 dy·W products' (empty: f32 products)
 };
 
 namespace {
@@ -101,6 +103,12 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   take(Holds::kScratch, s.lora_scratch, static_cast<uint64_t>(grad::LoraScratchFloats(o.max_tokens, o.rank, widest)));
   take(Holds::kScratch, s.linear_scratch,
        ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, o.max_tokens) / sizeof(float) + 1);
+  if (o.int8_backward) {  // dy is [T][widest] in the layers, [loss rows][vocabulary chunk] at the LM head
+    const int64_t lm_rows = std::min(o.loss_rows, o.max_tokens), lm_cols = std::min(kVocabChunk, c.vocab_size);
+    take(Holds::kScratch, s.transposed_scratch,
+         static_cast<uint64_t>(std::max(grad::LinearInputScratchFloats(o.max_tokens, widest, kInt8Threads),
+                                        grad::LinearInputScratchFloats(lm_rows, lm_cols, kInt8Threads))));
+  }
 }
 
 uint64_t Aligned(uint64_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; }
@@ -352,8 +360,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       const int64_t n = std::min(kVocabChunk, V - v0);
       const kernels::MatmulWeights chunk{w.lm_head.dtype, w.lm_head.data + static_cast<uint64_t>(v0) * w.lm_head.row_bytes(),
                                          static_cast<size_t>(n), static_cast<size_t>(h), 0};
-      const Status st = kernels::MatmulTransposedAccumulate(chunk, s.logits.data() + v0, static_cast<size_t>(nb),
-                                                            dxc + b0 * h, pool, static_cast<size_t>(V));
+      const Status st = kernels::MatmulTransposedAccumulate(
+          chunk, s.logits.data() + v0, static_cast<size_t>(nb), dxc + b0 * h, pool, static_cast<size_t>(V),
+          s.transposed_scratch.empty() ? kernels::TransposedPrecision::kF32 : kernels::TransposedPrecision::kInt8,
+          s.transposed_scratch.data(), s.transposed_scratch.size_bytes());
       if (!st.ok()) return st;
     }
     ph.lm_head_grad += clock.Lap();
@@ -395,15 +405,15 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     std::copy_n(dy, T * h, s.dxmid.data());
     std::fill(s.dh.begin(), s.dh.begin() + T * ff, 0.0f);
     ph.other_backward += clock.Lap();
-    grad::LinearInput(l.down, dy, T, s.dh.data(), pool);
+    grad::LinearInput(l.down, dy, T, s.dh.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kDown, s.hact.data(), dy, s.dh.data());
     ph.lora_backward += clock.Lap();
     grad::SiluMul(s.g.data(), s.u.data(), s.dh.data(), T * ff, s.dg.data(), s.du.data());
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
     ph.other_backward += clock.Lap();
-    grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool);
-    grad::LinearInput(l.up, s.du.data(), T, s.dxn.data(), pool);
+    grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool, s.transposed_scratch);
+    grad::LinearInput(l.up, s.du.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kGate, s.xn2.data(), s.dg.data(), s.dxn.data());
     lora_back(li, LoraTarget::kUp, s.xn2.data(), s.du.data(), s.dxn.data());
@@ -412,7 +422,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     // Attention: xmid = x + o(att)
     std::fill(s.datt.begin(), s.datt.begin() + T * qd, 0.0f);
     ph.other_backward += clock.Lap();
-    grad::LinearInput(l.o, s.dxmid.data(), T, s.datt.data(), pool);
+    grad::LinearInput(l.o, s.dxmid.data(), T, s.datt.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kO, s.att.data(), s.dxmid.data(), s.datt.data());
     ph.lora_backward += clock.Lap();
@@ -433,9 +443,9 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       break;
     }
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
-    grad::LinearInput(l.q, s.dq.data(), T, s.dxn.data(), pool);
-    grad::LinearInput(l.k, s.dk.data(), T, s.dxn.data(), pool);
-    grad::LinearInput(l.v, s.dv.data(), T, s.dxn.data(), pool);
+    grad::LinearInput(l.q, s.dq.data(), T, s.dxn.data(), pool, s.transposed_scratch);
+    grad::LinearInput(l.k, s.dk.data(), T, s.dxn.data(), pool, s.transposed_scratch);
+    grad::LinearInput(l.v, s.dv.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kQ, s.xn1.data(), s.dq.data(), s.dxn.data());
     lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), s.dxn.data());

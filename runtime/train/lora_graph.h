@@ -47,6 +47,10 @@ struct LoraGraphOptions {
   int64_t loss_rows = 128;  // positions whose logits over the whole vocabulary exist at once
   bool stream_weights = false;  // release each layer's weight pages after use (budget below the weights)
   bool dropout = false;         // room for LoRA dropout (a branch's masked input and its gradient)
+  // d(input) and d(hidden) through Q8_0 / Q4_0 weights as int8 products (dy
+  // quantized, Wᵀ requantized: kernels/README.md bounds the error); false:
+  // f32 products with the weights as stored. Float weights are always f32.
+  bool int8_backward = true;
 };
 
 // A graph's arena by what it holds (the training planner's figures). Every
@@ -57,7 +61,7 @@ struct LoraGraphBytes {
   uint64_t layer_activations = 0;  // one layer's recomputed activations and their gradients
   uint64_t attention = 0;          // probabilities [heads][T][T] and the attention kernels' scratch
   uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses
-  uint64_t scratch = 0;            // LoRA branch, quantized activations, RoPE tables
+  uint64_t scratch = 0;            // LoRA branch, quantized activations (forward and backward), RoPE tables
   uint64_t total() const { return saved_inputs + layer_activations + attention + loss + scratch; }
 };
 

@@ -1,0 +1,302 @@
+// The int8 path of dx += dy·W (kernels/matmul/matmul_transposed.h): the Wᵀ
+// packers against QuantizeRowQ8_0Ref of the dequantized columns; the product
+// against a float64 sum over the same requantized operands (the plumbing),
+// and against the exact f32 product within the quantization bound derived in
+// kernels/README.md; every ISA; the same bits for any thread count and scratch
+// slots; dy_stride and the precision switch.
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "base/quant_blocks.h"
+#include "kernels/convert/fp16.h"
+#include "kernels/convert/quantize.h"
+#include "kernels/matmul/matmul.h"
+#include "kernels/matmul/matmul_transposed.h"
+#include "tests/kernels/random_input.h"
+
+namespace edgert::kernels {
+namespace {
+
+size_t BlockBytes(DType t) { return t == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0); }
+
+// W[n][k] quantized from `src` (n·k values); deq = what it decodes to.
+std::vector<uint8_t> Quantize(DType type, const std::vector<float>& src, size_t n, size_t k, std::vector<float>& deq) {
+  const size_t row = k / kQuantBlock * BlockBytes(type);
+  std::vector<uint8_t> out(n * row);
+  deq.resize(n * k);
+  for (size_t r = 0; r < n; ++r) {
+    if (type == DType::kQ8_0) {
+      auto* b = reinterpret_cast<BlockQ8_0*>(out.data() + r * row);
+      QuantizeRowQ8_0Ref(src.data() + r * k, b, k);
+      DequantizeRowQ8_0(b, deq.data() + r * k, k);
+    } else {
+      auto* b = reinterpret_cast<BlockQ4_0*>(out.data() + r * row);
+      QuantizeRowQ4_0Ref(src.data() + r * k, b, k);
+      DequantizeRowQ4_0(b, deq.data() + r * k, k);
+    }
+  }
+  return out;
+}
+
+// Columns [c0, c0 + cols) of deq[n][k] as Q8_0 rows of ceil(n/32) blocks (zero-padded).
+std::vector<BlockQ8_0> ReferencePack(const std::vector<float>& deq, size_t n, size_t k, size_t c0, size_t cols) {
+  const size_t nb = (n + kQuantBlock - 1) / kQuantBlock;
+  std::vector<BlockQ8_0> out(cols * nb);
+  std::vector<float> col(nb * kQuantBlock, 0.0f);
+  for (size_t c = 0; c < cols; ++c) {
+    for (size_t j = 0; j < n; ++j) col[j] = deq[j * k + c0 + c];
+    QuantizeRowQ8_0Ref(col.data(), out.data() + c * nb, nb * kQuantBlock);
+  }
+  return out;
+}
+
+bool SameBlocks(const std::vector<BlockQ8_0>& a, const std::vector<BlockQ8_0>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(BlockQ8_0)) == 0;
+}
+
+void CheckPack(TransposedPackFn pack, const char* name, DType type, const std::vector<float>& src, size_t n, size_t k) {
+  std::vector<float> deq;
+  const std::vector<uint8_t> w = Quantize(type, src, n, k, deq);
+  const size_t nb = (n + kQuantBlock - 1) / kQuantBlock;
+  for (size_t c0 = 0; c0 < k; c0 += 64) {
+    const size_t cols = std::min<size_t>(64, k - c0);
+    std::vector<BlockQ8_0> got(cols * nb);
+    std::memset(got.data(), 0x5A, got.size() * sizeof(BlockQ8_0));
+    pack(type, w.data(), k / kQuantBlock * BlockBytes(type), n, c0, cols, got.data(), nb);
+    EXPECT_TRUE(SameBlocks(got, ReferencePack(deq, n, k, c0, cols)))
+        << name << " " << DTypeName(type) << " n " << n << " k " << k << " c0 " << c0;
+  }
+}
+
+TEST(PackTransposedQ8, EqualsQuantizeRowRefOfTheColumns) {
+  std::vector<TransposedPackFn> packs = {PackTransposedQ8Scalar};
+  if (IsaSupported(Isa::kAvx512Vnni)) packs.push_back(PackTransposedQ8Avx512);
+  for (TransposedPackFn pack : packs) {
+    const char* name = pack == PackTransposedQ8Scalar ? "scalar" : "avx512";
+    for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+      for (size_t n : {1, 31, 32, 33, 100, 257}) CheckPack(pack, name, t, Random(n * 96, 3 + static_cast<uint32_t>(n)), n, 96);
+      // A zero column block and rows of very different scales.
+      std::vector<float> src = Random(70 * 64, 9);
+      for (size_t j = 0; j < 70; ++j) {
+        for (size_t c = 0; c < 64; ++c) src[j * 64 + c] *= c < 32 && j < 32 ? 0.0f : (j % 3 == 0 ? 1e-3f : 10.0f);
+      }
+      CheckPack(pack, name, t, src, 70, 64);
+    }
+    // Halves: row 0 sets every column's max to 254 (scale 2, 1/scale 0.5
+    // exactly), the other rows hold odd integers: x·id lands on k + 1/2, which
+    // rounds away from zero (roundf), not to even.
+    {
+      const size_t n = 32, k = 32;
+      std::vector<uint8_t> w(n * sizeof(BlockQ8_0));
+      auto* b = reinterpret_cast<BlockQ8_0*>(w.data());
+      b[0].d = F32ToF16(2.0f);
+      for (size_t c = 0; c < k; ++c) b[0].qs[c] = 127;
+      for (size_t j = 1; j < n; ++j) {
+        b[j].d = F32ToF16(1.0f);
+        for (size_t c = 0; c < k; ++c) b[j].qs[c] = static_cast<int8_t>(static_cast<int>((j * 7 + c * 13) % 61) * 2 - 61);
+      }
+      std::vector<float> deq(n * k);
+      for (size_t j = 0; j < n; ++j) DequantizeRowQ8_0(b + j, deq.data() + j * k, k);
+      std::vector<BlockQ8_0> got(k);
+      pack(DType::kQ8_0, w.data(), sizeof(BlockQ8_0), n, 0, k, got.data(), 1);
+      EXPECT_TRUE(SameBlocks(got, ReferencePack(deq, n, k, 0, k))) << name << " halves";
+      EXPECT_EQ(got[0].qs[1], (b[1].qs[0] > 0 ? 1 : -1) * ((std::abs(b[1].qs[0]) + 1) / 2)) << name;
+    }
+  }
+}
+
+struct Problem {
+  DType type;
+  size_t m, n, k, ld;  // ld: dy's row stride (>= n)
+  std::vector<float> deq, dy, dx0;
+  std::vector<uint8_t> w;
+  MatmulWeights mw() const { return {type, w.data(), n, k, 0}; }
+};
+
+Problem Make(DType type, size_t m, size_t n, size_t k, size_t ld, uint32_t seed) {
+  Problem p{type, m, n, k, ld, {}, {}, {}, {}};
+  p.w = Quantize(type, Random(n * k, seed), n, k, p.deq);
+  p.dy.assign(m * ld, 1e30f);  // columns past n must not be read
+  const std::vector<float> dy = Random(m * n, seed + 1, 1e-3f);
+  for (size_t i = 0; i < m; ++i) std::copy_n(dy.data() + i * n, n, p.dy.data() + i * ld);
+  p.dx0 = Random(m * k, seed + 2, 1e-2f);
+  return p;
+}
+
+std::vector<float> RunInt8(Isa isa, const Problem& p, pthreadpool_t pool, size_t slots) {
+  std::vector<float> dx = p.dx0;
+  std::vector<uint8_t> scratch(MatmulTransposedInt8ScratchBytes(p.m, p.n, slots));
+  // An unaligned start: the operator aligns it within the size's slack.
+  const Status st = MatmulTransposedInt8With(isa, p.mw(), p.dy.data(), p.m, dx.data(), scratch.data() + 1,
+                                             scratch.size() - 1, pool, p.ld);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return dx;
+}
+
+// float64 over the operands the int8 path multiplies: dy quantized per 32
+// columns (the scalar activation quantizer; every variant's quants are equal),
+// Wᵀ requantized per 32 rows (ReferencePack: QuantizeRowQ8_0Ref).
+// mag gets Σ|terms| per element (dx0 and each product of two quants): the
+// scale of f32 rounding errors.
+std::vector<double> SameOperandsReference(const Problem& p, std::vector<double>& mag) {
+  const size_t nb = (p.n + kQuantBlock - 1) / kQuantBlock, np = nb * kQuantBlock;
+  const MatmulUkernels& scalar = *MatmulUkernelsFor(Isa::kScalar);
+  std::vector<int8_t> q(p.m * np);
+  std::vector<float> d(p.m * nb);
+  std::vector<int32_t> corr(p.m * nb);
+  std::vector<float> row(np);
+  for (size_t i = 0; i < p.m; ++i) {
+    std::fill(row.begin(), row.end(), 0.0f);
+    std::copy_n(p.dy.data() + i * p.ld, p.n, row.data());
+    scalar.quantize_q8(row.data(), np, kQ8_0ActivationCorr, q.data() + i * np, d.data() + i * nb, corr.data() + i * nb);
+  }
+  const std::vector<BlockQ8_0> wt = ReferencePack(p.deq, p.n, p.k, 0, p.k);
+  std::vector<double> out(p.dx0.begin(), p.dx0.end());
+  mag.resize(out.size());
+  for (size_t e = 0; e < out.size(); ++e) mag[e] = std::fabs(out[e]);
+  for (size_t i = 0; i < p.m; ++i) {
+    for (size_t c = 0; c < p.k; ++c) {
+      double acc = 0;
+      for (size_t b = 0; b < nb; ++b) {
+        const BlockQ8_0& blk = wt[c * nb + b];
+        int32_t dot = 0, dot_abs = 0;
+        for (size_t j = 0; j < kQuantBlock; ++j) {
+          dot += q[i * np + b * kQuantBlock + j] * blk.qs[j];
+          dot_abs += std::abs(q[i * np + b * kQuantBlock + j] * blk.qs[j]);
+        }
+        const double scale = static_cast<double>(d[i * nb + b]) * F16ToF32(blk.d);
+        acc += dot * scale;
+        mag[i * p.k + c] += dot_abs * std::fabs(scale);
+      }
+      out[i * p.k + c] += acc;
+    }
+  }
+  return out;
+}
+
+void CheckProblem(const Problem& p) {
+  SCOPED_TRACE(testing::Message() << DTypeName(p.type) << " m " << p.m << " n " << p.n << " k " << p.k << " ld "
+                                  << p.ld);
+  const std::vector<float> got = RunInt8(Isa::kScalar, p, nullptr, 1);
+  // 1. The plumbing: the same operands in float64. Integer block dots are
+  // exact; f32 rounding of the block terms and sums errs by <= 2⁻²⁴ of Σ|terms|
+  // each: nb + 16 roundings in the GEMM (the bound matmul_test holds every
+  // variant to), two more here (chunk sums, dx).
+  std::vector<double> mag;
+  const std::vector<double> want = SameOperandsReference(p, mag);
+  const size_t nb = (p.n + kQuantBlock - 1) / kQuantBlock;
+  const double tol = 0x1p-24 * static_cast<double>(nb + 18);
+  for (size_t e = 0; e < got.size(); ++e) ASSERT_NEAR(got[e], want[e], tol * mag[e]) << "at " << e;
+  // 2. Against the exact product dy·W (W as stored, dequantized), per element:
+  //   |err| <= Σ_j  e_dy(i,j)·|W_jc| + |dy_ij|·e_w(j,c) + e_dy(i,j)·e_w(j,c)
+  // e_dy = max|dy| of the 32-column block / 254 (half a step of the f32 scale),
+  // e_w  = max|W| of the 32-row block of column c · (1/254 + 2⁻¹¹) (half a
+  //        step, plus the f16 rounding of the scale: |q|·|d − f16(d)| <= 2⁻¹¹·max).
+  double err2 = 0, ref2 = 0;
+  for (size_t i = 0; i < p.m; ++i) {
+    for (size_t c = 0; c < p.k; ++c) {
+      double exact = p.dx0[i * p.k + c], bound = 0, sum_abs = std::fabs(exact);
+      for (size_t b = 0; b < nb; ++b) {
+        const size_t j0 = b * kQuantBlock, j1 = std::min(p.n, j0 + kQuantBlock);
+        double dmax = 0, wmax = 0;
+        for (size_t j = j0; j < j1; ++j) {
+          dmax = std::max(dmax, std::fabs(static_cast<double>(p.dy[i * p.ld + j])));
+          wmax = std::max(wmax, std::fabs(static_cast<double>(p.deq[j * p.k + c])));
+        }
+        const double e_dy = dmax / 254, e_w = wmax * (1.0 / 254 + 1.0 / 2048);
+        for (size_t j = j0; j < j1; ++j) {
+          const double dy = p.dy[i * p.ld + j], wv = p.deq[j * p.k + c];
+          exact += dy * wv;
+          sum_abs += std::fabs(dy * wv);
+          bound += e_dy * std::fabs(wv) + std::fabs(dy) * e_w + e_dy * e_w;
+        }
+      }
+      const double diff = got[i * p.k + c] - exact;
+      ASSERT_LE(std::fabs(diff), bound + tol * sum_abs) << "at " << i << "," << c;
+      err2 += diff * diff;
+      ref2 += (exact - p.dx0[i * p.k + c]) * (exact - p.dx0[i * p.k + c]);
+    }
+  }
+  // The worst case adds every rounding error with one sign; they are
+  // independent, so the typical error is far below it: each operand's
+  // rounding is ~0.47% rms of its values for normal data (a block's max is
+  // ~2.07σ, the error uniform over a step: 2.07/(127·√12)), both together
+  // ~0.67%. Measured here 0.71-0.77% (relative Frobenius norm) for every shape.
+  EXPECT_LT(std::sqrt(err2 / ref2), 0.01);
+  // 3. Every ISA within the same f32 tolerance (the GEMMs differ only in
+  // summation order), and for each, the same bits at any thread count and
+  // number of slots.
+  pthreadpool_t pool = pthreadpool_create(3);
+  for (Isa isa : AllIsas()) {
+    if (!IsaSupported(isa)) continue;
+    const std::vector<float> one = RunInt8(isa, p, nullptr, 1);
+    for (size_t e = 0; e < got.size(); ++e) ASSERT_NEAR(one[e], want[e], tol * mag[e]) << IsaName(isa) << " at " << e;
+    EXPECT_EQ(RunInt8(isa, p, pool, 3), one) << IsaName(isa) << " 3 threads";
+    EXPECT_EQ(RunInt8(isa, p, pool, 2), one) << IsaName(isa) << " 3 threads, 2 slots";
+  }
+  pthreadpool_destroy(pool);
+}
+
+TEST(MatmulTransposedInt8, MatchesSameOperandsAndBoundsTheQuantizationError) {
+  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+    CheckProblem(Make(t, 5, 128, 896, 128, 21));        // k_proj's shape, 5 rows
+    CheckProblem(Make(t, 1, 300, 160, 310, 22));        // one row; n not a multiple of 32; a wider dy
+    CheckProblem(Make(t, 37, 2100, 96, 2100, 23));      // three chunks of W rows, the last partial
+    CheckProblem(Make(t, 300, 64, 224, 70, 24));        // two row blocks; k = 3.5 panels
+  }
+}
+
+TEST(MatmulTransposedInt8, FiveHundredTwelveRows) {
+  CheckProblem(Make(DType::kQ8_0, 512, 256, 128, 256, 31));
+}
+
+TEST(MatmulTransposedInt8, PrecisionSwitch) {
+  const Problem p = Make(DType::kQ8_0, kInt8MinRows, 96, 64, 96, 41);
+  std::vector<float> f32 = p.dx0;
+  ASSERT_TRUE(MatmulTransposedAccumulate(p.mw(), p.dy.data(), p.m, f32.data(), nullptr, p.ld).ok());
+  std::vector<uint8_t> scratch(MatmulTransposedInt8ScratchBytes(p.m, p.n, 1));
+  auto run = [&](TransposedPrecision prec, size_t m, void* s, size_t bytes) {
+    std::vector<float> dx = p.dx0;
+    EXPECT_TRUE(MatmulTransposedAccumulate(p.mw(), p.dy.data(), m, dx.data(), nullptr, p.ld, prec, s, bytes).ok());
+    return dx;
+  };
+  // kF32: the f32 path, no scratch.
+  EXPECT_EQ(run(TransposedPrecision::kF32, p.m, nullptr, 0), f32);
+  // kInt8 from kInt8MinRows rows: the int8 path.
+  const std::vector<float> int8 = run(TransposedPrecision::kInt8, p.m, scratch.data(), scratch.size());
+  EXPECT_NE(int8, f32);
+  EXPECT_EQ(int8, RunInt8(BestIsa(), p, nullptr, 1));
+  // Fewer rows: f32, scratch unused.
+  std::vector<float> f32_small = p.dx0;
+  ASSERT_TRUE(MatmulTransposedAccumulate(p.mw(), p.dy.data(), p.m - 1, f32_small.data(), nullptr, p.ld).ok());
+  EXPECT_EQ(run(TransposedPrecision::kInt8, p.m - 1, nullptr, 0), f32_small);
+  // Too little scratch is an error, not a crash.
+  std::vector<float> dx = p.dx0;
+  EXPECT_FALSE(MatmulTransposedAccumulate(p.mw(), p.dy.data(), p.m, dx.data(), nullptr, p.ld,
+                                          TransposedPrecision::kInt8, scratch.data(), scratch.size() - 65)
+                   .ok());
+  // Float weights take the f32 path whatever is asked.
+  std::vector<float> wf = Random(96 * 64, 5);
+  const MatmulWeights f{DType::kF32, wf.data(), 96, 64, 0};
+  std::vector<float> a = p.dx0, b = p.dx0;
+  ASSERT_TRUE(MatmulTransposedAccumulate(f, p.dy.data(), p.m, a.data(), nullptr, p.ld).ok());
+  ASSERT_TRUE(MatmulTransposedAccumulate(f, p.dy.data(), p.m, b.data(), nullptr, p.ld, TransposedPrecision::kInt8,
+                                         nullptr, 0)
+                  .ok());
+  EXPECT_EQ(a, b);
+}
+
+TEST(MatmulTransposedInt8, ScratchGrowsWithItsArguments) {
+  const size_t base = MatmulTransposedInt8ScratchBytes(16, 128, 1);
+  EXPECT_LE(base, MatmulTransposedInt8ScratchBytes(17, 128, 1));
+  EXPECT_LE(base, MatmulTransposedInt8ScratchBytes(16, 129, 1));
+  EXPECT_LT(base, MatmulTransposedInt8ScratchBytes(16, 128, 2));
+}
+
+}  // namespace
+}  // namespace edgert::kernels
