@@ -29,13 +29,25 @@ void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u
   }
 }
 
+void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy) {
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t k = 0; k < n; ++k) {
+      float acc = 0.0f;
+      for (size_t c = 0; c < r; ++c) acc += scale * u[i * r + c] * w[c * n + k];
+      y[i * ldy + k] += acc;
+    }
+  }
+}
+
 }  // namespace scalar
 
 const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
-  static const LowRankUkernels kScalar{"scalar", scalar::LowRankProject, scalar::LowRankOuter};
+  static const LowRankUkernels kScalar{"scalar", scalar::LowRankProject, scalar::LowRankOuter,
+                                         scalar::LowRankExpand};
   if (!IsaSupported(isa)) return nullptr;
 #if defined(EDGERT_HAVE_X86_KERNELS)
-  static const LowRankUkernels kAvx512{"avx512vnni", avx512vnni::LowRankProject, avx512vnni::LowRankOuter};
+  static const LowRankUkernels kAvx512{"avx512vnni", avx512vnni::LowRankProject, avx512vnni::LowRankOuter,
+                                         avx512vnni::LowRankExpand};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
 #endif
   return &kScalar;

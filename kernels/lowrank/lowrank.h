@@ -23,6 +23,9 @@ struct LowRankUkernels {
   void (*project)(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
   // g[n][r] += scale · x[m][n]ᵀ · u[m][r] (x rows ldx apart): dB = dyᵀ·ax, dAᵀ = xᵀ·dax.
   void (*outer)(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+  // y[m][n] (rows ldy apart) += scale · u[m][r] · w[r][n]: y += s·ax·Bᵀ with w = Bᵀ, dx += dax·A with w = A.
+  // Rows of y in pairs, the pair's scale·u in registers, y streamed once per 8 of r.
+  void (*expand)(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
 };
 
 const LowRankUkernels* LowRankUkernelsFor(Isa isa);  // null when unsupported here
@@ -31,10 +34,12 @@ const LowRankUkernels& GetLowRankUkernels();          // best for this CPU, deci
 namespace scalar {
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
 void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
 }  // namespace scalar
 namespace avx512vnni {
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
 void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
 }  // namespace avx512vnni
 
 }  // namespace edgert::kernels

@@ -43,7 +43,44 @@ void OuterCols(const float* x, size_t ldx, size_t m, const float* u, size_t r, _
   }
 }
 
+// y[MR rows][n] += Σ_{c < R} su[i][c] · w[c][n], su = scale·u held in registers.
+// R = 0: the count is r (a chunk of fewer than 8), u read per column block.
+template <size_t MR, size_t R>
+void ExpandRows(const float* u, size_t r, size_t rc, const float* w, size_t n, float scale, float* y, size_t ldy) {
+  constexpr size_t kR = R == 0 ? 8 : R;
+  __m512 su[MR][kR];
+  for (size_t i = 0; i < MR; ++i) {
+    for (size_t c = 0; c < kR; ++c) su[i][c] = _mm512_set1_ps(c < rc ? scale * u[i * r + c] : 0.0f);
+  }
+  for (size_t k = 0; k < n; k += 16) {
+    const __mmask16 mask = n - k >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    __m512 acc[MR];
+    for (size_t i = 0; i < MR; ++i) acc[i] = _mm512_maskz_loadu_ps(mask, y + i * ldy + k);
+    for (size_t c = 0; c < (R == 0 ? rc : kR); ++c) {
+      const __m512 wv = _mm512_maskz_loadu_ps(mask, w + c * n + k);
+      for (size_t i = 0; i < MR; ++i) acc[i] = _mm512_fmadd_ps(su[i][c], wv, acc[i]);
+    }
+    for (size_t i = 0; i < MR; ++i) _mm512_mask_storeu_ps(y + i * ldy + k, mask, acc[i]);
+  }
+}
+
 }  // namespace
+
+void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy) {
+  for (size_t c0 = 0; c0 < r; c0 += 8) {
+    const size_t rc = std::min<size_t>(8, r - c0);
+    const float* uc = u + c0;
+    const float* wc = w + c0 * n;
+    size_t i = 0;
+    if (rc == 8) {
+      for (; i + 2 <= m; i += 2) ExpandRows<2, 8>(uc + i * r, r, rc, wc, n, scale, y + i * ldy, ldy);
+      for (; i < m; ++i) ExpandRows<1, 8>(uc + i * r, r, rc, wc, n, scale, y + i * ldy, ldy);
+    } else {
+      for (; i + 2 <= m; i += 2) ExpandRows<2, 0>(uc + i * r, r, rc, wc, n, scale, y + i * ldy, ldy);
+      for (; i < m; ++i) ExpandRows<1, 0>(uc + i * r, r, rc, wc, n, scale, y + i * ldy, ldy);
+    }
+  }
+}
 
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u) {
   constexpr size_t kRows = 12;  // 12 accumulators: enough FMAs in flight for 2 a cycle at latency 4

@@ -54,18 +54,6 @@ int64_t LinearInputScratchFloats(int64_t m, int64_t n, int64_t threads) {
 
 namespace {
 
-using kernels::MatmulWeights;
-
-// A [rows][cols] f32 matrix whose rows are `stride` floats apart, as weights.
-MatmulWeights F32Matrix(const float* data, int64_t rows, int64_t cols, int64_t stride) {
-  return {DType::kF32, data, static_cast<size_t>(rows), static_cast<size_t>(cols), static_cast<size_t>(stride) * 4};
-}
-
-void Check(const Status& st) {
-  assert(st.ok() && "shapes are fixed by the model and the adapter");
-  (void)st;
-}
-
 // dst[cols][rows] = srcᵀ, src rows `stride` apart.
 void Transpose(const float* src, int64_t rows, int64_t cols, int64_t stride, float* dst) {
   for (int64_t i = 0; i < rows; ++i) {
@@ -85,10 +73,10 @@ void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, i
   Transpose(p.a.data(), rank, p.in, p.in, at);
   lr.project(x, uin, um, uin, at, ur, ax);
   if (y == nullptr) return;
-  // y += (scale·ax)·Bᵀ with B [out][rank] as the weight of the x·Wᵀ form.
-  float* axs = at + p.in * rank;
-  for (int64_t i = 0; i < m * rank; ++i) axs[i] = scale * ax[i];
-  Check(kernels::MatmulDequantizedAccumulate(F32Matrix(p.b.data(), p.out, rank, rank), axs, um, y, nullptr));
+  // y += scale·ax·Bᵀ, with Bᵀ [rank][out] so y's rows stream.
+  float* bt = at + p.in * rank;
+  Transpose(p.b.data(), p.out, rank, rank, bt);
+  lr.expand(ax, um, ur, bt, static_cast<size_t>(p.out), scale, y, static_cast<size_t>(p.out));
 }
 
 void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
@@ -110,7 +98,7 @@ void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, 
     for (int64_t k = 0; k < p.in; ++k) ga[k] += gat[k * rank + r];
   }
   // dx += dax·A
-  if (dx != nullptr) Check(kernels::MatmulTransposedAccumulate(F32Matrix(p.a.data(), rank, p.in, p.in), dax, um, dx, nullptr));
+  if (dx != nullptr) lr.expand(dax, um, ur, p.a.data(), uin, 1.0f, dx, uin);
 }
 
 void RmsNorm(const float* x, const float* w, float eps, const float* dy, int64_t m, int64_t n, float* dx) {

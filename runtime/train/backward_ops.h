@@ -41,9 +41,8 @@ int64_t LoraScratchFloats(int64_t m, int32_t rank, int64_t widest);
 // The LoRA branch runs on the calling thread: each of its products is a few
 // MFLOP, less than a dispatch to the pool costs on a busy 2-core machine
 // (measured: 48 ms with two threads, 4.5 ms with one, for q-shaped fwd + bwd).
-// The products with the rank as their narrow side (x·Aᵀ, dy·B, dB, dA) run on
-// kernels/lowrank (vectors across the rank); the ones writing [m][in or out]
-// (y += ax·Bᵀ, dx += dax·A) on kernels/matmul's 64-column tiles.
+// Every product runs on kernels/lowrank: x·Aᵀ, dy·B, dB, dA with vectors
+// across the rank, y += ax·Bᵀ and dx += dax·A streaming y / dx by rows.
 //
 // Forward: ax[m][r] = x·Aᵀ (saved), y[m][out] += scale · ax·Bᵀ
 // (skipped when y is null: the backward pass needs only ax).

@@ -1,7 +1,7 @@
 // kernels/lowrank against a double loop, for every table this CPU runs:
 // ranks below, at and above the 8-lane vector (masked tails), row counts
 // around the 12-row and 16-row blocks, widths around the 16-column strip, and
-// rows of x wider than n (ldx > n).
+// rows of x and y wider than n (ldx > n).
 #include "kernels/lowrank/lowrank.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +55,18 @@ TEST(LowRank, ProjectAndOuterMatchDoubleLoops) {
           lr->outer(x.data(), ldx, m, n, u.data(), r, scale, got_g.data());
           EXPECT_LT(MaxRelative(got_u, want_u), 1e-5);
           EXPECT_LT(MaxRelative(got_g, want_g), 1e-5);
+          // expand: y[m][n] (rows ldx apart; the gap between rows must stay as it was) += scale·u·wᵀ-shaped [r][n].
+          const std::vector<float> wt = Random(r * n, 5);
+          std::vector<double> want_y(m * ldx);
+          for (size_t i = 0; i < m * ldx; ++i) want_y[i] = x[i];
+          for (size_t i = 0; i < m; ++i) {
+            for (size_t k = 0; k < n; ++k) {
+              for (size_t c = 0; c < r; ++c) want_y[i * ldx + k] += scale * double{u[i * r + c]} * wt[c * n + k];
+            }
+          }
+          std::vector<float> got_y = x;
+          lr->expand(u.data(), m, r, wt.data(), n, scale, got_y.data(), ldx);
+          EXPECT_LT(MaxRelative(got_y, want_y), 1e-5);
         }
       }
     }
