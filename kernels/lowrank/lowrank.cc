@@ -39,15 +39,21 @@ void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n,
   }
 }
 
+void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                         float scale, float* v, float* g) {
+  LowRankProject(x, ldx, m, n, w, r, v);
+  LowRankOuter(x, ldx, m, n, u, r, scale, g);
+}
+
 }  // namespace scalar
 
 const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
   static const LowRankUkernels kScalar{"scalar", scalar::LowRankProject, scalar::LowRankOuter,
-                                         scalar::LowRankExpand};
+                                         scalar::LowRankProjectOuter, scalar::LowRankExpand};
   if (!IsaSupported(isa)) return nullptr;
 #if defined(EDGERT_HAVE_X86_KERNELS)
   static const LowRankUkernels kAvx512{"avx512vnni", avx512vnni::LowRankProject, avx512vnni::LowRankOuter,
-                                         avx512vnni::LowRankExpand};
+                                         avx512vnni::LowRankProjectOuter, avx512vnni::LowRankExpand};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
 #endif
   return &kScalar;

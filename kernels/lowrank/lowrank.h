@@ -23,6 +23,10 @@ struct LowRankUkernels {
   void (*project)(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
   // g[n][r] += scale · x[m][n]ᵀ · u[m][r] (x rows ldx apart): dB = dyᵀ·ax, dAᵀ = xᵀ·dax.
   void (*outer)(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+  // Both of the above over one read of x: v[m][r] = x·w and g[n][r] += scale·xᵀ·u
+  // (the backward's dax = dy·B and dB = dyᵀ·ax share dy, [512][4864] for gate/up).
+  void (*project_outer)(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                        float scale, float* v, float* g);
   // y[m][n] (rows ldy apart) += scale · u[m][r] · w[r][n]: y += s·ax·Bᵀ with w = Bᵀ, dx += dax·A with w = A.
   // Rows of y in pairs, the pair's scale·u in registers, y streamed once per 8 of r.
   void (*expand)(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
@@ -35,11 +39,15 @@ namespace scalar {
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
 void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
 void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
+void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                         float scale, float* v, float* g);
 }  // namespace scalar
 namespace avx512vnni {
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
 void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
 void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
+void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                         float scale, float* v, float* g);
 }  // namespace avx512vnni
 
 }  // namespace edgert::kernels

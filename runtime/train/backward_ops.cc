@@ -86,10 +86,9 @@ void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, 
   const auto uin = static_cast<size_t>(p.in), uout = static_cast<size_t>(p.out);
   float* dax = scratch;             // [m][rank]: scale · dy·B
   float* gat = dax + m * rank;      // [in][rank]: dAᵀ
-  lr.project(dy, uout, um, uout, p.b.data(), ur, dax);
+  // dax = dy·B and dB [out][rank] += scale · dyᵀ·ax (B's own layout), one read of dy.
+  lr.project_outer(dy, uout, um, uout, p.b.data(), ax, ur, scale, dax, g.b.data());
   for (int64_t i = 0; i < m * rank; ++i) dax[i] *= scale;
-  // dB [out][rank] += scale · dyᵀ·ax, in B's own layout.
-  lr.outer(dy, uout, um, uout, ax, ur, scale, g.b.data());
   // dA += daxᵀ·x, built as its transpose xᵀ·dax.
   std::fill_n(gat, p.in * rank, 0.0f);
   lr.outer(x, uin, um, uin, dax, ur, 1.0f, gat);

@@ -55,6 +55,10 @@ TEST(LowRank, ProjectAndOuterMatchDoubleLoops) {
           lr->outer(x.data(), ldx, m, n, u.data(), r, scale, got_g.data());
           EXPECT_LT(MaxRelative(got_u, want_u), 1e-5);
           EXPECT_LT(MaxRelative(got_g, want_g), 1e-5);
+          std::vector<float> both_u(m * r, NAN), both_g = g0;
+          lr->project_outer(x.data(), ldx, m, n, w.data(), u.data(), r, scale, both_u.data(), both_g.data());
+          EXPECT_LT(MaxRelative(both_u, want_u), 1e-5);
+          EXPECT_LT(MaxRelative(both_g, want_g), 1e-5);
           // expand: y[m][n] (rows ldx apart; the gap between rows must stay as it was) += scale·u·wᵀ-shaped [r][n].
           const std::vector<float> wt = Random(r * n, 5);
           std::vector<double> want_y(m * ldx);
