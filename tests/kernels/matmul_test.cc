@@ -53,6 +53,11 @@ TEST(Matmul, ActivationQuantizerMatchesReference) {
   for (size_t j = 64; j < 96; ++j) x[j] = (j % 2 ? 1.0f : -1.0f) * 127.0f * 0.5f / 127.0f * static_cast<float>(j % 7);
   std::vector<BlockQ8_0> ref(k / 32);
   QuantizeRowQ8_0Ref(x.data(), ref.data(), k);
+  // The scalar variant's f32 scales: the bit-equal GEMMs need every variant's.
+  std::vector<int8_t> ref_qs(k);
+  std::vector<float> ref_d(k / 32);
+  std::vector<int32_t> ref_corr(k / 32);
+  Ref().quantize_q8(x.data(), k, -128, ref_qs.data(), ref_d.data(), ref_corr.data());
   std::vector<const MatmulUkernels*> all = Variants();
   all.push_back(&Ref());
   for (const MatmulUkernels* uk : all) {
@@ -67,6 +72,7 @@ TEST(Matmul, ActivationQuantizerMatchesReference) {
         sum += qs[b * 32 + j];
       }
       EXPECT_EQ(F32ToF16(d[b]), ref[b].d) << uk->isa << " block " << b;
+      EXPECT_EQ(d[b], ref_d[b]) << uk->isa << " block " << b;
       EXPECT_EQ(corr[b], -128 * sum) << uk->isa << " block " << b;
     }
   }
