@@ -13,6 +13,11 @@
 //   for broadcast activations ([block][k/4][32 rows][4 bytes], unsigned), then
 //   reused by every activation row. Each output lane owns one (i, r) pair and
 //   accumulates whole blocks in block order: bit-equal to the scalar reference.
+//   What bounds it: per 16 outputs and block, 8 vpdpbusd share the multiply
+//   pipes with one vmulps (dw·dx) and one vfmadd, which bit-equality needs
+//   (on Zen 4, dropping the vmulps made the tile 10-13% faster; the int to
+//   float conversion is not on those pipes), so the ceiling is ~80% of the
+//   vpdpbusd peak; the tile reaches ~75% when it has the core (kernels/README.md).
 // May not allocate, log or dispatch.
 #include <immintrin.h>
 
