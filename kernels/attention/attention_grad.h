@@ -21,6 +21,9 @@ struct AttentionGradUkernels {
   const char* isa;
   // dx[m][cols] += dy[m][rows] · tile[rows][64] (tile 64-byte aligned).
   TransposedTileFn tile;
+  // The same with = for +=: a product whose every output comes from one call
+  // (scores, and the first key block of P·V) needs no zeroed dx first.
+  TransposedTileFn tile_store;
   // x[0..n) = softmax(scale · x), max-subtracted; scale > 0.
   void (*scaled_softmax)(size_t n, float scale, float* x);
   // ds[0..n) = scale · p ∘ (ds − Σ p∘ds): the softmax backward, ds holding
@@ -34,10 +37,14 @@ const AttentionGradUkernels& GetAttentionGradUkernels();          // best for th
 namespace scalar {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
+void TileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
+               size_t ldx);
 }  // namespace scalar
 namespace avx512vnni {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
+void TileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
+               size_t ldx);
 }  // namespace avx512vnni
 
 }  // namespace edgert::kernels

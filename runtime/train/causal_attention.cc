@@ -113,7 +113,7 @@ void PackTransposed(const float* src, int64_t stride, int64_t m, int64_t d, floa
 
 // a[m][m] (lower block triangle) on the right of a causal product: for each
 // 64-key block j, y[i][0..d) += Σ_{keys in j} a[i][key] · rows[key][0..d)
-// over rows i ≥ 64j; y rows `ldy` apart, zeroed by the caller.
+// over rows i ≥ 64j; y rows `ldy` apart, written (not accumulated).
 void RightProduct(const kernels::AttentionGradUkernels& uk, const float* a, int64_t m, const float* rows, int64_t d,
                   float* y, int64_t ldy) {
   const int64_t mp = RoundUp(m, kBlock);
@@ -121,7 +121,8 @@ void RightProduct(const kernels::AttentionGradUkernels& uk, const float* a, int6
     const auto cols = static_cast<size_t>(std::min(kBlock, d - p * kBlock));
     for (int64_t j = 0; j < Blocks(m); ++j) {
       const int64_t k0 = j * kBlock;
-      uk.tile(rows + (p * mp + k0) * kBlock, static_cast<size_t>(std::min(kBlock, m - k0)), cols, a + k0 * m + k0,
+      // Key block 0 covers every row: it stores, the later ones add.
+      (j == 0 ? uk.tile_store : uk.tile)(rows + (p * mp + k0) * kBlock, static_cast<size_t>(std::min(kBlock, m - k0)), cols, a + k0 * m + k0,
               static_cast<size_t>(m), static_cast<size_t>(m - k0), y + k0 * ldy + p * kBlock,
               static_cast<size_t>(ldy));
     }
@@ -129,13 +130,12 @@ void RightProduct(const kernels::AttentionGradUkernels& uk, const float* a, int6
 }
 
 // s[i][j] = x_i · key_j for j in i's block and before: kt holds the keys
-// transposed in 64-key panels, x rows `ldx` apart. s zeroed here.
+// transposed in 64-key panels, x rows `ldx` apart. Each score is one call's.
 void ScoreProduct(const kernels::AttentionGradUkernels& uk, const float* x, int64_t ldx, const float* kt, int64_t m,
                   int64_t d, float* s) {
-  for (int64_t i = 0; i < m; ++i) std::fill_n(s + i * m, BlockEnd(i, m), 0.0f);
   for (int64_t j = 0; j < Blocks(m); ++j) {
     const int64_t k0 = j * kBlock;
-    uk.tile(kt + k0 * d, static_cast<size_t>(d), static_cast<size_t>(std::min(kBlock, m - k0)), x + k0 * ldx,
+    uk.tile_store(kt + k0 * d, static_cast<size_t>(d), static_cast<size_t>(std::min(kBlock, m - k0)), x + k0 * ldx,
             static_cast<size_t>(ldx), static_cast<size_t>(m - k0), s + k0 * m + k0, static_cast<size_t>(m));
   }
 }
@@ -177,16 +177,16 @@ void ForwardGroup(void* ctx, size_t group) {
   PackTransposed(t.k + g * d, ks, m, d, l.kt);
   PackRows(t.v + g * d, ks, m, d, l.rows);
   for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
-    float* p = t.probs + h * m * m;
+    // Without probs (a forward pass whose backward recomputes it), one head's
+    // probabilities live in ds, 1 MB at 512 positions: in L2, not memory.
+    float* p = t.probs != nullptr ? t.probs + h * m * m : l.ds;
     ScoreProduct(uk, t.q + h * d, qs, l.kt, m, d, p);
     for (int64_t i = 0; i < m; ++i) {
       float* row = p + i * m;
       uk.scaled_softmax(static_cast<size_t>(i + 1), scale, row);
       std::fill(row + i + 1, row + BlockEnd(i, m), 0.0f);
     }
-    float* o = t.out + h * d;
-    for (int64_t i = 0; i < m; ++i) std::fill_n(o + i * qs, d, 0.0f);
-    RightProduct(uk, p, m, l.rows, d, o, qs);
+    RightProduct(uk, p, m, l.rows, d, t.out + h * d, qs);
   }
 }
 
@@ -214,9 +214,7 @@ void BackwardGroup(void* ctx, size_t group) {
       uk.softmax_backward(static_cast<size_t>(i + 1), p + i * m, scale, row);
       std::fill(row + i + 1, row + BlockEnd(i, m), 0.0f);
     }
-    float* dq = t.dq + h * d;
-    for (int64_t i = 0; i < m; ++i) std::fill_n(dq + i * qs, d, 0.0f);
-    RightProduct(uk, l.ds, m, l.rows, d, dq, qs);
+    RightProduct(uk, l.ds, m, l.rows, d, t.dq + h * d, qs);
     TransposeSlice(t.q + h * d, qs, m, d, l.stage, l.qt);
     LeftProduct(uk, l.ds, m, l.qt, d, l.tile, l.dkt);
   }
