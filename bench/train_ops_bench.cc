@@ -67,8 +67,9 @@ struct AttentionData {
   std::vector<float> probs = std::vector<float>(14 * kM * kM), out = std::vector<float>(kM * 896);
   std::vector<float> dq = std::vector<float>(kM * 896), dk = std::vector<float>(kM * 128), dv = std::vector<float>(kM * 128);
   std::vector<float> scratch = std::vector<float>(static_cast<size_t>(grad::AttentionScratchFloats(s, kM)));
-  void Forward(pthreadpool_t pool) {
-    grad::AttentionForward(s, q.data(), k.data(), v.data(), kM, probs.data(), out.data(), scratch.data(), pool);
+  void Forward(pthreadpool_t pool, bool keep_probs = true) {
+    grad::AttentionForward(s, q.data(), k.data(), v.data(), kM, keep_probs ? probs.data() : nullptr, out.data(),
+                           scratch.data(), pool);
   }
   void Backward(pthreadpool_t pool) {
     grad::AttentionBackward(s, q.data(), k.data(), v.data(), probs.data(), out.data(), kM, dq.data(), dk.data(),
@@ -78,14 +79,15 @@ struct AttentionData {
 // Useful work: the causal half of each [m][m] product, 2·(m²/2)·d per head.
 constexpr double kCausalProductFlop = 14.0 * kM * kM * 64;
 
-// Forward (as the forward and recompute phases run it) and backward, one layer.
+// Forward (as the recompute phase runs it, keeping probs; second argument 0:
+// as the forward phase does, without) and backward, one layer.
 void BM_AttentionForward(benchmark::State& state) {
   AttentionData a;
   Pool pool = MakePool(state.range(0));
-  for (auto _ : state) a.Forward(pool.get());
+  for (auto _ : state) a.Forward(pool.get(), state.range(1) != 0);
   state.counters["GFLOP/s"] = benchmark::Counter(2 * kCausalProductFlop * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_AttentionForward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AttentionForward)->Args({1, 1})->Args({1, 0})->Args({2, 1})->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AttentionBackward(benchmark::State& state) {
   AttentionData a;

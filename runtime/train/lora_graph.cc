@@ -275,8 +275,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       ops::Rope(s.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
       ops::Rope(s.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
-    grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, s.probs.data(), s.att.data(),
-                           s.attn_scratch.data(), pool);
+    // Probabilities only where the backward reads them: recomputed layers and the last.
+    const bool keep_probs = grads != nullptr && (out == nullptr || li + 1 == w.layers.size());
+    grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, keep_probs ? s.probs.data() : nullptr,
+                           s.att.data(), s.attn_scratch.data(), pool);
     grad::Project(l.o, nullptr, s.att.data(), T, s.xmid.data(), s.linear_scratch.data(), pool);
     lora_forward(li, LoraTarget::kO, s.att.data(), s.xmid.data());
     add(x, s.xmid.data());

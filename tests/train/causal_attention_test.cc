@@ -168,5 +168,19 @@ TEST(CausalAttention, SameBitsForAnyThreadCount) {
   }
 }
 
+TEST(CausalAttention, ForwardWithoutProbsGivesTheSameOutput) {
+  const kernels::AttentionGradUkernels& uk = kernels::GetAttentionGradUkernels();
+  for (const Case& c : {Case{14, 2, 64, 200}, Case{2, 1, 128, 1}}) {
+    const Inputs in = MakeInputs(c);
+    const Result kept = RunBlocked(uk, c, in, 2);
+    const AttentionShape s{c.heads, c.kv_heads, c.d};
+    std::vector<float> out(kept.out.size(), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> scratch(static_cast<size_t>(CausalAttentionScratchFloats(s, c.m)));
+    CausalAttentionForward(uk, s, in.q.data(), in.k.data(), in.v.data(), c.m, nullptr, out.data(), scratch.data(),
+                           nullptr);
+    ASSERT_EQ(0, std::memcmp(out.data(), kept.out.data(), out.size() * sizeof(float)));
+  }
+}
+
 }  // namespace
 }  // namespace edgert::grad
