@@ -47,7 +47,7 @@ Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const flo
 //
 // dy is quantized once per call to int8 activations (Q8_0 blocks of 32 along
 // n, f32 scale: the forward's QuantizeActivationsQ8Fn). A task owns a panel
-// of kInt8Panel dx columns (input features c of W); for each chunk of
+// of at most kInt8Panel dx columns (input features c of W); for each chunk of
 // kInt8ChunkRows rows of W it builds that chunk of Wᵀ, rows c, as Q8_0 rows
 // (requantized per 32 consecutive n exactly as QuantizeRowQ8_0Ref would from
 // the dequantized values: f16 scale max|x|/127, quants rounded half away from
@@ -61,7 +61,8 @@ enum class TransposedPrecision {
   kInt8,  // the int8 path for Q8_0 / Q4_0 weights from kInt8MinRows rows of dy; f32 otherwise
 };
 
-inline constexpr size_t kInt8Panel = 64;         // dx columns per task
+inline constexpr size_t kInt8Panel = 128;        // dx columns per task at most (the GEMM's 4-tile group)
+inline constexpr size_t kInt8PanelsPerThread = 4;  // narrower panels, down to 32 columns, to balance threads
 inline constexpr size_t kInt8ChunkRows = 1024;   // rows of W (n) per packed chunk of Wᵀ
 inline constexpr size_t kInt8RowBlock = 256;     // rows of dy per microkernel call
 inline constexpr size_t kInt8MinRows = 16;       // fewer rows: packing costs more than int8 saves

@@ -77,7 +77,7 @@ struct Ctx {
   float* d;
   int32_t* corr;
   std::byte* slots;
-  size_t packed_bytes, slot_bytes, panels;
+  size_t packed_bytes, slot_bytes, panels;  // panel p: column blocks [p·kb/panels, (p+1)·kb/panels)
   std::atomic<size_t> next_panel{0};
 };
 
@@ -104,7 +104,9 @@ void QuantizeRow(void* ctx, size_t i) {
 void RunPanel(const Ctx& t, std::byte* slot, size_t panel) {
   auto* packed = reinterpret_cast<BlockQ8_0*>(slot);
   auto* tmp = reinterpret_cast<float*>(slot + t.packed_bytes);
-  const size_t c0 = panel * kInt8Panel, cols = std::min(kInt8Panel, t.k - c0);
+  const size_t kb_total = t.k / kQuantBlock;
+  const size_t c0 = panel * kb_total / t.panels * kQuantBlock;
+  const size_t cols = (panel + 1) * kb_total / t.panels * kQuantBlock - c0;
   for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
     const size_t nc = std::min(kInt8ChunkRows, t.n - n0), kb = RoundUp32(nc) / kQuantBlock;
     t.pack(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
@@ -201,11 +203,18 @@ Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy
   t.slots = s + l.slots;
   t.packed_bytes = l.packed_bytes;
   t.slot_bytes = l.slot_bytes;
-  t.panels = (w.k + kInt8Panel - 1) / kInt8Panel;
   pthreadpool_parallelize_1d(pool, QuantizeRow, &t, m, 0);
   const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
   const size_t fit = (scratch_bytes - (aligned - start) - l.slots) / l.slot_bytes;  // >= 1, checked above
-  const size_t tasks = std::min({threads, fit, t.panels});
+  // Panels as wide as the GEMM's group, or narrower where that leaves threads
+  // too few to share (k = 896: 7 panels of 128 for one thread, 8 of 96-128
+  // for two). The width never changes a result: the GEMM computes each output
+  // the same way whatever rows it is given.
+  const size_t kb_total = w.k / kQuantBlock, max_panel_blocks = kInt8Panel / kQuantBlock;
+  const size_t tasks_wanted = std::min(threads, fit);
+  t.panels = std::max((kb_total + max_panel_blocks - 1) / max_panel_blocks,
+                      std::min(kb_total, kInt8PanelsPerThread * tasks_wanted));
+  const size_t tasks = std::min(tasks_wanted, t.panels);
   pthreadpool_parallelize_1d(pool, RunSlot, &t, tasks, 0);
   return OkStatus();
 }

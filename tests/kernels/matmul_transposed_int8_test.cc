@@ -247,7 +247,7 @@ TEST(MatmulTransposedInt8, MatchesSameOperandsAndBoundsTheQuantizationError) {
     CheckProblem(Make(t, 5, 128, 896, 128, 21));        // k_proj's shape, 5 rows
     CheckProblem(Make(t, 1, 300, 160, 310, 22));        // one row; n not a multiple of 32; a wider dy
     CheckProblem(Make(t, 37, 2100, 96, 2100, 23));      // three chunks of W rows, the last partial
-    CheckProblem(Make(t, 300, 64, 224, 70, 24));        // two row blocks; k = 3.5 panels
+    CheckProblem(Make(t, 300, 64, 224, 70, 24));        // two row blocks; k = 1.75 panels of 128 (7 blocks)
   }
 }
 
