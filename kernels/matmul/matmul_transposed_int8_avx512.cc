@@ -53,9 +53,13 @@ void QuantizeHalf(const int8_t (*q)[kB], const float* d, size_t h, int8_t (*t)[4
     const __m512i qi = _mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q[j] + 16 * h)));
     return _mm512_mul_ps(_mm512_cvtepi32_ps(qi), _mm512_set1_ps(d[j]));
   };
+  __m512 v[kB];  // kept for the second pass (L1 at worst): one load instead of widen, convert, scale
   __m512 m4[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   for (size_t j = 0; j < kB; j += 4) {  // four chains: max's latency, not its throughput
-    for (size_t u = 0; u < 4; ++u) m4[u] = _mm512_max_ps(m4[u], _mm512_and_ps(value(j + u), abs_mask));
+    for (size_t u = 0; u < 4; ++u) {
+      v[j + u] = value(j + u);
+      m4[u] = _mm512_max_ps(m4[u], _mm512_and_ps(v[j + u], abs_mask));
+    }
   }
   const __m512 amax = _mm512_max_ps(_mm512_max_ps(m4[0], m4[1]), _mm512_max_ps(m4[2], m4[3]));
   const __m512 dd = _mm512_div_ps(amax, _mm512_set1_ps(127.0f));
@@ -69,7 +73,7 @@ void QuantizeHalf(const int8_t (*q)[kB], const float* d, size_t h, int8_t (*t)[4
   const __m512i below_half = _mm512_set1_epi32(0x3EFFFFFF);
   const __m512i sign_bit = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
   for (size_t j = 0; j < kB; ++j) {
-    const __m512 x = _mm512_mul_ps(value(j), id);
+    const __m512 x = _mm512_mul_ps(v[j], id);
     // (x & sign) | 0.5⁻: imm 0xEA = (A & B) | C with A = x, B = sign, C = 0.5⁻.
     const __m512 half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(x), sign_bit, below_half, 0xEA));
     const __m512i qi = _mm512_cvttps_epi32(_mm512_add_ps(x, half));
