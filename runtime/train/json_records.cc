@@ -58,7 +58,10 @@ Result<JsonRecords> ReadJsonRecords(const std::string& path, bool keep_going) {
   if (!in) return IoError(path + ": cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  return ParseJsonRecords(ss.str(), path, keep_going);
+}
+
+Result<JsonRecords> ParseJsonRecords(const std::string& text, const std::string& path, bool keep_going) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return InvalidArgument(path + ": empty data set (no examples)");
   if (text[first] == '[') return ReadArray(path, text);

@@ -27,5 +27,7 @@ struct JsonRecords {
 // anywhere fails the whole file); anything else is JSONL, one value per
 // non-blank line.
 Result<JsonRecords> ReadJsonRecords(const std::string& path, bool keep_going);
+// The same over a file's text already in memory; `path` names it in messages.
+Result<JsonRecords> ParseJsonRecords(const std::string& text, const std::string& path, bool keep_going);
 
 }  // namespace edgert

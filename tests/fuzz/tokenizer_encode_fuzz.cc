@@ -7,41 +7,15 @@
 #include <cstdlib>
 #include <string>
 
-#include "runtime/tokenizer/pretokenizer.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/tokenizer/unicode.h"
+#include "tests/fuzz/small_tokenizer.h"
 
 namespace {
 
 const edgert::Tokenizer& Small() {
-  static const edgert::Tokenizer* t = [] {
-    edgert::TokenizerSpec spec;
-    // The 256 byte symbols (GPT-2's byte-to-unicode order), plus two merges.
-    std::string symbols[256];
-    {
-      std::vector<char32_t> map(256);
-      int next = 256;
-      for (int b = 0; b < 256; ++b) {
-        const bool direct = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-        map[static_cast<size_t>(b)] = direct ? static_cast<char32_t>(b) : static_cast<char32_t>(next++);
-        edgert::unicode::AppendUtf8(map[static_cast<size_t>(b)], symbols[b]);
-        spec.vocab.push_back(symbols[b]);
-      }
-    }
-    const std::string& a = symbols[0x61];
-    const std::string& b = symbols[0x62];
-    const std::string& space = symbols[0x20];
-    spec.vocab.push_back(a + b);
-    spec.vocab.push_back(space + a);
-    spec.merges = {a + " " + b, space + " " + a};
-    spec.added_tokens = {{258, "<|x|>", true, false, false, false, false}};
-    spec.normalizer = "NFC";
-    spec.pretokenizer_regex = edgert::kQwen2SplitPattern;
-    auto tok = edgert::Tokenizer::Create(spec);
-    if (!tok.ok()) std::abort();
-    return new edgert::Tokenizer(std::move(*tok));
-  }();
-  return *t;
+  static const edgert::Tokenizer t = edgert::fuzz::MakeSmallTokenizer({"<|x|>"});
+  return t;
 }
 
 }  // namespace
