@@ -29,24 +29,15 @@ void SoftmaxBackward(size_t n, const float* p, float scale, float* ds) {
   for (size_t i = 0; i < n; ++i) ds[i] = p[i] * (ds[i] - dot) * scale;
 }
 
-void TileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
-               size_t ldx) {
-  for (size_t i = 0; i < m; ++i) {
-    for (size_t c = 0; c < cols; ++c) dx[i * ldx + c] = 0.0f;
-  }
-  TransposedTileScalar(tile, rows, cols, dy, ldy, m, dx, ldx);
-}
-
 }  // namespace scalar
 
 const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
-  static const AttentionGradUkernels kScalar{"scalar", TransposedTileScalar, scalar::TileStore, scalar::ScaledSoftmax,
-                                             scalar::SoftmaxBackward};
+  static const AttentionGradUkernels kScalar{"scalar", TransposedTileScalar, TransposedTileStoreScalar,
+                                             scalar::ScaledSoftmax, scalar::SoftmaxBackward};
   if (!IsaSupported(isa)) return nullptr;
 #if defined(EDGERT_HAVE_X86_KERNELS)
-  static const AttentionGradUkernels kAvx512{"avx512vnni", TransposedTileAvx512, avx512vnni::TileStore,
-                                             avx512vnni::ScaledSoftmax,
-                                             avx512vnni::SoftmaxBackward};
+  static const AttentionGradUkernels kAvx512{"avx512vnni", TransposedTileAvx512, TransposedTileStoreAvx512,
+                                             avx512vnni::ScaledSoftmax, avx512vnni::SoftmaxBackward};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
 #endif
   return &kScalar;

@@ -37,14 +37,10 @@ const AttentionGradUkernels& GetAttentionGradUkernels();          // best for th
 namespace scalar {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
-void TileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
-               size_t ldx);
 }  // namespace scalar
 namespace avx512vnni {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
-void TileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
-               size_t ldx);
 }  // namespace avx512vnni
 
 }  // namespace edgert::kernels

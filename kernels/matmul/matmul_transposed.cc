@@ -128,6 +128,12 @@ void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const flo
   }
 }
 
+void TransposedTileStoreScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                               float* dx, size_t ldx) {
+  for (size_t i = 0; i < m; ++i) std::fill_n(dx + i * ldx, cols, 0.0f);
+  TransposedTileScalar(tile, rows, cols, dy, ldy, m, dx, ldx);
+}
+
 namespace {
 
 // Shared checks; sets the microkernel for `isa`.

@@ -105,5 +105,11 @@ void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const flo
                           float* dx, size_t ldx);
 void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                           float* dx, size_t ldx);
+// The same with = for +=: dx[m][cols] = dy · tile (training attention's
+// products whose every output comes from one call need no zeroed dx first).
+void TransposedTileStoreScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                               float* dx, size_t ldx);
+void TransposedTileStoreAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                               float* dx, size_t ldx);
 
 }  // namespace edgert::kernels

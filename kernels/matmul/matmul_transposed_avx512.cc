@@ -1,6 +1,7 @@
 // kernels/matmul/matmul_transposed_avx512.cc: the dx += dy·tile microkernel in
 // AVX-512F: 6 rows of dy x 64 columns = 24 accumulators in registers, one
-// broadcast-FMA per (row, 16 columns) per tile row.
+// broadcast-FMA per (row, 16 columns) per tile row; and its dx = dy·tile twin,
+// whose accumulators start from zero instead of dx.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -10,12 +11,14 @@
 namespace edgert::kernels {
 namespace {
 
-template <size_t MR>
+template <bool kAccumulate, size_t MR>
 void Block(const float* tile, size_t rows, const __mmask16 mask[4], const float* dy, size_t ldy, float* dx,
            size_t ldx) {
   __m512 acc[MR][4];
   for (size_t i = 0; i < MR; ++i) {
-    for (size_t j = 0; j < 4; ++j) acc[i][j] = _mm512_maskz_loadu_ps(mask[j], dx + i * ldx + 16 * j);
+    for (size_t j = 0; j < 4; ++j) {
+      acc[i][j] = kAccumulate ? _mm512_maskz_loadu_ps(mask[j], dx + i * ldx + 16 * j) : _mm512_setzero_ps();
+    }
   }
   for (size_t r = 0; r < rows; ++r) {
     const float* wr = tile + r * kTransposedPanel;
@@ -34,25 +37,35 @@ void Block(const float* tile, size_t rows, const __mmask16 mask[4], const float*
   }
 }
 
-}  // namespace
-
-void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
-                          float* dx, size_t ldx) {
+template <bool kAccumulate>
+void Tile(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx, size_t ldx) {
   __mmask16 mask[4];
   for (size_t j = 0; j < 4; ++j) {
     const size_t lanes = cols > 16 * j ? std::min<size_t>(16, cols - 16 * j) : 0;
     mask[j] = static_cast<__mmask16>((1u << lanes) - 1u);
   }
   size_t i = 0;
-  for (; i + 6 <= m; i += 6) Block<6>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx);
+  for (; i + 6 <= m; i += 6) Block<kAccumulate, 6>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx);
   switch (m - i) {
-    case 5: Block<5>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
-    case 4: Block<4>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
-    case 3: Block<3>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
-    case 2: Block<2>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
-    case 1: Block<1>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
+    case 5: Block<kAccumulate, 5>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
+    case 4: Block<kAccumulate, 4>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
+    case 3: Block<kAccumulate, 3>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
+    case 2: Block<kAccumulate, 2>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
+    case 1: Block<kAccumulate, 1>(tile, rows, mask, dy + i * ldy, ldy, dx + i * ldx, ldx); break;
     default: break;
   }
+}
+
+}  // namespace
+
+void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                          float* dx, size_t ldx) {
+  Tile<true>(tile, rows, cols, dy, ldy, m, dx, ldx);
+}
+
+void TransposedTileStoreAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                               float* dx, size_t ldx) {
+  Tile<false>(tile, rows, cols, dy, ldy, m, dx, ldx);
 }
 
 }  // namespace edgert::kernels
