@@ -13,6 +13,12 @@
 
 namespace edgert::kernels {
 
+// What exp_sum leaves beside its row.
+struct ExpSum {
+  float max;   // max(x) before the pass
+  double sum;  // Σ exp(x[i] - max)
+};
+
 struct RowOpsUkernels {
   const char* isa;
   // Qwen2RMSNorm: y = w * (x * rsqrt(mean(x²) + eps)), sums in f32. y may equal x.
@@ -23,6 +29,12 @@ struct RowOpsUkernels {
   void (*rope)(size_t n_heads, size_t head_dim, const float* cos, const float* sin, float* x);
   // softmax(x) in place, max-subtracted (numerically stable).
   void (*softmax)(size_t n, float* x);
+  // The cross-entropy's pass over a row of logits: x[i] = exp(x[i] - max(x))
+  // in place. The sum is accumulated in f64 (log Σ over a 152k vocabulary
+  // is the loss); the caller scales the row by 1/sum afterwards.
+  ExpSum (*exp_sum)(size_t n, float* x);
+  // x *= a.
+  void (*scale)(size_t n, float a, float* x);
   // y = x * sigmoid(x) (SiLU). y may equal x.
   void (*silu)(size_t n, const float* x, float* y);
   // y = silu(gate) * up (the MLP's act_fn(gate_proj(x)) * up_proj(x)). y may equal gate or up.

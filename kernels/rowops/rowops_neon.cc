@@ -72,6 +72,34 @@ void Softmax(size_t n, float* x) {
   for (; i < n; ++i) x[i] *= inv;
 }
 
+ExpSum ExpSumRow(size_t n, float* x) {
+  float32x4_t vmax = vdupq_n_f32(-INFINITY);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vmax = vmaxq_f32(vmax, vld1q_f32(x + i));
+  float max = vmaxvq_f32(vmax);
+  for (; i < n; ++i) max = std::fmax(max, x[i]);
+  const float32x4_t vm = vdupq_n_f32(max);
+  float64x2_t s0 = vdupq_n_f64(0.0), s1 = s0;  // f64 sums, as the reference
+  for (i = 0; i + 4 <= n; i += 4) {
+    const float32x4_t e = Exp(vsubq_f32(vld1q_f32(x + i), vm));
+    vst1q_f32(x + i, e);
+    s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(e)));
+    s1 = vaddq_f64(s1, vcvt_high_f64_f32(e));
+  }
+  double sum = vaddvq_f64(vaddq_f64(s0, s1));
+  for (; i < n; ++i) {
+    x[i] = ExpOne(x[i] - max);
+    sum += x[i];
+  }
+  return {max, sum};
+}
+
+void Scale(size_t n, float a, float* x) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), a));
+  for (; i < n; ++i) x[i] *= a;
+}
+
 inline float32x4_t SiluV(float32x4_t v) { return vdivq_f32(v, vaddq_f32(vdupq_n_f32(1.0f), Exp(vnegq_f32(v)))); }
 inline float SiluOne(float v) { return vgetq_lane_f32(SiluV(vdupq_n_f32(v)), 0); }
 
@@ -90,7 +118,7 @@ void SiluMul(size_t n, const float* gate, const float* up, float* y) {
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsNeon() {
-  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, Silu, SiluMul};
+  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul};
   return k;
 }
 

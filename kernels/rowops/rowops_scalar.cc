@@ -38,6 +38,21 @@ void Softmax(size_t n, float* x) {
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+ExpSum ExpSumRow(size_t n, float* x) {
+  float max = -INFINITY;
+  for (size_t i = 0; i < n; ++i) max = std::fmax(max, x[i]);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  return {max, sum};
+}
+
+void Scale(size_t n, float a, float* x) {
+  for (size_t i = 0; i < n; ++i) x[i] *= a;
+}
+
 inline float SiluOne(float v) { return v / (1.0f + std::exp(-v)); }
 
 void Silu(size_t n, const float* x, float* y) {
@@ -51,7 +66,7 @@ void SiluMul(size_t n, const float* gate, const float* up, float* y) {
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsScalar() {
-  static const RowOpsUkernels k{"scalar", RmsNorm, Rope, Softmax, Silu, SiluMul};
+  static const RowOpsUkernels k{"scalar", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul};
   return k;
 }
 

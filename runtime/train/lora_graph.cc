@@ -337,6 +337,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   float* dxc = s.dxmid.data();  // d(loss)/d(xf) of the counted rows
   if (grads != nullptr) std::fill_n(dxc, nc * h, 0.0f);
   const int64_t V = c.vocab_size;
+  const kernels::RowOpsUkernels& rowops = kernels::GetRowOpsUkernels();
   for (int64_t b0 = 0; b0 < nc; b0 += s.loss_rows) {
     const int64_t nb = std::min(s.loss_rows, nc - b0);
     grad::Project(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
@@ -344,14 +345,11 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       for (int64_t i = r0; i < r0 + n; ++i) {
         float* row = s.logits.data() + i * V;
         const int32_t y = target(s.counted[static_cast<size_t>(b0 + i)]);
-        const float mx = *std::max_element(row, row + V);
         const float label_logit = row[y];
-        double sum = 0;
-        for (int64_t j = 0; j < V; ++j) sum += (row[j] = std::exp(row[j] - mx));
-        s.row_loss[static_cast<size_t>(b0 + i)] = static_cast<double>(mx) + std::log(sum) - label_logit;
+        const kernels::ExpSum e = rowops.exp_sum(static_cast<size_t>(V), row);
+        s.row_loss[static_cast<size_t>(b0 + i)] = static_cast<double>(e.max) + std::log(e.sum) - label_logit;
         if (grads == nullptr) continue;
-        const auto f = static_cast<float>(loss_scale / sum);
-        for (int64_t j = 0; j < V; ++j) row[j] *= f;
+        rowops.scale(static_cast<size_t>(V), static_cast<float>(loss_scale / e.sum), row);
         row[y] -= loss_scale;
       }
     });

@@ -64,6 +64,48 @@ TEST(RowOps, ReferenceMatchesF64) {
   }
 }
 
+// The cross-entropy's pass: max and Σ exp(x - max) against f64, over sizes
+// up to a vocabulary's (Qwen2.5: 151,936).
+TEST(RowOps, ExpSumMatchesF64) {
+  for (size_t n : {size_t{1}, size_t{17}, size_t{4864}, size_t{151936}}) {
+    std::vector<float> x = Random(n, 11, 8.0f);
+    const std::vector<float> x0 = x;
+    const ExpSum e = Ref().exp_sum(n, x.data());
+    double mx = -1e300, sum = 0;
+    for (float v : x0) mx = std::max(mx, static_cast<double>(v));
+    for (float v : x0) sum += std::exp(v - mx);
+    EXPECT_EQ(e.max, static_cast<float>(mx));
+    EXPECT_NEAR(e.sum, sum, 1e-6 * sum) << n;
+    for (size_t i = 0; i < n; ++i) {
+      // The f32 difference rounds once (relative 2^-24 of the argument), then exp once.
+      const double want = std::exp(x0[i] - mx);
+      ASSERT_NEAR(x[i], want, (2.0 + std::fabs(x0[i] - mx)) * 0x1p-24 * want) << n << " " << i;
+    }
+    for (const RowOpsUkernels* uk : Variants()) {
+      std::vector<float> y = x0;
+      const ExpSum ev = uk->exp_sum(n, y.data());
+      EXPECT_EQ(ev.max, e.max) << uk->isa;
+      EXPECT_NEAR(ev.sum, e.sum, 1e-6 * e.sum) << uk->isa << " n=" << n;
+      ExpectClose(y, x, 1e-6f, 1e-30f, "exp_sum");
+      std::vector<float> a = x0, b = x0;
+      Ref().scale(n, 0.37f, a.data());
+      uk->scale(n, 0.37f, b.data());
+      EXPECT_EQ(a, b) << uk->isa << " scale n=" << n;  // one rounding each: exact
+    }
+  }
+  // A row that is -inf but for one entry (masked logits): exp 0 there, sum 1.
+  std::vector<float> m = {-INFINITY, 3.0f, -INFINITY};
+  std::vector<const RowOpsUkernels*> all = Variants();
+  all.push_back(&Ref());
+  for (const RowOpsUkernels* uk : all) {
+    std::vector<float> y = m;
+    const ExpSum e = uk->exp_sum(y.size(), y.data());
+    EXPECT_EQ(e.max, 3.0f);
+    EXPECT_EQ(e.sum, 1.0);
+    EXPECT_EQ(y, (std::vector<float>{0.0f, 1.0f, 0.0f})) << uk->isa;
+  }
+}
+
 TEST(RowOps, RopeTableMatchesHf) {
   // HF: inv_freq in f32, angle = f32(pos) * inv_freq in f32, cos/sin in f32.
   const size_t d = 64;
