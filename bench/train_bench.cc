@@ -1,7 +1,7 @@
 // bench/train_bench.cc: LoRA training speed of one model file, end to end.
 //
 //   train_bench --model M.etm [--seq 512] [--rank 8] [--alpha 16] [--threads 2] [--f32-backward]
-//               [--steps 3] [--warmup 1] [--seed 1] [--dropout P]
+//               [--steps 3] [--warmup 1] [--seed 1] [--dropout P] [--saved-layers N]
 //
 // Each step is what a trainer does for one sequence of --seq random tokens,
 // every position counted: loss and gradients for all seven targets
@@ -28,7 +28,7 @@ namespace {
 int Run(int argc, char** argv) {
   CLI::App app{"LoRA training speed of one model file"};
   std::string model_path;
-  int64_t seq = 512, steps = 3, warmup = 1;
+  int64_t seq = 512, steps = 3, warmup = 1, saved_layers = 0;
   int32_t rank = 8;
   float alpha = 16, dropout = 0;
   size_t threads = 2;
@@ -44,6 +44,7 @@ int Run(int argc, char** argv) {
   app.add_option("--dropout", dropout, "LoRA dropout");
   bool f32_backward = false;
   app.add_flag("--f32-backward", f32_backward, "f32 products through quantized frozen weights (default: int8)");
+  app.add_option("--saved-layers", saved_layers, "layers whose activations forward keeps (LoraGraphOptions)");
   CLI11_PARSE(app, argc, argv);
 
   auto model = Model::Open(model_path);
@@ -59,6 +60,7 @@ int Run(int argc, char** argv) {
   auto adapter = LoraAdapter::Create(c, cfg, seed);
   LoraGraphOptions graph_options{seq, rank, 128, false, true};
   graph_options.int8_backward = !f32_backward;
+  graph_options.saved_layers = saved_layers;
   auto graph = LoraGraph::Create(*model, graph_options);
   if (!adapter.ok() || !graph.ok()) {
     std::fprintf(stderr, "error: %s\n", (adapter.ok() ? graph.status() : adapter.status()).message().c_str());
@@ -99,11 +101,12 @@ int Run(int argc, char** argv) {
   const LoraGraphPhases& p = graph->phases();
   const double n = static_cast<double>(steps);
   std::printf(
-      "{\"tokens_per_s\": %.2f, \"seconds_per_step\": %.3f, \"seq\": %lld, \"threads\": %zu, \"rank\": %d, "
+      "{\"tokens_per_s\": %.2f, \"seconds_per_step\": %.3f, \"seq\": %lld, \"threads\": %zu, \"rank\": %d, \"saved_layers\": %lld, "
       "\"last_loss\": %.4f, \"phases_s_per_step\": {\"forward\": %.3f, \"lm_head_loss\": %.3f, \"lm_head_grad\": %.3f, "
       "\"recompute\": %.3f, \"dx_frozen\": %.3f, \"attention_backward\": %.3f, \"lora_backward\": %.3f, "
       "\"other_backward\": %.3f, \"optimizer_and_rest\": %.3f}}\n",
-      static_cast<double>(seq * steps) / seconds, seconds / n, static_cast<long long>(seq), threads, rank, loss,
+      static_cast<double>(seq * steps) / seconds, seconds / n, static_cast<long long>(seq), threads, rank,
+      static_cast<long long>(saved_layers), loss,
       p.forward / n, p.lm_head_loss / n, p.lm_head_grad / n, p.recompute / n, p.dx_frozen / n,
       p.attention_backward / n, p.lora_backward / n, p.other_backward / n, (seconds - p.total()) / n);
   return 0;

@@ -38,6 +38,13 @@ class PhaseClock {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// A layer's activations that backward reads and that cost a product to make
+// (xn1, xn2, hact and the attention probabilities are rebuilt from these).
+struct LayerActs {
+  Buf q, k, v, att, xmid, g, u;
+  std::array<Buf, kLoraTargetCount> ax;  // [T][rank] per target: the LoRA branch's A·x
+};
+
 }  // namespace
 
 struct LoraGraph::State {
@@ -51,9 +58,12 @@ struct LoraGraph::State {
   Buf cos, sin;
   // Saved per layer: the input of each layer, and the final hidden state.
   std::vector<Buf> layer_in;  // [layers + 1][T][hidden]
-  // One layer's recomputed activations.
-  Buf xn1, q, k, v, probs, att, xmid, xn2, g, u, hact;
-  std::array<Buf, kLoraTargetCount> ax;  // [T][rank] per target
+  // One layer's recomputed activations (and the last layer's, from forward).
+  LayerActs work;
+  Buf xn1, probs, xn2, hact;
+  // The activations of layers first_kept .. layers - 2, kept from forward.
+  std::vector<LayerActs> kept;
+  int64_t first_kept = 0;
   // Gradients flowing back.
   Buf dx, dxmid, dxn, dq, dk, dv, datt, dg, du, dh, lora_scratch, attn_scratch;
   // LoRA dropout: one branch's masked input, and its gradient before the mask
@@ -69,7 +79,7 @@ struct LoraGraph::State {
 
 namespace {
 
-enum class Holds { kSavedInputs, kLayer, kAttention, kLoss, kScratch };
+enum class Holds { kSavedInputs, kKept, kLayer, kAttention, kLoss, kScratch };
 
 // Every buffer of a graph, in arena order: `take(holds, span, count)` is
 // called once per buffer. Sizing (Bytes) and allocation (Create) both run
@@ -83,11 +93,20 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
   s.layer_in.resize(static_cast<size_t>(c.num_hidden_layers) + 1);
   for (Buf& b : s.layer_in) take(Holds::kSavedInputs, b, T * h);
-  for (Buf* b : {&s.xn1, &s.xmid, &s.xn2, &s.dx, &s.dxmid, &s.dxn}) take(Holds::kLayer, *b, T * h);
-  for (Buf* b : {&s.q, &s.att, &s.dq, &s.datt}) take(Holds::kLayer, *b, T * qd);
-  for (Buf* b : {&s.k, &s.v, &s.dk, &s.dv}) take(Holds::kLayer, *b, T * kvd);
-  for (Buf* b : {&s.g, &s.u, &s.hact, &s.dg, &s.du, &s.dh}) take(Holds::kLayer, *b, T * ff);
-  for (Buf& b : s.ax) take(Holds::kLayer, b, T * static_cast<uint64_t>(o.rank));
+  auto acts = [&](Holds holds, LayerActs& a) {
+    for (Buf* b : {&a.q, &a.att}) take(holds, *b, T * qd);
+    for (Buf* b : {&a.k, &a.v}) take(holds, *b, T * kvd);
+    take(holds, a.xmid, T * h);
+    for (Buf* b : {&a.g, &a.u}) take(holds, *b, T * ff);
+    for (Buf& b : a.ax) take(holds, b, T * static_cast<uint64_t>(o.rank));
+  };
+  s.kept.resize(static_cast<size_t>(std::max<int64_t>(o.saved_layers, 0)));
+  for (LayerActs& a : s.kept) acts(Holds::kKept, a);
+  acts(Holds::kLayer, s.work);
+  for (Buf* b : {&s.xn1, &s.xn2, &s.dx, &s.dxmid, &s.dxn}) take(Holds::kLayer, *b, T * h);
+  for (Buf* b : {&s.dq, &s.datt}) take(Holds::kLayer, *b, T * qd);
+  for (Buf* b : {&s.dk, &s.dv}) take(Holds::kLayer, *b, T * kvd);
+  for (Buf* b : {&s.hact, &s.dg, &s.du, &s.dh}) take(Holds::kLayer, *b, T * ff);
   if (o.dropout) {
     for (Buf* b : {&s.dropped, &s.dropped_grad}) take(Holds::kLayer, *b, T * static_cast<uint64_t>(widest));
   }
@@ -122,6 +141,7 @@ LoraGraphBytes LoraGraph::Bytes(const ModelConfig& c, const LoraGraphOptions& o)
     const uint64_t bytes = Aligned(count * sizeof(span[0]));
     switch (holds) {
       case Holds::kSavedInputs: b.saved_inputs += bytes; break;
+      case Holds::kKept: b.kept_activations += bytes; break;
       case Holds::kLayer: b.layer_activations += bytes; break;
       case Holds::kAttention: b.attention += bytes; break;
       case Holds::kLoss: b.loss += bytes; break;
@@ -143,6 +163,10 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, const Lo
                            std::to_string(c.max_position_embeddings));
   }
   if (o.rank <= 0 || o.loss_rows <= 0) return InvalidArgument("LoRA rank and loss rows must be positive");
+  if (o.saved_layers < 0 || o.saved_layers >= std::max<int64_t>(c.num_hidden_layers, 1)) {
+    return InvalidArgument("saved layers " + std::to_string(o.saved_layers) + " outside 0.." +
+                           std::to_string(c.num_hidden_layers - 1));
+  }
   auto s = std::make_unique<State>();
   EDGERT_ASSIGN_OR_RETURN(s->arena, Arena::Create(Bytes(c, o).total()));
   Status failed = OkStatus();
@@ -160,6 +184,7 @@ Result<LoraGraph> LoraGraph::Create(std::shared_ptr<const Model> model, const Lo
   s->max_tokens = o.max_tokens;
   s->rank = o.rank;
   s->loss_rows = o.loss_rows;
+  s->first_kept = c.num_hidden_layers - 1 - o.saved_layers;
   if (o.stream_weights) s->stream.emplace(s->model->weights());
   kernels::RopeTable(static_cast<size_t>(c.head_dim), c.rope_theta, 0, static_cast<size_t>(o.max_tokens),
                      s->cos.data(), s->sin.data());
@@ -216,7 +241,13 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   const grad::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, c.head_dim};
 
   auto lora = [&](size_t li, LoraTarget t) -> const LoraPair& { return adapter.layers[li][static_cast<size_t>(t)]; };
-  auto ax = [&](LoraTarget t) { return s.ax[static_cast<size_t>(t)].data(); };
+  const auto n_layers = static_cast<int64_t>(w.layers.size());
+  auto kept = [&](size_t li) { return static_cast<int64_t>(li) >= s.first_kept && static_cast<int64_t>(li) + 1 < n_layers; };
+  // Where layer li's activations live: its own kept set, or the working one.
+  auto acts = [&](size_t li) -> LayerActs& {
+    return kept(li) ? s.kept[static_cast<size_t>(static_cast<int64_t>(li) - s.first_kept)] : s.work;
+  };
+  auto ax = [&](size_t li, LoraTarget t) { return acts(li).ax[static_cast<size_t>(t)].data(); };
   // Dropout only while training; the mask is redrawn from its key wherever
   // the branch's input is needed (forward, recompute, backward).
   const float drop = grads != nullptr ? adapter.config.dropout : 0.0f;
@@ -239,7 +270,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   };
   auto lora_forward = [&](size_t li, LoraTarget t, const float* x, float* y) {
     const LoraPair& p = lora(li, t);
-    if (p.enabled()) grad::LoraForward(p, r, scale, lora_input(li, t, x), T, ax(t), y, s.lora_scratch.data());
+    if (p.enabled()) grad::LoraForward(p, r, scale, lora_input(li, t, x), T, ax(li, t), y, s.lora_scratch.data());
   };
   // Row-wise work with exponentials, split over the pool.
   auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
@@ -259,43 +290,58 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     }
   };
 
-  // Recomputes layer li from its saved input; fills the activation buffers.
+  // Runs layer li from its saved input; fills its activation buffers.
   auto layer_forward = [&](size_t li, float* out) {
     const LayerWeights& l = w.layers[li];
+    LayerActs& a = acts(li);
     const float* x = s.layer_in[li].data();
     rms_norm(x, l.input_norm, s.xn1.data());
-    const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.q.data()},
-                                  {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, s.k.data()},
-                                  {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, s.v.data()}};
+    const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, a.q.data()},
+                                  {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, a.k.data()},
+                                  {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, a.v.data()}};
     linears(qkv, s.xn1.data());
-    lora_forward(li, LoraTarget::kQ, s.xn1.data(), s.q.data());
-    lora_forward(li, LoraTarget::kK, s.xn1.data(), s.k.data());
-    lora_forward(li, LoraTarget::kV, s.xn1.data(), s.v.data());
+    lora_forward(li, LoraTarget::kQ, s.xn1.data(), a.q.data());
+    lora_forward(li, LoraTarget::kK, s.xn1.data(), a.k.data());
+    lora_forward(li, LoraTarget::kV, s.xn1.data(), a.v.data());
     for (int64_t t = 0; t < T; ++t) {
-      ops::Rope(s.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
-      ops::Rope(s.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
+      ops::Rope(a.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
+      ops::Rope(a.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
-    // Probabilities only where the backward reads them: recomputed layers and the last.
+    // Probabilities only where the backward reads them: recomputed layers and the
+    // last (a kept layer rebuilds its own in layer_rebuild).
     const bool keep_probs = grads != nullptr && (out == nullptr || li + 1 == w.layers.size());
-    grad::AttentionForward(shape, s.q.data(), s.k.data(), s.v.data(), T, keep_probs ? s.probs.data() : nullptr,
-                           s.att.data(), s.attn_scratch.data(), pool);
-    grad::Project(l.o, nullptr, s.att.data(), T, s.xmid.data(), s.linear_scratch.data(), pool);
-    lora_forward(li, LoraTarget::kO, s.att.data(), s.xmid.data());
-    add(x, s.xmid.data());
-    rms_norm(s.xmid.data(), l.post_norm, s.xn2.data());
-    const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.g.data()}, {&l.up, nullptr, s.u.data()}};
+    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, keep_probs ? s.probs.data() : nullptr,
+                           a.att.data(), s.attn_scratch.data(), pool);
+    grad::Project(l.o, nullptr, a.att.data(), T, a.xmid.data(), s.linear_scratch.data(), pool);
+    lora_forward(li, LoraTarget::kO, a.att.data(), a.xmid.data());
+    add(x, a.xmid.data());
+    rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
+    const ops::LinearOut gate_up[] = {{&l.gate, nullptr, a.g.data()}, {&l.up, nullptr, a.u.data()}};
     linears(gate_up, s.xn2.data());
-    lora_forward(li, LoraTarget::kGate, s.xn2.data(), s.g.data());
-    lora_forward(li, LoraTarget::kUp, s.xn2.data(), s.u.data());
-    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(s.g.data() + r0 * ff, s.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
+    lora_forward(li, LoraTarget::kGate, s.xn2.data(), a.g.data());
+    lora_forward(li, LoraTarget::kUp, s.xn2.data(), a.u.data());
+    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
     if (out != nullptr) {
       grad::Project(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
       lora_forward(li, LoraTarget::kDown, s.hact.data(), out);
-      add(s.xmid.data(), out);
+      add(a.xmid.data(), out);
     } else {
       // Backward needs only down's LoRA input (ax of hact), not its output.
       lora_forward(li, LoraTarget::kDown, s.hact.data(), nullptr);
     }
+  };
+  // For a kept layer: the activations backward reads that were not kept, each
+  // made by the same operation on the same input as in forward (bit-identical).
+  // The attention output is rebuilt with the probabilities, into the working
+  // set (unused by a kept layer), so the kept one is left alone.
+  auto layer_rebuild = [&](size_t li) {
+    const LayerWeights& l = w.layers[li];
+    const LayerActs& a = acts(li);
+    rms_norm(s.layer_in[li].data(), l.input_norm, s.xn1.data());
+    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, s.probs.data(), s.work.att.data(),
+                           s.attn_scratch.data(), pool);
+    rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
+    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
   };
 
   LoraGraphPhases& ph = s.phases;
@@ -304,7 +350,6 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   // Streaming (s.stream set): read the next layer ahead, drop the one just
   // used; backward walks the other way, so the last layer is read again.
   const WeightStream* stream = s.stream ? &*s.stream : nullptr;
-  const auto n_layers = static_cast<int64_t>(w.layers.size());
   for (int64_t t = 0; t < T; ++t) ops::GatherRow(w.embed, ids[static_cast<size_t>(t)], s.layer_in[0].data() + t * h);
   if (stream) stream->ReleaseEmbedding();
   for (size_t li = 0; li < w.layers.size(); ++li) {
@@ -384,21 +429,26 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     if (!p.enabled()) return;
     LoraPair& g = grads->layers[li][static_cast<size_t>(t)];
     if (drop == 0 || dx == nullptr) {
-      grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(t), dy, T, g, dx, s.lora_scratch.data());
+      grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(li, t), dy, T, g, dx, s.lora_scratch.data());
       return;
     }
     // d(input) through the mask: the branch's gradient w.r.t. its masked
     // input, masked again with the same key, added to dx.
     const int64_t n = T * p.in;
     std::fill_n(s.dropped_grad.data(), n, 0.0f);
-    grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(t), dy, T, g, s.dropped_grad.data(), s.lora_scratch.data());
+    grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(li, t), dy, T, g, s.dropped_grad.data(), s.lora_scratch.data());
     dropout(li, t, s.dropped_grad.data(), s.dropped_grad.data());
     for (int64_t i = 0; i < n; ++i) dx[i] += s.dropped_grad[static_cast<size_t>(i)];
   };
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
     if (stream) stream->Prefetch(static_cast<int64_t>(li) - 1);
-    if (li + 1 < w.layers.size()) layer_forward(li, nullptr);  // the last layer's are still there
+    const LayerActs& a = acts(li);
+    if (kept(li)) {
+      layer_rebuild(li);
+    } else if (li + 1 < w.layers.size()) {
+      layer_forward(li, nullptr);  // the last layer's are still there
+    }
     ph.recompute += clock.Lap();
     const float* dy = s.dx.data();
     // MLP: out = xmid + down(hact)
@@ -409,7 +459,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kDown, s.hact.data(), dy, s.dh.data());
     ph.lora_backward += clock.Lap();
-    grad::SiluMul(s.g.data(), s.u.data(), s.dh.data(), T * ff, s.dg.data(), s.du.data());
+    grad::SiluMul(a.g.data(), a.u.data(), s.dh.data(), T * ff, s.dg.data(), s.du.data());
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool, s.transposed_scratch);
@@ -418,15 +468,15 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     lora_back(li, LoraTarget::kGate, s.xn2.data(), s.dg.data(), s.dxn.data());
     lora_back(li, LoraTarget::kUp, s.xn2.data(), s.du.data(), s.dxn.data());
     ph.lora_backward += clock.Lap();
-    grad::RmsNorm(s.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dxmid.data());
+    grad::RmsNorm(a.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dxmid.data());
     // Attention: xmid = x + o(att)
     std::fill(s.datt.begin(), s.datt.begin() + T * qd, 0.0f);
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.o, s.dxmid.data(), T, s.datt.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
-    lora_back(li, LoraTarget::kO, s.att.data(), s.dxmid.data(), s.datt.data());
+    lora_back(li, LoraTarget::kO, a.att.data(), s.dxmid.data(), s.datt.data());
     ph.lora_backward += clock.Lap();
-    grad::AttentionBackward(shape, s.q.data(), s.k.data(), s.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
+    grad::AttentionBackward(shape, a.q.data(), a.k.data(), a.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
                             s.dk.data(), s.dv.data(), s.attn_scratch.data(), pool);
     ph.attention_backward += clock.Lap();
     for (int64_t t = 0; t < T; ++t) {

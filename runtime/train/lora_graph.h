@@ -1,9 +1,11 @@
 // runtime/train/lora_graph.h: loss and LoRA gradients for one sequence.
 //
-// Forward keeps only each layer's input (per-layer gradient checkpointing);
-// backward walks the layers in reverse, recomputing one layer's activations
-// from its saved input, then propagating through it (the last layer's
-// activations are still there from the forward pass). The LM head and the
+// Forward keeps each layer's input (per-layer gradient checkpointing), and
+// the activations of the options' saved_layers layers below the last; backward
+// walks the layers in reverse, recomputing one layer's activations from its
+// saved input (or only the cheap ones, for a layer whose activations were
+// kept), then propagating through it (the last layer's activations are still
+// there from the forward pass). The LM head and the
 // cross-entropy run only on the positions whose label counts, 128 at a time,
 // so the [tokens x vocab] logits never exist. Products go to kernels/matmul
 // (x·Wᵀ) and kernels/matmul/matmul_transposed (dy·W); see docs/design.md. Loss as Hugging Face computes it: labels shifted by one,
@@ -51,6 +53,11 @@ struct LoraGraphOptions {
   // quantized, Wᵀ requantized: kernels/README.md bounds the error); false:
   // f32 products with the weights as stored. Float weights are always f32.
   bool int8_backward = true;
+  // Layers (below the last, whose activations backward starts from anyway)
+  // whose activations the forward pass keeps, so backward rebuilds only their
+  // cheap parts (norms, SiLU, attention probabilities) instead of the products.
+  // Bit-identical results for any count; 0 .. layers - 1.
+  int64_t saved_layers = 0;
 };
 
 // A graph's arena by what it holds (the training planner's figures). Every
@@ -58,11 +65,12 @@ struct LoraGraphOptions {
 // the capacity LoraGraph::Create reserves.
 struct LoraGraphBytes {
   uint64_t saved_inputs = 0;       // each layer's input, kept for backward: [layers + 1][T][hidden] f32
+  uint64_t kept_activations = 0;   // saved_layers x (q, k, v, att, xmid, g, u and the LoRA A·x)
   uint64_t layer_activations = 0;  // one layer's recomputed activations and their gradients
   uint64_t attention = 0;          // probabilities [heads][T][T] and the attention kernels' scratch
   uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses
   uint64_t scratch = 0;            // LoRA branch, quantized activations (forward and backward), RoPE tables
-  uint64_t total() const { return saved_inputs + layer_activations + attention + loss + scratch; }
+  uint64_t total() const { return saved_inputs + kept_activations + layer_activations + attention + loss + scratch; }
 };
 
 struct LossSum {

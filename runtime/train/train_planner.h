@@ -14,7 +14,12 @@
 // Both carry the fixed process overhead. Micro-batches do not change the
 // memory: sequences run one at a time through one graph.
 //
-// What the planner may change to fit, cheapest first: the loss chunk (rows of
+// Then, with what the budget leaves, it keeps some layers' activations from
+// the forward pass (LoraGraphOptions::saved_layers: faster, bit-identical),
+// up to a cap of half the weights' bytes.
+//
+// What the planner may change to fit, cheapest first: the kept activations
+// (none are kept before anything below changes), the loss chunk (rows of
 // [rows x vocab] logits; results change only by float rounding, ~1e-6
 // relative), streaming the weights by layer (slower, bit-identical results),
 // and, only when --max-seq-len was not given, the maximum sequence length

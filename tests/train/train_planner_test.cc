@@ -60,17 +60,59 @@ TEST(TrainPlanner, NoBudgetPlansWhatWasAsked) {
 
 TEST(TrainPlanner, PeakEqualsTheLargestPlanThatFits) {
   const ModelConfig c = Config05B();
-  const uint64_t full = PlanTraining(c, Request05B(0))->predicted_peak_bytes;
-  auto exact = PlanTraining(c, Request05B(full));
+  auto unbounded = PlanTraining(c, Request05B(0));
+  ASSERT_TRUE(unbounded.ok());
+  auto exact = PlanTraining(c, Request05B(unbounded->predicted_peak_bytes));
   ASSERT_TRUE(exact.ok());
-  EXPECT_EQ(exact->graph.loss_rows, 128);
-  EXPECT_EQ(exact->predicted_peak_bytes, full);
-  // One byte less: the loss chunk shrinks first (same results, no streaming).
+  EXPECT_EQ(exact->graph.saved_layers, unbounded->graph.saved_layers);
+  EXPECT_EQ(exact->predicted_peak_bytes, unbounded->predicted_peak_bytes);
+  // One byte less: one layer fewer is kept (same results, slower).
+  auto one_less = PlanTraining(c, Request05B(unbounded->predicted_peak_bytes - 1));
+  ASSERT_TRUE(one_less.ok());
+  EXPECT_EQ(one_less->graph.saved_layers, unbounded->graph.saved_layers - 1);
+  EXPECT_EQ(one_less->graph.loss_rows, 128);
+  // With no layer kept, one byte less: the loss chunk shrinks first (same results, no streaming).
+  LoraGraphOptions none = unbounded->graph;
+  none.saved_layers = 0;
+  const TrainingPhases p = TrainingPeak(c, Request05B(0), none);
+  const uint64_t full = std::max(p.setup, p.training);
+  auto exact_none = PlanTraining(c, Request05B(full));
+  ASSERT_TRUE(exact_none.ok());
+  EXPECT_EQ(exact_none->graph.saved_layers, 0);
+  EXPECT_EQ(exact_none->graph.loss_rows, 128);
+  EXPECT_EQ(exact_none->predicted_peak_bytes, full);
   auto less = PlanTraining(c, Request05B(full - 1));
   ASSERT_TRUE(less.ok());
   EXPECT_EQ(less->graph.loss_rows, 64);
   EXPECT_FALSE(less->graph.stream_weights);
   EXPECT_LE(less->predicted_peak_bytes, full - 1);
+}
+
+// Kept activations stay within half the weights, so a job with room to
+// spare keeps issue 3's peaks: 1.5 GB for 0.5B Q8_0 at 512 tokens, 3.5 GB for 1.5B.
+TEST(TrainPlanner, KeptLayersStayWithinHalfTheWeights) {
+  auto plan = PlanTraining(Config05B(), Request05B(0));
+  ASSERT_TRUE(plan.ok());
+  const LoraGraphBytes g = LoraGraph::Bytes(Config05B(), plan->graph);
+  EXPECT_GT(plan->graph.saved_layers, 0);
+  EXPECT_LE(g.kept_activations, Request05B(0).weight_bytes / 2);
+  LoraGraphOptions more = plan->graph;
+  ++more.saved_layers;
+  EXPECT_GT(LoraGraph::Bytes(Config05B(), more).kept_activations, Request05B(0).weight_bytes / 2);
+  EXPECT_LE(plan->predicted_peak_bytes, 1500000000u);
+  auto big = PlanTraining(Config05B(), Request05B(64ull << 30));  // a large budget changes nothing
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->graph.saved_layers, plan->graph.saved_layers);
+
+  auto c15 = PresetConfig("qwen2.5-1.5b");
+  ASSERT_TRUE(c15.ok());
+  TrainingRequest r = Request05B(0);
+  r.weight_bytes = 1641000000;     // the 1.5B Q8_0 file's tensors (1565 MiB)
+  r.lora_parameters = 9232384;     // r = 8, all seven targets
+  auto plan15 = PlanTraining(*c15, r);
+  ASSERT_TRUE(plan15.ok());
+  EXPECT_GT(plan15->graph.saved_layers, 0);
+  EXPECT_LE(plan15->predicted_peak_bytes, 3500000000u);
 }
 
 TEST(TrainPlanner, StreamsBelowTheWeights) {
@@ -134,7 +176,8 @@ TEST(TrainPlanner, NoStreamingWithoutAWindow) {
 TEST(TrainPlanner, GraphBytesAreTheArena) {
   auto model = testing::MicroModel(DType::kQ8_0);
   for (int64_t rows : {128, 4}) {
-    const LoraGraphOptions o{40, 4, rows, false};
+    LoraGraphOptions o{40, 4, rows, false};
+    o.saved_layers = rows == 4 ? 1 : 0;  // the micro model's one layer below the last
     auto graph = LoraGraph::Create(model, o);
     ASSERT_TRUE(graph.ok()) << graph.status().message();
     EXPECT_EQ(graph->arena().capacity(), LoraGraph::Bytes(model->config(), o).total());
