@@ -39,6 +39,9 @@ struct RowOpsUkernels {
   void (*silu)(size_t n, const float* x, float* y);
   // y = silu(gate) * up (the MLP's act_fn(gate_proj(x)) * up_proj(x)). y may equal gate or up.
   void (*silu_mul)(size_t n, const float* gate, const float* up, float* y);
+  // Its gradient (training): with s = sigmoid(gate), du = dh·gate·s and
+  // dg = dh·up·s·(1 + gate·(1 − s)), written.
+  void (*silu_mul_backward)(size_t n, const float* gate, const float* up, const float* dh, float* dgate, float* dup);
 };
 
 const RowOpsUkernels* RowOpsUkernelsFor(Isa isa);  // null when unsupported here

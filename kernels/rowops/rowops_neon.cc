@@ -115,10 +115,28 @@ void SiluMul(size_t n, const float* gate, const float* up, float* y) {
   for (; i < n; ++i) y[i] = SiluOne(gate[i]) * up[i];
 }
 
+void SiluMulBackward(size_t n, const float* gate, const float* up, const float* dh, float* dg, float* du) {
+  const float32x4_t one = vdupq_n_f32(1.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t g = vld1q_f32(gate + i), d = vld1q_f32(dh + i);
+    const float32x4_t sig = vdivq_f32(one, vaddq_f32(one, Exp(vnegq_f32(g))));
+    vst1q_f32(du + i, vmulq_f32(d, vmulq_f32(g, sig)));
+    // The reference's order: ((dh·up)·s)·(1 + g·(1 − s)), each product rounded.
+    const float32x4_t tail = vaddq_f32(one, vmulq_f32(g, vsubq_f32(one, sig)));
+    vst1q_f32(dg + i, vmulq_f32(vmulq_f32(vmulq_f32(d, vld1q_f32(up + i)), sig), tail));
+  }
+  for (; i < n; ++i) {
+    const float sig = 1.0f / (1.0f + ExpOne(-gate[i]));
+    du[i] = dh[i] * (gate[i] * sig);
+    dg[i] = dh[i] * up[i] * sig * (1.0f + gate[i] * (1.0f - sig));
+  }
+}
+
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsNeon() {
-  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul};
+  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul, SiluMulBackward};
   return k;
 }
 

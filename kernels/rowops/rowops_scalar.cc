@@ -63,10 +63,18 @@ void SiluMul(size_t n, const float* gate, const float* up, float* y) {
   for (size_t i = 0; i < n; ++i) y[i] = SiluOne(gate[i]) * up[i];
 }
 
+void SiluMulBackward(size_t n, const float* g, const float* u, const float* dh, float* dg, float* du) {
+  for (size_t i = 0; i < n; ++i) {
+    const float sig = 1.0f / (1.0f + std::exp(-g[i]));
+    du[i] = dh[i] * (g[i] * sig);
+    dg[i] = dh[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));
+  }
+}
+
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsScalar() {
-  static const RowOpsUkernels k{"scalar", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul};
+  static const RowOpsUkernels k{"scalar", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul, SiluMulBackward};
   return k;
 }
 

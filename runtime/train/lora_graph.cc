@@ -239,6 +239,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   const int32_t r = s.rank;
   const float scale = adapter.config.scale();
   const grad::AttentionShape shape{c.num_attention_heads, c.num_key_value_heads, c.head_dim};
+  const kernels::RowOpsUkernels& rowops = kernels::GetRowOpsUkernels();
 
   auto lora = [&](size_t li, LoraTarget t) -> const LoraPair& { return adapter.layers[li][static_cast<size_t>(t)]; };
   const auto n_layers = static_cast<int64_t>(w.layers.size());
@@ -382,7 +383,6 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   float* dxc = s.dxmid.data();  // d(loss)/d(xf) of the counted rows
   if (grads != nullptr) std::fill_n(dxc, nc * h, 0.0f);
   const int64_t V = c.vocab_size;
-  const kernels::RowOpsUkernels& rowops = kernels::GetRowOpsUkernels();
   for (int64_t b0 = 0; b0 < nc; b0 += s.loss_rows) {
     const int64_t nb = std::min(s.loss_rows, nc - b0);
     grad::Project(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
@@ -459,7 +459,11 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.dx_frozen += clock.Lap();
     lora_back(li, LoraTarget::kDown, s.hact.data(), dy, s.dh.data());
     ph.lora_backward += clock.Lap();
-    grad::SiluMul(a.g.data(), a.u.data(), s.dh.data(), T * ff, s.dg.data(), s.du.data());
+    rows(T, [&](int64_t r0, int64_t n) {
+      const int64_t o = r0 * ff;
+      rowops.silu_mul_backward(static_cast<size_t>(n * ff), a.g.data() + o, a.u.data() + o, s.dh.data() + o,
+                               s.dg.data() + o, s.du.data() + o);
+    });
     std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool, s.transposed_scratch);
