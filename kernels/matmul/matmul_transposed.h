@@ -93,6 +93,9 @@ void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t r
                             BlockQ8_0* out, size_t out_blocks);
 void PackTransposedQ8Avx512(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                             BlockQ8_0* out, size_t out_blocks);
+// The packer the int8 path uses for `isa` (the scalar one where this binary has no
+// variant of its own); tests compare them through this.
+TransposedPackFn PackTransposedQ8For(Isa isa);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
 inline constexpr size_t kTransposedPanel = 64;   // dx columns per task

@@ -137,17 +137,17 @@ void RunSlot(void* ctx, size_t slot) {
   }
 }
 
-TransposedPackFn PackFor(Isa isa) {
+bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+
+}  // namespace
+
+TransposedPackFn PackTransposedQ8For(Isa isa) {
 #ifdef EDGERT_HAVE_X86_KERNELS
   if (isa == Isa::kAvx512Vnni) return PackTransposedQ8Avx512;
 #endif
   (void)isa;
   return PackTransposedQ8Scalar;
 }
-
-bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
-
-}  // namespace
 
 size_t MatmulTransposedInt8ScratchBytes(size_t m, size_t n, size_t threads) {
   const Layout l = MakeLayout(m, n);
@@ -187,7 +187,7 @@ Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy
   auto* s = reinterpret_cast<std::byte*>(aligned);
   Ctx t;
   t.uk = uk;
-  t.pack = PackFor(isa);
+  t.pack = PackTransposedQ8For(isa);
   t.type = w.type;
   t.w = static_cast<const uint8_t*>(w.data);
   t.w_stride = w.row_stride != 0 ? w.row_stride : row_bytes;
