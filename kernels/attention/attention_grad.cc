@@ -2,25 +2,16 @@
 // and its scalar row operations.
 #include "kernels/attention/attention_grad.h"
 
-#include <cmath>
+#include "kernels/rowops/rowops.h"
+#include "kernels/rowops/rowops_variants.h"
 
 namespace edgert::kernels {
 
 namespace scalar {
 
 void ScaledSoftmax(size_t n, float scale, float* x) {
-  float max = -INFINITY;
-  for (size_t i = 0; i < n; ++i) {
-    x[i] *= scale;
-    max = std::fmax(max, x[i]);
-  }
-  float sum = 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
-  for (size_t i = 0; i < n; ++i) x[i] *= inv;
+  for (size_t i = 0; i < n; ++i) x[i] *= scale;
+  RowOpsUkernelsScalar().softmax(n, x);
 }
 
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds) {
