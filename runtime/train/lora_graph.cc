@@ -291,6 +291,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     }
   };
 
+  // hact = silu(g)·u of a layer's activations, split over the pool.
+  auto swiglu = [&](const LayerActs& a) {
+    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
+  };
   // Runs layer li from its saved input; fills its activation buffers.
   auto layer_forward = [&](size_t li, float* out) {
     const LayerWeights& l = w.layers[li];
@@ -321,7 +325,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     linears(gate_up, s.xn2.data());
     lora_forward(li, LoraTarget::kGate, s.xn2.data(), a.g.data());
     lora_forward(li, LoraTarget::kUp, s.xn2.data(), a.u.data());
-    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
+    swiglu(a);
     if (out != nullptr) {
       grad::Project(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
       lora_forward(li, LoraTarget::kDown, s.hact.data(), out);
@@ -342,7 +346,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, s.probs.data(), s.work.att.data(),
                            s.attn_scratch.data(), pool);
     rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
-    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
+    swiglu(a);
   };
 
   LoraGraphPhases& ph = s.phases;
