@@ -1,15 +1,16 @@
 // bench/train_bench.cc: LoRA training speed of one model file, end to end.
 //
 //   train_bench --model M.etm [--seq 512] [--rank 8] [--alpha 16] [--threads 2] [--f32-backward]
-//               [--steps 3] [--warmup 1] [--seed 1] [--dropout P] [--saved-layers N]
+//               [--steps 3] [--warmup 1] [--seed 1] [--dropout P] [--saved-layers N | --budget SIZE]
 //
 // Each step is what a trainer does for one sequence of --seq random tokens,
 // every position counted: loss and gradients for all seven targets
 // (LoraGraph::AccumulateGradients), global-norm clipping at 1.0, one AdamW
 // step. Prints one JSON object: training tokens/s over the measured steps and
-// the seconds per step of each phase (LoraGraphPhases). Peak memory is
-// measured from outside (bench/compare_pytorch_train.sh runs this under
-// /usr/bin/time).
+// the seconds per step of each phase (LoraGraphPhases). --budget plans the
+// graph as edge-tune --budget does (kept layers, loss chunk; PlanTuneJob) and
+// prints the plan's predicted peak beside. Peak memory is measured from
+// outside (bench/compare_pytorch_train.sh runs this under /usr/bin/time).
 #include <pthreadpool.h>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,8 @@
 #include "runtime/train/dropout.h"
 #include "runtime/train/lora_graph.h"
 #include "runtime/train/optimizer.h"
+#include "runtime/train/tune_job.h"
+#include "tools/common/memory_plan.h"
 
 namespace edgert {
 namespace {
@@ -44,7 +47,10 @@ int Run(int argc, char** argv) {
   app.add_option("--dropout", dropout, "LoRA dropout");
   bool f32_backward = false;
   app.add_flag("--f32-backward", f32_backward, "f32 products through quantized frozen weights (default: int8)");
-  app.add_option("--saved-layers", saved_layers, "layers whose activations forward keeps (LoraGraphOptions)");
+  std::string budget_flag;
+  auto* saved = app.add_option("--saved-layers", saved_layers, "layers whose activations forward keeps (LoraGraphOptions)");
+  app.add_option("--budget", budget_flag, "plan kept layers and the loss chunk as edge-tune --budget SIZE does")
+      ->excludes(saved);
   CLI11_PARSE(app, argc, argv);
 
   auto model = Model::Open(model_path);
@@ -58,12 +64,30 @@ int Run(int argc, char** argv) {
   cfg.alpha = alpha;
   cfg.dropout = dropout;
   auto adapter = LoraAdapter::Create(c, cfg, seed);
-  LoraGraphOptions graph_options{seq, rank, 128, false, true};
-  graph_options.int8_backward = !f32_backward;
+  if (!adapter.ok()) {
+    std::fprintf(stderr, "error: %s\n", adapter.status().message().c_str());
+    return 1;
+  }
+  LoraGraphOptions graph_options{seq, rank, 128, false, dropout > 0};
   graph_options.saved_layers = saved_layers;
+  uint64_t predicted_peak = 0;
+  if (!budget_flag.empty()) {
+    auto budget = cli::ResolveBudget(budget_flag);
+    TuneOptions o;
+    o.max_seq_len = seq;
+    o.explicit_max_seq_len = true;
+    auto plan = budget.ok() ? PlanTuneJob(**model, o, *adapter, *budget) : Result<TrainingPlan>(budget.status());
+    if (!plan.ok()) {
+      std::fprintf(stderr, "error: %s\n", plan.status().message().c_str());
+      return 1;
+    }
+    graph_options = plan->graph;
+    predicted_peak = plan->predicted_peak_bytes;
+  }
+  graph_options.int8_backward = !f32_backward;
   auto graph = LoraGraph::Create(*model, graph_options);
-  if (!adapter.ok() || !graph.ok()) {
-    std::fprintf(stderr, "error: %s\n", (adapter.ok() ? graph.status() : adapter.status()).message().c_str());
+  if (!graph.ok()) {
+    std::fprintf(stderr, "error: %s\n", graph.status().message().c_str());
     return 1;
   }
   // A trained-looking adapter (B non-zero), so every path carries gradients.
@@ -102,11 +126,12 @@ int Run(int argc, char** argv) {
   const double n = static_cast<double>(steps);
   std::printf(
       "{\"tokens_per_s\": %.2f, \"seconds_per_step\": %.3f, \"seq\": %lld, \"threads\": %zu, \"rank\": %d, \"saved_layers\": %lld, "
-      "\"last_loss\": %.4f, \"phases_s_per_step\": {\"forward\": %.3f, \"lm_head_loss\": %.3f, \"lm_head_grad\": %.3f, "
+      "\"loss_rows\": %lld, \"predicted_peak_bytes\": %llu, \"last_loss\": %.4f, \"phases_s_per_step\": {\"forward\": %.3f, \"lm_head_loss\": %.3f, \"lm_head_grad\": %.3f, "
       "\"recompute\": %.3f, \"dx_frozen\": %.3f, \"attention_backward\": %.3f, \"lora_backward\": %.3f, "
       "\"other_backward\": %.3f, \"optimizer_and_rest\": %.3f}}\n",
       static_cast<double>(seq * steps) / seconds, seconds / n, static_cast<long long>(seq), threads, rank,
-      static_cast<long long>(saved_layers), loss,
+      static_cast<long long>(graph_options.saved_layers), static_cast<long long>(graph_options.loss_rows),
+      static_cast<unsigned long long>(predicted_peak), loss,
       p.forward / n, p.lm_head_loss / n, p.lm_head_grad / n, p.recompute / n, p.dx_frozen / n,
       p.attention_backward / n, p.lora_backward / n, p.other_backward / n, (seconds - p.total()) / n);
   return 0;

@@ -244,7 +244,7 @@ typedef struct edgert_train_options {
   int32_t train_on_prompt;
   int32_t skip_bad_lines;
   int32_t threads;              /* 0: one per core */
-  uint64_t budget_bytes;        /* 0: none; else peak memory of the job: planned as edge-tune's --budget (loss chunk, weights streamed by layer, max_seq_len when 0), refused up front if too small */
+  uint64_t budget_bytes;        /* 0: none; else peak memory of the job: planned as edge-tune's --budget (kept layers, loss chunk, weights streamed by layer, max_seq_len when 0), refused up front if too small */
 } edgert_train_options;
 
 EDGERT_API edgert_train_options edgert_train_options_default(void);

@@ -161,11 +161,12 @@ edgert_status edgert_trainer_create(edgert_model model, const edgert_train_optio
     auto adapter = StartingAdapter(*m->model, *tune);
     if (!adapter.ok()) return FromStatus(adapter.status());
     // The memory plan (as edge-tune's), before the data is read; budget 0: none.
-    auto plan = PlanTuneJob(*m->model, *tune, *adapter, options->budget_bytes);
+    BudgetChoice budget;
+    budget.bytes = options->budget_bytes;
+    budget.named = budget.bytes > 0;
+    auto plan = PlanTuneJob(*m->model, *tune, *adapter, budget);
     if (!plan.ok()) return FromStatus(plan.status().WithContext("budget_bytes"));
-    tune->max_seq_len = plan->graph.max_tokens;
-    tune->trainer.loss_rows = plan->graph.loss_rows;
-    tune->trainer.stream_weights = plan->graph.stream_weights;
+    UsePlan(*plan, *tune);
     auto data = LoadTuneData(*m->model, *tune);
     if (!data.ok()) return FromStatus(data.status());
     auto trainer = Trainer::Create(m->model, std::move(*adapter), std::move(data->train), std::move(data->val), tune->trainer);

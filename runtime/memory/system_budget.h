@@ -15,6 +15,7 @@ struct BudgetChoice {
   uint64_t bytes = 0;                 // 0: the system told us nothing (no budget)
   std::string source;                 // "--budget" or how the default was derived
   std::vector<std::string> warnings;  // swap in use, memory pressure
+  bool named = false;                 // the user gave it: a plan may spend all of it on speed
 };
 
 // Share of the available memory a default budget takes: the rest is left to

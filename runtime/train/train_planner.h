@@ -15,8 +15,11 @@
 // memory: sequences run one at a time through one graph.
 //
 // Then, with what the budget leaves, it keeps some layers' activations from
-// the forward pass (LoraGraphOptions::saved_layers: faster, bit-identical),
-// up to a cap of half the weights' bytes.
+// the forward pass (LoraGraphOptions::saved_layers: faster, bit-identical).
+// A budget the user named is a promise the plan may spend entirely on speed;
+// without one (no budget, or the default share of available memory, which
+// nobody chose), kept activations stay under half the weights' bytes, so the
+// job stays near the size of its model on a machine others use too.
 //
 // What the planner may change to fit, cheapest first: the kept activations
 // (none are kept before anything below changes), the loss chunk (rows of
@@ -36,6 +39,7 @@ namespace edgert {
 
 struct TrainingRequest {
   uint64_t budget_bytes = 0;         // 0: no budget (plan what was asked)
+  bool budget_named = false;         // the user gave the budget: kept layers may fill it
   uint64_t weight_bytes = 0;         // all tensors of the model file
   uint64_t stream_window_bytes = 0;  // WeightStream::WindowBytes; 0: never stream
   uint64_t stream_resident_bytes = 0;  // WeightStream::ResidentBytes: streamed weights between passes

@@ -154,9 +154,10 @@ Result<Trainer> Trainer::Create(std::shared_ptr<const Model> model, LoraAdapter 
   for (const auto* set : {&train, &val}) {
     for (const TrainExample& ex : *set) longest = std::max<int64_t>(longest, static_cast<int64_t>(ex.ids.size()));
   }
-  EDGERT_ASSIGN_OR_RETURN(LoraGraph graph,
-                          LoraGraph::Create(model, {longest, adapter.config.rank, o.loss_rows, o.stream_weights,
-                                                           adapter.config.dropout > 0}));
+  LoraGraphOptions graph_options{longest, adapter.config.rank, o.loss_rows, o.stream_weights,
+                                  adapter.config.dropout > 0};
+  graph_options.saved_layers = std::clamp<int64_t>(o.saved_layers, 0, model->config().num_hidden_layers - 1);
+  EDGERT_ASSIGN_OR_RETURN(LoraGraph graph, LoraGraph::Create(model, graph_options));
   const auto per_step = o.batch * o.grad_accum;
   const auto n = static_cast<int64_t>(train.size());
   const int64_t steps_per_epoch = (n + per_step - 1) / per_step;

@@ -52,6 +52,7 @@ struct TrainerOptions {
   // here resume each other's checkpoints.
   int64_t loss_rows = 128;      // LM-head loss chunk
   bool stream_weights = false;  // weights streamed by layer
+  int64_t saved_layers = 0;     // layers whose forward activations are kept (fewer if the model has fewer)
 };
 
 struct StepReport {

@@ -34,9 +34,10 @@ std::string DataStats(const std::string& path, const Dataset& d) {
 }  // namespace
 
 Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& o, const LoraAdapter& start,
-                                 uint64_t budget_bytes) {
+                                 const BudgetChoice& budget) {
   TrainingRequest r;
-  r.budget_bytes = budget_bytes;
+  r.budget_bytes = budget.bytes;
+  r.budget_named = budget.named;
   r.weight_bytes = model.weights().bytes;
   r.stream_window_bytes = WeightStream::WindowBytes(model.weights());
   r.stream_resident_bytes = WeightStream::ResidentBytes(model.weights());
@@ -54,6 +55,13 @@ Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& o, const
   r.max_seq_len = o.max_seq_len;
   r.fixed_max_seq_len = o.explicit_max_seq_len;
   return PlanTraining(model.config(), r);
+}
+
+void UsePlan(const TrainingPlan& plan, TuneOptions& o) {
+  o.max_seq_len = plan.graph.max_tokens;
+  o.trainer.loss_rows = plan.graph.loss_rows;
+  o.trainer.stream_weights = plan.graph.stream_weights;
+  o.trainer.saved_layers = plan.graph.saved_layers;
 }
 
 Result<TuneData> LoadTuneData(const Model& model, const TuneOptions& o) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/memory/system_budget.h"
 #include "runtime/model/session.h"
 #include "runtime/train/dataset.h"
 #include "runtime/train/json_records.h"
@@ -41,11 +42,14 @@ struct TuneData {
   std::string report;  // what became of each file, for the user once setup has succeeded
 };
 
-// The job's memory plan for `budget_bytes` (0: none), from the model, the
+// The job's memory plan for `budget` (bytes 0: none), from the model, the
 // options, the starting adapter and the data files' sizes, before any data is
 // read. An impossible budget is an error naming the minimum.
 Result<TrainingPlan> PlanTuneJob(const Model& model, const TuneOptions& options, const LoraAdapter& start,
-                                 uint64_t budget_bytes);
+                                 const BudgetChoice& budget);
+
+// The plan's choices into the options: max_seq_len, the loss chunk, streaming, kept layers.
+void UsePlan(const TrainingPlan& plan, TuneOptions& options);
 
 // Reads and tokenizes the training data (and --val / --val-split, --replay).
 Result<TuneData> LoadTuneData(const Model& model, const TuneOptions& options);

@@ -88,8 +88,9 @@ TEST(TrainPlanner, PeakEqualsTheLargestPlanThatFits) {
   EXPECT_LE(less->predicted_peak_bytes, full - 1);
 }
 
-// Kept activations stay within half the weights, so a job with room to
-// spare keeps issue 3's peaks: 1.5 GB for 0.5B Q8_0 at 512 tokens, 3.5 GB for 1.5B.
+// Without a named budget, kept activations stay within half the weights, so
+// a job with room to spare keeps issue 3's peaks: 1.5 GB for 0.5B Q8_0 at 512
+// tokens, 3.5 GB for 1.5B.
 TEST(TrainPlanner, KeptLayersStayWithinHalfTheWeights) {
   auto plan = PlanTraining(Config05B(), Request05B(0));
   ASSERT_TRUE(plan.ok());
@@ -100,7 +101,7 @@ TEST(TrainPlanner, KeptLayersStayWithinHalfTheWeights) {
   ++more.saved_layers;
   EXPECT_GT(LoraGraph::Bytes(Config05B(), more).kept_activations, Request05B(0).weight_bytes / 2);
   EXPECT_LE(plan->predicted_peak_bytes, 1500000000u);
-  auto big = PlanTraining(Config05B(), Request05B(64ull << 30));  // a large budget changes nothing
+  auto big = PlanTraining(Config05B(), Request05B(64ull << 30));  // a large default budget changes nothing
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->graph.saved_layers, plan->graph.saved_layers);
 
@@ -113,6 +114,42 @@ TEST(TrainPlanner, KeptLayersStayWithinHalfTheWeights) {
   ASSERT_TRUE(plan15.ok());
   EXPECT_GT(plan15->graph.saved_layers, 0);
   EXPECT_LE(plan15->predicted_peak_bytes, 3500000000u);
+}
+
+// A budget the user named may be spent on speed: as many kept layers as fit,
+// past the half-the-weights cap (issue 3's jobs: --budget 1.5GB for 0.5B,
+// --budget 3.5GB for 1.5B).
+TEST(TrainPlanner, ANamedBudgetKeepsAsManyLayersAsFit) {
+  const ModelConfig c = Config05B();
+  auto capped = PlanTraining(c, Request05B(1500000000));
+  ASSERT_TRUE(capped.ok());
+  TrainingRequest named = Request05B(1500000000);
+  named.budget_named = true;
+  auto plan = PlanTraining(c, named);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_GT(plan->graph.saved_layers, capped->graph.saved_layers);
+  EXPECT_LE(plan->predicted_peak_bytes, 1500000000u);
+  LoraGraphOptions more = plan->graph;
+  ++more.saved_layers;
+  if (more.saved_layers < c.num_hidden_layers) {  // one more would not fit
+    const TrainingPhases p = TrainingPeak(c, named, more);
+    EXPECT_GT(std::max(p.setup, p.training), 1500000000u);
+  }
+  named.budget_bytes = 64ull << 30;  // room for everything: every layer but the last is kept
+  auto all = PlanTraining(c, named);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->graph.saved_layers, c.num_hidden_layers - 1);
+
+  auto c15 = PresetConfig("qwen2.5-1.5b");
+  ASSERT_TRUE(c15.ok());
+  TrainingRequest r = Request05B(3500000000);
+  r.budget_named = true;
+  r.weight_bytes = 1641000000;
+  r.lora_parameters = 9232384;
+  auto plan15 = PlanTraining(*c15, r);
+  ASSERT_TRUE(plan15.ok()) << plan15.status().message();
+  EXPECT_LE(plan15->predicted_peak_bytes, 3500000000u);
+  EXPECT_FALSE(plan15->graph.stream_weights);
 }
 
 TEST(TrainPlanner, StreamsBelowTheWeights) {

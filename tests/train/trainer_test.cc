@@ -110,6 +110,27 @@ TEST(Trainer, MicroBatchesAndAccumulationGiveTheSameSteps) {
   for (size_t i = 0; i < ra.steps.size(); ++i) EXPECT_EQ(ra.steps[i].loss, rb.steps[i].loss) << i;
 }
 
+// The plan's kept layers (TrainerOptions::saved_layers, from PlanTuneJob via
+// UsePlan) reach the graph and change nothing but speed: the same losses and
+// adapter, bit for bit. More than the model has is all it has.
+TEST(Trainer, KeptLayersGiveTheSameTrajectory) {
+  auto model = MicroModel(DType::kF32);
+  TrainerOptions none = Options(""), all = Options("");
+  all.saved_layers = 1000;
+  auto ta = Trainer::Create(model, NewAdapter(*model), Examples(8, 0), {}, none);
+  auto tb = Trainer::Create(model, NewAdapter(*model), Examples(8, 0), {}, all);
+  ASSERT_TRUE(ta.ok() && tb.ok());
+  EXPECT_GT(tb->arena_bytes(), ta->arena_bytes());  // the kept activations are there
+  const Recorded ra = Train(*ta), rb = Train(*tb);
+  ASSERT_EQ(ra.steps.size(), rb.steps.size());
+  for (size_t i = 0; i < ra.steps.size(); ++i) EXPECT_EQ(ra.steps[i].loss, rb.steps[i].loss) << i;
+  for (size_t l = 0; l < ta->adapter().layers.size(); ++l) {
+    for (size_t t = 0; t < ta->adapter().layers[l].size(); ++t) {
+      EXPECT_EQ(ta->adapter().layers[l][t].b, tb->adapter().layers[l][t].b) << l << " " << t;
+    }
+  }
+}
+
 TEST(Trainer, DropoutChangesTheTrajectoryDeterministically) {
   auto model = MicroModel(DType::kF32);
   TrainerOptions o = Options("");

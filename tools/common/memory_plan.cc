@@ -16,6 +16,7 @@ Result<BudgetChoice> ResolveBudget(const std::string& flag) {
   BudgetChoice b;
   b.bytes = *bytes;
   b.source = "--budget " + flag;
+  b.named = true;
   b.warnings = SwapWarnings(ports::ReadSystemMemory());
   return b;
 }

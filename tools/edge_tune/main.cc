@@ -71,13 +71,11 @@ int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   auto adapter = StartingAdapter(**model, o);
   if (!adapter.ok()) return cli::Fail(adapter.status());
   // The plan, before any data is read: an impossible budget stops here.
-  auto plan = PlanTuneJob(**model, o, *adapter, budget->bytes);
+  auto plan = PlanTuneJob(**model, o, *adapter, *budget);
   if (!plan.ok()) return cli::Fail(plan.status().WithContext(budget->source));
   if (plan_output.plan) return cli::PrintPlan(*plan, *budget, plan_output.json);
   cli::PrintPlanNotes(*plan, *budget);
-  o.max_seq_len = plan->graph.max_tokens;
-  o.trainer.loss_rows = plan->graph.loss_rows;
-  o.trainer.stream_weights = plan->graph.stream_weights;
+  UsePlan(*plan, o);
   auto data = LoadTuneData(**model, o);
   if (!data.ok()) return cli::Fail(data.status());
   auto trainer = Trainer::Create(*model, std::move(*adapter), std::move(data->train), std::move(data->val), o.trainer);
