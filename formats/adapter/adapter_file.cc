@@ -21,7 +21,7 @@ std::vector<Offset<fbs::LoraTensor>> WriteTensors(flatbuffers::FlatBufferBuilder
   for (const NamedTensor& t : ts) {
     // Built in a fixed order (x86-64 GCC's, right to left), not as call
     // arguments whose evaluation order differs on aarch64: same bytes everywhere.
-    const auto data = b.CreateVector(t.data);
+    const auto data = b.CreateVector(t.values().data(), t.values().size());
     const auto shape = b.CreateVector(t.shape);
     const auto name = b.CreateString(t.name);
     out.push_back(fbs::CreateLoraTensor(b, name, shape, data));
@@ -53,7 +53,7 @@ Result<std::vector<NamedTensor>> ReadTensors(const flatbuffers::Vector<Offset<fb
 size_t EstimatedFileBytes(const AdapterFileData& d) {
   size_t n = 4096 + d.base_description.size();
   auto tensors = [&](const std::vector<NamedTensor>& ts) {
-    for (const NamedTensor& t : ts) n += t.data.size() * sizeof(float) + t.shape.size() * 8 + t.name.size() + 64;
+    for (const NamedTensor& t : ts) n += t.values().size() * sizeof(float) + t.shape.size() * 8 + t.name.size() + 64;
   };
   tensors(d.tensors);
   if (d.training) {

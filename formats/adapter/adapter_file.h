@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,9 @@ namespace edgert {
 struct NamedTensor {
   std::string name;
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  std::vector<float> data;       // read from a file
+  std::span<const float> view;   // to write without a copy: used instead of data when not empty
+  std::span<const float> values() const { return view.empty() ? std::span<const float>(data) : view; }
 };
 
 struct LoraSettingsData {

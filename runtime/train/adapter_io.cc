@@ -19,8 +19,8 @@ std::vector<NamedTensor> AdapterTensors(const LoraAdapter& adapter) {
     for (int t = 0; t < kLoraTargetCount; ++t) {
       const LoraPair& p = adapter.layers[l][static_cast<size_t>(t)];
       if (!p.enabled()) continue;
-      out.push_back({PeftTensorName(l, static_cast<LoraTarget>(t), true), {r, p.in}, p.a});
-      out.push_back({PeftTensorName(l, static_cast<LoraTarget>(t), false), {p.out, r}, p.b});
+      out.push_back({PeftTensorName(l, static_cast<LoraTarget>(t), true), {r, p.in}, {}, p.a});
+      out.push_back({PeftTensorName(l, static_cast<LoraTarget>(t), false), {p.out, r}, {}, p.b});
     }
   }
   return out;
@@ -46,7 +46,8 @@ Result<LoraAdapter> AdapterFromTensors(const ModelConfig& model, const LoraSetti
         if (it->second->shape != want) {
           return InvalidArgument("adapter tensor '" + name + "' has the wrong shape for this base model");
         }
-        (a ? p.a : p.b) = it->second->data;
+        const std::span<const float> values = it->second->values();
+        (a ? p.a : p.b).assign(values.begin(), values.end());
         ++used;
       }
     }

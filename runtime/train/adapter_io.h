@@ -14,11 +14,12 @@ namespace edgert {
 // "base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight"
 std::string PeftTensorName(size_t layer, LoraTarget target, bool a);
 
+// Views of the adapter's A and B (no copies: valid while `adapter` lives and keeps its sizes).
 std::vector<NamedTensor> AdapterTensors(const LoraAdapter& adapter);
 Result<LoraAdapter> AdapterFromTensors(const ModelConfig& model, const LoraSettingsData& settings,
                                        const std::vector<NamedTensor>& tensors);
 
-// The file's contents for `adapter` on `base`, without training state.
+// The file's contents for `adapter` on `base`, without training state (views, as AdapterTensors).
 AdapterFileData AdapterFileFor(const LoraAdapter& adapter, const ModelFile& base);
 Status SaveAdapter(const std::string& path, const LoraAdapter& adapter, const ModelFile& base);
 // Refuses an adapter made for another base model, naming both.

@@ -117,7 +117,7 @@ Status ExportPeft(const std::string& dir, const LoraAdapter& adapter, const std:
   if (ec) return IoError(dir + ": cannot create the folder: " + ec.message());
   const std::vector<NamedTensor> tensors = AdapterTensors(adapter);
   std::vector<SafetensorsOut> out;
-  for (const NamedTensor& t : tensors) out.push_back({t.name, DType::kF32, t.shape, std::as_bytes(std::span(t.data))});
+  for (const NamedTensor& t : tensors) out.push_back({t.name, DType::kF32, t.shape, std::as_bytes(t.values())});
   EDGERT_RETURN_IF_ERROR(WriteSafetensors((fs::path(dir) / kWeights).string(), out, {{"format", "pt"}}));
   const std::string json = PeftConfig(adapter.config, base_model_name).dump(2) + "\n";
   return ports::WriteFileAtomically((fs::path(dir) / kConfig).string(), std::as_bytes(std::span(json)));
@@ -143,7 +143,7 @@ Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model)
   for (const SafetensorsTensor& t : st.tensors()) {
     auto data = ToF32(t);
     if (!data.ok()) return data.status().WithContext(weights_path);
-    tensors.push_back({t.name, t.shape, std::move(*data)});
+    tensors.push_back({t.name, t.shape, std::move(*data), {}});
   }
   const LoraConfig& c = *config;
   auto adapter = AdapterFromTensors(model, LoraSettingsData{c.rank, c.alpha, c.dropout, c.rslora, c.targets}, tensors);

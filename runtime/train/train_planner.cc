@@ -9,9 +9,9 @@ namespace {
 
 // The adapter, its gradients and AdamW's two moments: four f32 copies.
 constexpr uint64_t kAdapterCopies = 4;
-// A checkpoint write holds two more sets of (adapter, m, v): the file's
-// tensor list and the file image being built (sized once, never doubled).
-constexpr uint64_t kCheckpointCopies = 6;
+// A checkpoint write holds one more set of (adapter, m, v): the file image
+// being built (sized once, never doubled; the tensors go in as views).
+constexpr uint64_t kCheckpointCopies = 3;
 // Tokenized examples keep ids and labels (int32 each) per token, and a token
 // covers at least one byte of its file: an upper bound from the file sizes.
 constexpr uint64_t kTrainBytesPerDataByte = 8;
