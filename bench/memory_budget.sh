@@ -107,6 +107,7 @@ case "$PRESET" in
     job run-1G-resident 1GB "${RUNJOB[@]}"
     job run-400M-streamed 400MB "${RUNJOB[@]}"
     tune tune-1G-seq512-resident 1GB --max-seq-len 512
+    tune tune-1.5G-seq512-resident 1.5GB --max-seq-len 512  # issue 3's job: layers kept to fill it
     tune tune-700M-seq512-streamed 700MB --max-seq-len 512
     tune tune-480M-seq256-streamed 480MB --max-seq-len 256
     ;;
@@ -114,6 +115,7 @@ case "$PRESET" in
     job run-3G-resident 3GB "${RUNJOB[@]}"
     job run-1G-streamed 1GB "${RUNJOB[@]}"
     tune tune-12G-seq512-resident 12GB --max-seq-len 512
+    tune tune-3.5G-seq512-resident 3.5GB --max-seq-len 512  # issue 3's 1.5B job
     tune tune-2G-seq512-streamed 2GB --max-seq-len 512
     ;;
   *) echo "no job list for $PRESET"; exit 1 ;;
