@@ -147,19 +147,28 @@ void BM_Transposed(benchmark::State& state, DType type, Shape s, size_t m, size_
       static_cast<double>(state.iterations()) * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
 }
 
-// The int8 transposed product's Wᵀ packer alone, over every panel of a chunk
-// of rows (ns per weight): how much of the product is packing.
+// The int8 transposed product's Wᵀ packer alone (this CPU's format: wide
+// blocks where it has them, else GGUF blocks), over every panel of a chunk of
+// rows (ns per weight): how much of the product is packing.
 void BM_PackTransposed(benchmark::State& state, DType type, Shape s) {
   WeightSet ws = MakeWeights(type, s, 0);
   const size_t row_bytes = ws.bytes / s.n, nb = (s.n + 31) / 32;
+  const Int8WideUkernels* wide = Int8WideUkernelsFor(BestIsa());
+  const size_t wide_units = kInt8Panel / kInt8Tile * ((s.n + kInt8Block - 1) / kInt8Block);
   std::vector<BlockQ8_0> out(kInt8Panel * nb);
-  const TransposedPackFn pack = IsaSupported(Isa::kAvx512Vnni) ? PackTransposedQ8Avx512 : PackTransposedQ8Scalar;
+  std::unique_ptr<Int8WideUnit[]> units(new Int8WideUnit[wide_units]);
   for (auto _ : state) {
     for (size_t c0 = 0; c0 < s.k; c0 += kInt8Panel) {
-      pack(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
+      if (wide != nullptr) {
+        wide->pack(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, units.get());
+      } else {
+        PackTransposedQ8Scalar(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
+      }
     }
     benchmark::DoNotOptimize(out.data());
+    benchmark::DoNotOptimize(units.get());
   }
+  state.SetLabel(wide != nullptr ? wide->isa : "gguf scalar");
   state.counters["ns/weight"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(s.n * s.k),
                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

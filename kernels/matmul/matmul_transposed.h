@@ -14,6 +14,7 @@
 #include <pthreadpool.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "base/quant_blocks.h"
 #include "base/status.h"
@@ -43,33 +44,47 @@ Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const flo
                                       pthreadpool_t pool, size_t dy_stride = 0);
 
 // ---------------------------------------------------------------------------
-// The int8 path (Q8_0 / Q4_0 weights): dx += dy·W as the forward problem.
+// The int8 path (Q8_0 / Q4_0 weights): dx += dy·W with both operands rounded
+// to 8 bits per block. Two formats, chosen by the ISA's variant:
 //
-// dy is quantized once per call to int8 activations (Q8_0 blocks of 32 along
-// n, f32 scale: the forward's QuantizeActivationsQ8Fn). A task owns a panel
-// of at most kInt8Panel dx columns (input features c of W); for each chunk of
-// kInt8ChunkRows rows of W it builds that chunk of Wᵀ, rows c, as Q8_0 rows
-// (requantized per 32 consecutive n exactly as QuantizeRowQ8_0Ref would from
-// the dequantized values: f16 scale max|x|/127, quants rounded half away from
-// zero) in its own slot of the caller's scratch, then runs the forward
-// microkernel (MatmulUkernels::q8_0_gemm) on it into a [rows][panel] f32
-// temporary that is added into dx. Error: both operands are rounded to 8 bits
-// per block; kernels/README.md derives the bound. Every dx element is computed
-// by one task in a fixed order: results do not depend on the thread count.
+// Wide blocks (AVX-512 VNNI, and the portable reference kScalar): both
+// operands are our own requantization, so their blocks need not be GGUF's 32.
+// dy is quantized once per call per kInt8Block columns (f32 scale, quants
+// rounded half away from zero; Int8WideUkernels::quantize); a task owns a
+// panel of at most kInt8Panel dx columns and, per chunk of kInt8ChunkRows rows
+// of W, packs that chunk of Wᵀ straight into the microkernel's layout
+// (Int8WideUnit: per dx column and kInt8Block rows of W, an f32 scale
+// max|W|/127 and quants + 128 grouped by 4 rows for vpdpbusd), then the
+// microkernel accumulates into dx in place: per block one int32 dot (exact),
+// then acc = fma(float(dot), scale_w·scale_dy, acc), blocks in order from
+// dx's value. The AVX-512 variant is bit-equal to the portable one.
+//
+// GGUF blocks (the other ISAs: AVX2, NEON): dy is quantized per 32 columns by
+// the forward's QuantizeActivationsQ8Fn, panels of Wᵀ are requantized to Q8_0
+// rows (PackTransposedQ8Scalar: per 32 consecutive n exactly as
+// QuantizeRowQ8_0Ref would from the dequantized values), and the forward's
+// MatmulUkernels::q8_0_gemm runs on them into a [rows][panel] temporary that
+// is added into dx.
+//
+// Error: both operands are rounded to 8 bits per block; kernels/README.md
+// derives the bound. Every dx element is computed by one task in a fixed
+// order: results do not depend on the thread count.
 enum class TransposedPrecision {
   kF32,   // exact f32 products with the weights as stored (any weight type)
   kInt8,  // the int8 path for Q8_0 / Q4_0 weights from kInt8MinRows rows of dy; f32 otherwise
 };
 
-inline constexpr size_t kInt8Panel = 128;        // dx columns per task at most (the GEMM's 4-tile group)
+inline constexpr size_t kInt8Panel = 128;        // dx columns per task at most (4 tiles of 32)
 inline constexpr size_t kInt8PanelsPerThread = 4;  // narrower panels, down to 32 columns, to balance threads
 inline constexpr size_t kInt8ChunkRows = 1024;   // rows of W (n) per packed chunk of Wᵀ
-inline constexpr size_t kInt8RowBlock = 256;     // rows of dy per microkernel call
+inline constexpr size_t kInt8RowBlock = 256;     // rows of dy per microkernel call (GGUF blocks)
 inline constexpr size_t kInt8MinRows = 16;       // fewer rows: packing costs more than int8 saves
+inline constexpr size_t kInt8Block = 128;        // wide blocks: elements of n per scale, both operands
+inline constexpr size_t kInt8Tile = 32;          // wide blocks: dx columns per packed tile
 
 // Bytes of scratch the int8 path needs for m rows of dy with n columns and up
-// to `threads` tasks at once (fewer fit: fewer threads work). Never smaller for
-// larger arguments.
+// to `threads` tasks at once (fewer fit: fewer threads work), either format.
+// Never smaller for larger arguments.
 size_t MatmulTransposedInt8ScratchBytes(size_t m, size_t n, size_t threads);
 
 // dx += dy·W with the chosen precision. kInt8 needs `scratch` of
@@ -78,24 +93,55 @@ size_t MatmulTransposedInt8ScratchBytes(size_t m, size_t n, size_t threads);
 Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_t m, float* dx, pthreadpool_t pool,
                                   size_t dy_stride, TransposedPrecision precision, void* scratch, size_t scratch_bytes);
 
-// The int8 path for any m (tests, benchmarks), with the microkernels of `isa`
-// (its table's quantizer and q8_0_gemm, and its Wᵀ packer: AVX-512 or scalar).
+// The int8 path for any m (tests, benchmarks), in the format and with the
+// microkernels of `isa` (wide blocks for kScalar and kAvx512Vnni; GGUF blocks
+// with the table's quantizer and q8_0_gemm otherwise).
 Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
                                 void* scratch, size_t scratch_bytes, pthreadpool_t pool, size_t dy_stride = 0);
 
-// out row c < cols, block b < ceil(rows/32): the Q8_0 block of
+// Wide blocks. One packed unit: kInt8Block rows of W (n = nb·B .. nb·B + B) by
+// kInt8Tile dx columns. q[j][c] holds the quants of rows 4j .. 4j + 3 of
+// column c, one byte each (quant + 128, the unsigned operand), d[c] the
+// column's scale over those rows.
+struct alignas(64) Int8WideUnit {
+  uint32_t q[kInt8Block / 4][kInt8Tile];
+  float d[kInt8Tile];
+};
+static_assert(sizeof(Int8WideUnit) % 64 == 0, "units stay cache-line aligned");
+
+// One row of dy: x[n] -> qs[ceil(n/B)·B] (zero past n), d[b] = max|x| over the
+// block / 127 (f32), qs = round-half-away(x / d), corr[b] = -128·Σ qs of block b.
+using Int8WideQuantizeFn = void (*)(const float* x, size_t n, int8_t* qs, float* d, int32_t* corr);
+// W rows [0, rows) (Q8_0 or Q4_0, rows w_stride bytes apart), dx columns
+// [c0, c0 + cols) (multiples of 32) -> out[t·nb + b], tile t < cols/32, block
+// b < nb = ceil(rows/B); rows past `rows` read as 0. Per column and block:
+// d = max|W| / 127 over the dequantized values (f32), quants round-half-away(W / d).
+using Int8WidePackFn = void (*)(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                                Int8WideUnit* out);
+// dx[i][32t + c] (row stride ldx) += over blocks b < nb of tile t's units
+// (packed + t·nb): for each block, dot = xc[b] + Σ_j (W quant + 128)·xq[j]
+// (int32, exact), acc = fma(float(dot), unit.d[c]·xd[b], acc), acc starting
+// from dx. Row i's quants at xq + i·ldq (block b at b·B), xd, xc at + i·ldd.
+using Int8WideGemmFn = void (*)(size_t m, size_t tiles, size_t nb, const Int8WideUnit* packed, const int8_t* xq,
+                                size_t ldq, const float* xd, const int32_t* xc, size_t ldd, float* dx, size_t ldx);
+struct Int8WideUkernels {
+  const char* isa;
+  Int8WideQuantizeFn quantize;
+  Int8WidePackFn pack;
+  Int8WideGemmFn gemm;
+};
+// kScalar: the portable reference; kAvx512Vnni where built; otherwise nullptr
+// (that ISA runs the GGUF-block path).
+const Int8WideUkernels* Int8WideUkernelsFor(Isa isa);
+const Int8WideUkernels& Int8WideUkernelsScalar();
+const Int8WideUkernels& Int8WideUkernelsAvx512();  // x86 builds only
+
+// GGUF blocks: out row c < cols, block b < ceil(rows/32): the Q8_0 block of
 // W[32b .. 32b + 32)[c0 + c] (rows past `rows` read as 0), W Q8_0 or Q4_0 with
 // rows w_stride bytes apart; out rows are out_blocks blocks apart. c0 and cols
 // are multiples of 32. Bit-equal to QuantizeRowQ8_0Ref of the dequantized column.
-using TransposedPackFn = void (*)(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
-                                  BlockQ8_0* out, size_t out_blocks);
 void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                             BlockQ8_0* out, size_t out_blocks);
-void PackTransposedQ8Avx512(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
-                            BlockQ8_0* out, size_t out_blocks);
-// The packer the int8 path uses for `isa` (the scalar one where this binary has no
-// variant of its own); tests compare them through this.
-TransposedPackFn PackTransposedQ8For(Isa isa);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
 inline constexpr size_t kTransposedPanel = 64;   // dx columns per task

@@ -1,6 +1,7 @@
-// kernels/matmul/matmul_transposed_int8.cc: dx += dy·W through int8 products
-// (quantized dy, requantized Wᵀ panels, the forward GEMM microkernel), and the
-// portable Wᵀ packer.
+// kernels/matmul/matmul_transposed_int8.cc: dx += dy·W through int8 products:
+// the operator for both formats (wide blocks: its own microkernels; GGUF
+// blocks: quantized dy, requantized Wᵀ panels, the forward GEMM microkernel),
+// and the GGUF-block Wᵀ packer.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -64,9 +65,28 @@ Layout MakeLayout(size_t m, size_t n) {
   return l;
 }
 
+// Wide blocks: dy's quants [m][n rounded up to kInt8Block], scales and
+// corrections [m][blocks], then one slot per task: its panel's packed Wᵀ chunk
+// (the microkernel accumulates into dx: no temporary).
+static_assert(kInt8ChunkRows % kInt8Block == 0 && kInt8Panel % kInt8Tile == 0);
+Layout MakeWideLayout(size_t m, size_t n) {
+  const size_t n_pad = (n + kInt8Block - 1) / kInt8Block * kInt8Block, nb = n_pad / kInt8Block;
+  const size_t chunk = std::min(kInt8ChunkRows, n_pad);
+  Layout l{};
+  l.qs = 0;
+  l.d = Align64(m * n_pad);
+  l.corr = l.d + Align64(m * nb * sizeof(float));
+  l.slots = l.corr + Align64(m * nb * sizeof(int32_t));
+  l.packed_bytes = kInt8Panel / kInt8Tile * (chunk / kInt8Block) * sizeof(Int8WideUnit);
+  l.slot_bytes = l.packed_bytes;
+  l.total_for_one = l.slots + l.slot_bytes + 64;
+  return l;
+}
+
 struct Ctx {
   const MatmulUkernels* uk;
-  TransposedPackFn pack;
+  const Int8WideUkernels* wide;  // non-null: the wide-block format
+  size_t ldq, ldd;               // wide: row strides of dy's quants and of its scales / corrections
   DType type;
   const uint8_t* w;
   size_t w_stride, n, k, m;
@@ -84,6 +104,10 @@ struct Ctx {
 // Row i of dy, chunk by chunk; a chunk's partial last block is zero-padded.
 void QuantizeRow(void* ctx, size_t i) {
   const auto& t = *static_cast<const Ctx*>(ctx);
+  if (t.wide != nullptr) {
+    t.wide->quantize(t.dy + i * t.ldy, t.n, t.qs + i * t.ldq, t.d + i * t.ldd, t.corr + i * t.ldd);
+    return;
+  }
   for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
     const size_t nc = std::min(kInt8ChunkRows, t.n - n0), ncp = RoundUp32(nc), full = nc / kQuantBlock * kQuantBlock;
     int8_t* qs = t.qs + t.m * n0 + i * ncp;
@@ -100,16 +124,28 @@ void QuantizeRow(void* ctx, size_t i) {
   }
 }
 
+// One panel, wide blocks: dx[:, c0 .. c0 + cols) += Σ over chunks of W.
+void RunPanelWide(const Ctx& t, std::byte* slot, size_t c0, size_t cols) {
+  auto* packed = reinterpret_cast<Int8WideUnit*>(slot);
+  for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
+    const size_t nc = std::min(kInt8ChunkRows, t.n - n0), nb = (nc + kInt8Block - 1) / kInt8Block;
+    t.wide->pack(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed);
+    const size_t b0 = n0 / kInt8Block;
+    t.wide->gemm(t.m, cols / kInt8Tile, nb, packed, t.qs + n0, t.ldq, t.d + b0, t.corr + b0, t.ldd, t.dx + c0, t.k);
+  }
+}
+
 // One panel: dx[:, c0 .. c0 + cols) += Σ over chunks of W (dyq chunk)·(Wᵀ chunk)ᵀ.
 void RunPanel(const Ctx& t, std::byte* slot, size_t panel) {
-  auto* packed = reinterpret_cast<BlockQ8_0*>(slot);
-  auto* tmp = reinterpret_cast<float*>(slot + t.packed_bytes);
   const size_t kb_total = t.k / kQuantBlock;
   const size_t c0 = panel * kb_total / t.panels * kQuantBlock;
   const size_t cols = (panel + 1) * kb_total / t.panels * kQuantBlock - c0;
+  if (t.wide != nullptr) return RunPanelWide(t, slot, c0, cols);
+  auto* packed = reinterpret_cast<BlockQ8_0*>(slot);
+  auto* tmp = reinterpret_cast<float*>(slot + t.packed_bytes);
   for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
     const size_t nc = std::min(kInt8ChunkRows, t.n - n0), kb = RoundUp32(nc) / kQuantBlock;
-    t.pack(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
+    PackTransposedQ8Scalar(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
     const int8_t* qs = t.qs + t.m * n0;
     const float* d = t.d + t.m * n0 / kQuantBlock;
     const int32_t* corr = t.corr + t.m * n0 / kQuantBlock;
@@ -141,17 +177,18 @@ bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 
 }  // namespace
 
-TransposedPackFn PackTransposedQ8For(Isa isa) {
+const Int8WideUkernels* Int8WideUkernelsFor(Isa isa) {
 #ifdef EDGERT_HAVE_X86_KERNELS
-  if (isa == Isa::kAvx512Vnni) return PackTransposedQ8Avx512;
+  if (isa == Isa::kAvx512Vnni && IsaSupported(isa)) return &Int8WideUkernelsAvx512();
 #endif
-  (void)isa;
-  return PackTransposedQ8Scalar;
+  if (isa == Isa::kScalar) return &Int8WideUkernelsScalar();
+  return nullptr;
 }
 
 size_t MatmulTransposedInt8ScratchBytes(size_t m, size_t n, size_t threads) {
-  const Layout l = MakeLayout(m, n);
-  return l.total_for_one + (std::max<size_t>(threads, 1) - 1) * l.slot_bytes;
+  const size_t extra = std::max<size_t>(threads, 1) - 1;
+  const Layout g = MakeLayout(m, n), wl = MakeWideLayout(m, n);
+  return std::max(g.total_for_one + extra * g.slot_bytes, wl.total_for_one + extra * wl.slot_bytes);
 }
 
 Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
@@ -171,7 +208,8 @@ Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy
   const MatmulUkernels* uk = MatmulUkernelsFor(isa);
   if (uk == nullptr) return InvalidArgument(std::string(what) + ": ISA not supported: " + IsaName(isa));
   if (m == 0) return OkStatus();
-  const Layout l = MakeLayout(m, w.n);
+  const Int8WideUkernels* wide = Int8WideUkernelsFor(isa);
+  const Layout l = wide != nullptr ? MakeWideLayout(m, w.n) : MakeLayout(m, w.n);
   const auto start = reinterpret_cast<uintptr_t>(scratch);
   const uintptr_t aligned = (start + 63) & ~uintptr_t{63};
   if (scratch == nullptr || scratch_bytes < (aligned - start) + l.slots + l.slot_bytes) {
@@ -187,7 +225,9 @@ Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy
   auto* s = reinterpret_cast<std::byte*>(aligned);
   Ctx t;
   t.uk = uk;
-  t.pack = PackTransposedQ8For(isa);
+  t.wide = wide;
+  t.ldq = (w.n + kInt8Block - 1) / kInt8Block * kInt8Block;
+  t.ldd = t.ldq / kInt8Block;
   t.type = w.type;
   t.w = static_cast<const uint8_t*>(w.data);
   t.w_stride = w.row_stride != 0 ? w.row_stride : row_bytes;

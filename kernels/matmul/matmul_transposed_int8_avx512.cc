@@ -1,10 +1,18 @@
-// kernels/matmul/matmul_transposed_int8_avx512.cc: the Wᵀ packer of the int8
-// transposed product in AVX-512 (F/BW). A strip of 32 rows x 32 columns of W
-// (one source block per row) becomes 32 output blocks, one per column:
-// the quantization runs across columns (16 lanes = 16 output blocks: column
-// maxima, scales and quants without horizontal reductions), and only the
-// resulting int8 tile is transposed, by byte/word/dword unpacks and one qword
-// permute per two columns. Bit-equal to PackTransposedQ8Scalar.
+// kernels/matmul/matmul_transposed_int8_avx512.cc: the int8 transposed
+// product's wide-block format in AVX-512 (F/BW) + VNNI: dy's quantizer, the Wᵀ
+// packer and the microkernel, bit-equal to the portable reference
+// (matmul_transposed_int8_wide_scalar.cc).
+//
+// Packer: a strip of kInt8Block rows x 32 columns of W (one source block per
+// row) becomes one unit. Both passes run across columns (16 lanes = 16 dx
+// columns: column maxima, scales and quants need no horizontal reductions),
+// and the unit's layout (4 rows' bytes per dword lane) is built from four
+// rows' int32 quants by shifts and bit selects: no transpose.
+// Microkernel: 4 rows of dy x 32 dx columns, per block kInt8Block/4 steps of
+// two unit loads, four broadcasts of 4 dy quants and 8 vpdpbusd, then per 16
+// outputs one int-to-float conversion, one multiply (the two scales) and one
+// FMA: with 128-wide blocks that is 32 vpdpbusd per multiply + FMA on the
+// shared pipes (the GGUF-block GEMM spends 8).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -17,132 +25,209 @@
 namespace edgert::kernels {
 namespace {
 
-constexpr size_t kB = kQuantBlock;
+constexpr size_t kB = kInt8Block;
 
-// q[j][c] = the quants of W row j in the source block (Q4_0: nibble - 8), d[j]
-// its scale; rows >= nr are zero.
-void LoadStrip(DType type, const uint8_t* w, size_t w_stride, size_t nr, size_t block, int8_t (*q)[kB], float* d) {
-  for (size_t j = 0; j < nr; ++j) {
-    const uint8_t* row = w + j * w_stride;
-    if (type == DType::kQ8_0) {
-      const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(row)[block];
-      d[j] = _cvtsh_ss(b.d);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(q[j]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)));
-    } else {
-      const BlockQ4_0& b = reinterpret_cast<const BlockQ4_0*>(row)[block];
-      d[j] = _cvtsh_ss(b.d);
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
-      const __m128i lo4 = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-      _mm_store_si128(reinterpret_cast<__m128i*>(q[j]), _mm_sub_epi8(_mm_and_si128(x, lo4), eight));
-      _mm_store_si128(reinterpret_cast<__m128i*>(q[j] + 16),
-                      _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), lo4), eight));
-    }
-  }
-  for (size_t j = nr; j < kB; ++j) {
-    d[j] = 0.0f;
-    _mm256_store_si256(reinterpret_cast<__m256i*>(q[j]), _mm256_setzero_si256());
-  }
-}
+inline __mmask16 Mask16(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1); }
 
-// Quantizes 16 columns (h = 0, 1: columns 16h ..) of the strip as QuantizeRowQ8_0Ref
-// does per column, into t[g][l] = row 8l + g's 16 quants (the transpose's input
-// order), and the 16 columns' f16 scales.
-void QuantizeHalf(const int8_t (*q)[kB], const float* d, size_t h, int8_t (*t)[4][16], uint16_t* scales) {
-  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
-  auto value = [&](size_t j) {  // the dequantized weights: exact products (f16 scale x 8-bit quant)
-    const __m512i qi = _mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q[j] + 16 * h)));
-    return _mm512_mul_ps(_mm512_cvtepi32_ps(qi), _mm512_set1_ps(d[j]));
-  };
-  __m512 v[kB];  // kept for the second pass (L1 at worst): one load instead of widen, convert, scale
-  __m512 m4[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (size_t j = 0; j < kB; j += 4) {  // four chains: max's latency, not its throughput
-    for (size_t u = 0; u < 4; ++u) {
-      v[j + u] = value(j + u);
-      m4[u] = _mm512_max_ps(m4[u], _mm512_and_ps(v[j + u], abs_mask));
-    }
-  }
-  const __m512 amax = _mm512_max_ps(_mm512_max_ps(m4[0], m4[1]), _mm512_max_ps(m4[2], m4[3]));
-  const __m512 dd = _mm512_div_ps(amax, _mm512_set1_ps(127.0f));
-  const __mmask16 nonzero = _mm512_cmp_ps_mask(dd, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-  const __m512 id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), dd);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(scales), _mm512_cvtps_ph(dd, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-  // roundf (halves away from zero) as trunc(x + copysign(0.5⁻, x)), 0.5⁻ the
-  // float just below one half: the sum rounds to nearest even, which lands
-  // exactly on the next integer for x = k + 1/2 and below it otherwise.
-  // Checked against roundf for every float of magnitude below 256 (|x| <= 127 here).
+// roundf (halves away from zero) as trunc(x + copysign(0.5⁻, x)), 0.5⁻ the
+// float just below one half: the sum rounds to nearest even, which lands
+// exactly on the next integer for x = k + 1/2 and below it otherwise. Equal to
+// roundf for every float of magnitude below 256 (|x| <= 127 and a little here).
+inline __m512i RoundHalfAway(__m512 x) {
   const __m512i below_half = _mm512_set1_epi32(0x3EFFFFFF);
   const __m512i sign_bit = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
-  for (size_t j = 0; j < kB; ++j) {
-    const __m512 x = _mm512_mul_ps(v[j], id);
-    // (x & sign) | 0.5⁻: imm 0xEA = (A & B) | C with A = x, B = sign, C = 0.5⁻.
-    const __m512 half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(x), sign_bit, below_half, 0xEA));
-    const __m512i qi = _mm512_cvttps_epi32(_mm512_add_ps(x, half));
-    __m128i b = _mm512_cvtsepi32_epi8(qi);
-    __asm__("" : "+v"(b));  // keeps vpmovsdb in its register form: the store form is slower on Zen 4
-    _mm_store_si128(reinterpret_cast<__m128i*>(t[j % 8][j / 8]), b);
+  // (x & sign) | 0.5⁻: imm 0xEA = (A & B) | C.
+  const __m512 half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(x), sign_bit, below_half, 0xEA));
+  return _mm512_cvttps_epi32(_mm512_add_ps(x, half));
+}
+
+void QuantizeWide(const float* x, size_t n, int8_t* qs, float* d, int32_t* corr) {
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  constexpr size_t kV = kB / 16;
+  for (size_t b = 0; b * kB < n; ++b) {
+    const size_t j0 = b * kB;
+    __m512 v[kV];
+    __m512 m0 = _mm512_setzero_ps(), m1 = _mm512_setzero_ps();
+    for (size_t u = 0; u < kV; ++u) {
+      const size_t at = j0 + 16 * u;
+      v[u] = at >= n ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(Mask16(n - at), x + at);
+      if (u % 2 == 0) {
+        m0 = _mm512_max_ps(m0, _mm512_and_ps(v[u], abs_mask));
+      } else {
+        m1 = _mm512_max_ps(m1, _mm512_and_ps(v[u], abs_mask));
+      }
+    }
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+    const float db = amax / 127.0f;
+    const __m512 vid = _mm512_set1_ps(db != 0.0f ? 1.0f / db : 0.0f);
+    __m512i sum = _mm512_setzero_si512();
+    for (size_t u = 0; u < kV; ++u) {
+      const __m512i q = RoundHalfAway(_mm512_mul_ps(v[u], vid));
+      sum = _mm512_add_epi32(sum, q);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + j0 + 16 * u), _mm512_cvtsepi32_epi8(q));
+    }
+    d[b] = db;
+    corr[b] = -128 * _mm512_reduce_add_epi32(sum);
   }
 }
 
-// t (as QuantizeHalf leaves it: 8 registers, register g's lane l = row 8l + g,
-// 16 columns) -> out[c].qs = column c's 32 quants, for the 16 columns.
-void TransposeHalf(const int8_t (*t)[4][16], BlockQ8_0* const* out) {
-  __m512i z[8], a[8], b[8], c[8];
-  for (size_t g = 0; g < 8; ++g) z[g] = _mm512_load_si512(t[g]);
-  for (size_t p = 0; p < 4; ++p) {  // words: rows (g, g+1) of column 0..7 (lo) or 8..15 (hi), per lane
-    a[p] = _mm512_unpacklo_epi8(z[2 * p], z[2 * p + 1]);
-    a[p + 4] = _mm512_unpackhi_epi8(z[2 * p], z[2 * p + 1]);
+// The dequantized values of one source block (32 columns) of a W row: lo =
+// columns 0-15, hi = 16-31 (exact products, as DequantizeRowQ8_0 / Q4_0).
+inline void Values(DType type, const uint8_t* blk, __m512& lo, __m512& hi) {
+  if (type == DType::kQ8_0) {
+    const auto& b = *reinterpret_cast<const BlockQ8_0*>(blk);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(b.d));
+    lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)))));
+    hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(
+                              _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)))));
+  } else {
+    const auto& b = *reinterpret_cast<const BlockQ4_0*>(blk);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(b.d));
+    const __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
+    const __m512i low = _mm512_set1_epi32(0x0F), eight = _mm512_set1_epi32(8);
+    lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(x, low), eight)));
+    hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(x, 4), eight)));
   }
-  for (size_t s = 0; s < 2; ++s) {  // dwords: rows 0-3 / 4-7 of 4 columns
-    const __m512i* x = a + 4 * s;
-    b[4 * s + 0] = _mm512_unpacklo_epi16(x[0], x[1]);
-    b[4 * s + 1] = _mm512_unpackhi_epi16(x[0], x[1]);
-    b[4 * s + 2] = _mm512_unpacklo_epi16(x[2], x[3]);
-    b[4 * s + 3] = _mm512_unpackhi_epi16(x[2], x[3]);
+}
+
+// Lane c of the result: byte e = the low byte of q[e]'s lane c, + 128 (mod 256,
+// = the quant + 128 for quants in [-128, 127]). imm 0xCA = A ? B : C.
+inline __m512i Interleave(const __m512i q[4]) {
+  __m512i w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFF), q[0], _mm512_slli_epi32(q[1], 8), 0xCA);
+  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFF), w, _mm512_slli_epi32(q[2], 16), 0xCA);
+  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFFFF), w, _mm512_slli_epi32(q[3], 24), 0xCA);
+  return _mm512_xor_si512(w, _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
+}
+
+void PackWide(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols, Int8WideUnit* out) {
+  const auto* base = static_cast<const uint8_t*>(w);
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  const size_t block_bytes = type == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  const size_t nb = (rows + kB - 1) / kB, tiles = cols / kInt8Tile;
+  const size_t panel_at = c0 / kQuantBlock * block_bytes, panel_bytes = tiles * block_bytes;
+  for (size_t b = 0; b < nb; ++b) {
+    const size_t r0 = b * kB, nr = std::min(kB, rows - r0);
+    // The rows are a strided walk through W (a panel is a few blocks of each
+    // row): fetch the next block's while this one is packed.
+    for (size_t r = r0 + kB; r < std::min(rows, r0 + 2 * kB); ++r) {
+      const uint8_t* p = base + r * w_stride + panel_at;
+      for (size_t off = 0; off < panel_bytes + 63; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(p + std::min(off, panel_bytes - 1)), _MM_HINT_T0);
+      }
+    }
+    for (size_t t = 0; t < tiles; ++t) {
+      const uint8_t* col = base + r0 * w_stride + panel_at + t * block_bytes;
+      __m512 m[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (size_t r = 0; r < nr; ++r) {  // two chains per half: max's latency, not its throughput
+        __m512 lo, hi;
+        Values(type, col + r * w_stride, lo, hi);
+        m[2 * (r & 1)] = _mm512_max_ps(m[2 * (r & 1)], _mm512_and_ps(lo, abs_mask));
+        m[2 * (r & 1) + 1] = _mm512_max_ps(m[2 * (r & 1) + 1], _mm512_and_ps(hi, abs_mask));
+      }
+      Int8WideUnit& u = out[t * nb + b];
+      __m512 inv[2];
+      for (size_t h = 0; h < 2; ++h) {
+        const __m512 dd = _mm512_div_ps(_mm512_max_ps(m[h], m[2 + h]), _mm512_set1_ps(127.0f));
+        const __mmask16 nonzero = _mm512_cmp_ps_mask(dd, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+        inv[h] = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), dd);
+        _mm512_store_ps(u.d + 16 * h, dd);
+      }
+      for (size_t j = 0; j < kB / 4; ++j) {
+        __m512i q[2][4];
+        for (size_t e = 0; e < 4; ++e) {
+          const size_t r = 4 * j + e;
+          if (r < nr) {
+            __m512 lo, hi;
+            Values(type, col + r * w_stride, lo, hi);
+            q[0][e] = RoundHalfAway(_mm512_mul_ps(lo, inv[0]));
+            q[1][e] = RoundHalfAway(_mm512_mul_ps(hi, inv[1]));
+          } else {
+            q[0][e] = q[1][e] = _mm512_setzero_si512();
+          }
+        }
+        _mm512_store_si512(u.q[j], Interleave(q[0]));
+        _mm512_store_si512(u.q[j] + 16, Interleave(q[1]));
+      }
+    }
   }
-  for (size_t s = 0; s < 4; ++s) {  // qwords: rows 0-7 of 2 columns per lane (lane l: rows 8l .. 8l+7)
-    const __m512i* x = b + 4 * (s / 2) + (s % 2);
-    c[2 * s] = _mm512_unpacklo_epi32(x[0], x[2]);
-    c[2 * s + 1] = _mm512_unpackhi_epi32(x[0], x[2]);
+}
+
+inline __m512i Broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// MR rows of dy x one tile (32 dx columns) over nb blocks, accumulating into dx.
+template <size_t MR>
+void Tile(const Int8WideUnit* units, size_t nb, const int8_t* xq, size_t ldq, const float* xd, const int32_t* xc,
+          size_t ldd, float* dx, size_t ldx) {
+  __m512 acc[MR][2];
+  for (size_t i = 0; i < MR; ++i) {
+    acc[i][0] = _mm512_loadu_ps(dx + i * ldx);
+    acc[i][1] = _mm512_loadu_ps(dx + i * ldx + 16);
   }
-  const __m512i gather = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
-  for (size_t r = 0; r < 8; ++r) {  // c[r] holds columns 2r, 2r + 1
-    const __m512i v = _mm512_permutexvar_epi64(gather, c[r]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[2 * r]->qs), _mm512_castsi512_si256(v));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[2 * r + 1]->qs), _mm512_extracti64x4_epi64(v, 1));
+  for (size_t b = 0; b < nb; ++b) {
+    const Int8WideUnit& u = units[b];
+    const int8_t* x = xq + b * kB;
+    __m512i dot[MR][2];
+    for (size_t i = 0; i < MR; ++i) dot[i][0] = dot[i][1] = _mm512_set1_epi32(xc[i * ldd + b]);
+#pragma GCC unroll 32
+    for (size_t j = 0; j < kB / 4; ++j) {
+      const __m512i w0 = _mm512_load_si512(u.q[j]);
+      const __m512i w1 = _mm512_load_si512(u.q[j] + 16);
+      for (size_t i = 0; i < MR; ++i) {
+        const __m512i xv = Broadcast4(x + i * ldq + 4 * j);
+        dot[i][0] = _mm512_dpbusd_epi32(dot[i][0], w0, xv);
+        dot[i][1] = _mm512_dpbusd_epi32(dot[i][1], w1, xv);
+      }
+    }
+    const __m512 d0 = _mm512_load_ps(u.d), d1 = _mm512_load_ps(u.d + 16);
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512 s = _mm512_set1_ps(xd[i * ldd + b]);
+      acc[i][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[i][0]), _mm512_mul_ps(d0, s), acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[i][1]), _mm512_mul_ps(d1, s), acc[i][1]);
+    }
+  }
+  for (size_t i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(dx + i * ldx, acc[i][0]);
+    _mm512_storeu_ps(dx + i * ldx + 16, acc[i][1]);
+  }
+}
+
+template <size_t MR>
+void Rows(size_t tiles, size_t nb, const Int8WideUnit* packed, const int8_t* xq, size_t ldq, const float* xd,
+          const int32_t* xc, size_t ldd, float* dx, size_t ldx) {
+  for (size_t t = 0; t < tiles; ++t) Tile<MR>(packed + t * nb, nb, xq, ldq, xd, xc, ldd, dx + t * kInt8Tile, ldx);
+}
+
+constexpr size_t kMr = 4;
+
+// Each group of kMr rows of dy (a few KB, in L1) meets every tile of the
+// panel (from L2) before the next group.
+void GemmWide(size_t m, size_t tiles, size_t nb, const Int8WideUnit* packed, const int8_t* xq, size_t ldq,
+              const float* xd, const int32_t* xc, size_t ldd, float* dx, size_t ldx) {
+  size_t i = 0;
+  for (; i + kMr <= m; i += kMr) {
+    Rows<kMr>(tiles, nb, packed, xq + i * ldq, ldq, xd + i * ldd, xc + i * ldd, ldd, dx + i * ldx, ldx);
+  }
+  const int8_t* q = xq + i * ldq;
+  const float* d = xd + i * ldd;
+  const int32_t* c = xc + i * ldd;
+  float* y = dx + i * ldx;
+  switch (m - i) {
+    case 3: Rows<3>(tiles, nb, packed, q, ldq, d, c, ldd, y, ldx); break;
+    case 2: Rows<2>(tiles, nb, packed, q, ldq, d, c, ldd, y, ldx); break;
+    case 1: Rows<1>(tiles, nb, packed, q, ldq, d, c, ldd, y, ldx); break;
+    default: break;
   }
 }
 
 }  // namespace
 
-void PackTransposedQ8Avx512(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
-                            BlockQ8_0* out, size_t out_blocks) {
-  const auto* base = static_cast<const uint8_t*>(w);
-  alignas(64) int8_t q[kB][kB];
-  alignas(64) float d[kB];
-  alignas(64) int8_t t[8][4][16];
-  alignas(32) uint16_t scales[16];
-  const size_t block_bytes = type == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
-  const size_t panel_bytes = cols / kB * block_bytes;
-  for (size_t ob = 0; ob * kB < rows; ++ob) {
-    // The rows are a strided walk through W (a panel is a few blocks of each
-    // row): fetch the next strip's while this one is packed.
-    for (size_t j = (ob + 1) * kB; j < std::min(rows, (ob + 2) * kB); ++j) {
-      const uint8_t* p = base + j * w_stride + c0 / kB * block_bytes;
-      for (size_t off = 0; off < panel_bytes + 63; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p + std::min(off, panel_bytes - 1)), _MM_HINT_T0);
-      }
-    }
-    for (size_t cb = 0; cb < cols / kB; ++cb) {
-      LoadStrip(type, base + ob * kB * w_stride, w_stride, std::min(kB, rows - ob * kB), c0 / kB + cb, q, d);
-      for (size_t h = 0; h < 2; ++h) {
-        BlockQ8_0* dst[16];
-        for (size_t c = 0; c < 16; ++c) dst[c] = out + (cb * kB + 16 * h + c) * out_blocks + ob;
-        QuantizeHalf(q, d, h, t, scales);
-        for (size_t c = 0; c < 16; ++c) dst[c]->d = scales[c];
-        TransposeHalf(t, dst);
-      }
-    }
-  }
+const Int8WideUkernels& Int8WideUkernelsAvx512() {
+  static const Int8WideUkernels k{"avx512vnni", QuantizeWide, PackWide, GemmWide};
+  return k;
 }
 
 }  // namespace edgert::kernels
