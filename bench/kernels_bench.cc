@@ -173,6 +173,36 @@ void BM_PackTransposed(benchmark::State& state, DType type, Shape s) {
                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+// The wide-block int8 microkernel alone (no packing, no quantization): one
+// task's panel of 128 dx columns x one chunk of 1024 rows of W, m = 512 rows of
+// dy, operands in cache as far as they fit (GOP/s: 2·m·128·1024 per call).
+void BM_Int8WideGemm(benchmark::State& state) {
+  const Int8WideUkernels* uk = Int8WideUkernelsFor(BestIsa());
+  if (uk == nullptr) {
+    state.SkipWithError("no wide-block variant on this CPU");
+    return;
+  }
+  constexpr size_t kM = 512, kCols = kInt8Panel, kRows = kInt8ChunkRows, kNb = kRows / kInt8Block;
+  std::unique_ptr<Int8WideUnit[]> units(new Int8WideUnit[kCols / kInt8Tile * kNb]);
+  for (size_t u = 0; u < kCols / kInt8Tile * kNb; ++u) {
+    for (size_t j = 0; j < kInt8Block / 4; ++j) {
+      for (size_t c = 0; c < kInt8Tile; ++c) units[u].q[j][c] = static_cast<uint32_t>((j * 2654435761u + c * 40503u) | 0x01010101u);
+    }
+    for (size_t c = 0; c < kInt8Tile; ++c) units[u].d[c] = 1e-3f;
+  }
+  std::vector<int8_t> xq(kM * kRows);
+  for (size_t i = 0; i < xq.size(); ++i) xq[i] = static_cast<int8_t>((i * 7919) % 255 - 127);
+  std::vector<float> xd(kM * kNb, 1e-4f), dx(kM * kCols, 0.0f);
+  std::vector<int32_t> xc(kM * kNb, 0);
+  for (auto _ : state) {
+    uk->gemm(kM, kCols / kInt8Tile, kNb, units.get(), xq.data(), kRows, xd.data(), xc.data(), kNb, dx.data(), kCols);
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.SetLabel(uk->isa);
+  state.counters["GOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * kM * kCols * kRows * 1e-9,
+                                               benchmark::Counter::kIsRate);
+}
+
 // Read bandwidth: sum of a 1 GB buffer, split over the pool's threads.
 struct SumTask {
   const float* data;
@@ -245,6 +275,7 @@ void RegisterGemmShapes() {
 // The training backward's dx += dy·W (f32 and int8 paths, and the int8
 // path's Wᵀ packer alone) on the 0.5B projections and an LM-head chunk.
 void RegisterTransposed() {
+  benchmark::RegisterBenchmark("Int8WideGemm/512x128x1024", BM_Int8WideGemm)->Unit(benchmark::kMillisecond);
   for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
     for (Shape s : {Shape{128, 896}, Shape{1024, 896}, Shape{4864, 896}, Shape{16384, 896}}) {
       benchmark::RegisterBenchmark(("PackTransposed/" + std::string(DTypeName(type)) + "/" + std::to_string(s.n) + "x" +

@@ -4,10 +4,11 @@
 // (matmul_transposed_int8_wide_scalar.cc).
 //
 // Packer: a strip of kInt8Block rows x 32 columns of W (one source block per
-// row) becomes one unit. Both passes run across columns (16 lanes = 16 dx
-// columns: column maxima, scales and quants need no horizontal reductions),
-// and the unit's layout (4 rows' bytes per dword lane) is built from four
-// rows' int32 quants by shifts and bit selects: no transpose.
+// row) becomes one unit, up to four units side by side per pass over the
+// rows. Both passes run across columns (16 lanes = 16 dx columns: column
+// maxima, scales and quants need no horizontal reductions), and the unit's
+// layout (4 rows' bytes per dword lane) is built from four rows' int32 quants
+// by shifts and bit selects: no transpose.
 // Microkernel: 4 rows of dy x 32 dx columns, per block kInt8Block/4 steps of
 // two unit loads, four broadcasts of 4 dy quants and 8 vpdpbusd, then per 16
 // outputs one int-to-float conversion, one multiply (the two scales) and one
@@ -92,61 +93,92 @@ inline void Values(DType type, const uint8_t* blk, __m512& lo, __m512& hi) {
 
 // Lane c of the result: byte e = the low byte of q[e]'s lane c, + 128 (mod 256,
 // = the quant + 128 for quants in [-128, 127]). imm 0xCA = A ? B : C.
+// The zero-masked shift: the plain one's undefined pass-through operand trips
+// GCC 12's -Wuninitialized once inlined into the packer.
+template <unsigned N>
+inline __m512i Shl(__m512i x) { return _mm512_maskz_slli_epi32(__mmask16(0xFFFF), x, N); }
+
 inline __m512i Interleave(const __m512i q[4]) {
-  __m512i w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFF), q[0], _mm512_slli_epi32(q[1], 8), 0xCA);
-  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFF), w, _mm512_slli_epi32(q[2], 16), 0xCA);
-  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFFFF), w, _mm512_slli_epi32(q[3], 24), 0xCA);
+  __m512i w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFF), q[0], Shl<8>(q[1]), 0xCA);
+  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFF), w, Shl<16>(q[2]), 0xCA);
+  w = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xFFFFFF), w, Shl<24>(q[3]), 0xCA);
   return _mm512_xor_si512(w, _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
+}
+
+// One block of kB rows (nr of them real) x T tiles. Rows are walked in
+// address order, all T source blocks of a row at once (the panel's bytes of a
+// row are contiguous), and the same rows of the next block are prefetched one
+// row at a time as this block's first pass reaches them: W is a strided walk
+// (a panel is a few blocks of each row) that the hardware prefetchers follow
+// poorly, and a burst of prefetches at the start of a block stalled on full
+// miss buffers.
+template <size_t T>
+void PackBlock(DType type, const uint8_t* rows, size_t w_stride, size_t nr, size_t block_bytes, size_t prefetch_rows,
+               size_t panel_bytes, Int8WideUnit* const* out) {
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  __m512 m[T][2];
+  for (size_t t = 0; t < T; ++t) m[t][0] = m[t][1] = _mm512_setzero_ps();
+  for (size_t r = 0; r < nr; ++r) {
+    const uint8_t* row = rows + r * w_stride;
+    if (r < prefetch_rows) {
+      const uint8_t* next = row + kB * w_stride;
+      for (size_t off = 0; off < panel_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(next + panel_bytes - 1), _MM_HINT_T0);
+    }
+    for (size_t t = 0; t < T; ++t) {
+      __m512 lo, hi;
+      Values(type, row + t * block_bytes, lo, hi);
+      m[t][0] = _mm512_max_ps(m[t][0], _mm512_and_ps(lo, abs_mask));
+      m[t][1] = _mm512_max_ps(m[t][1], _mm512_and_ps(hi, abs_mask));
+    }
+  }
+  __m512 inv[T][2];
+  for (size_t t = 0; t < T; ++t) {
+    for (size_t h = 0; h < 2; ++h) {
+      const __m512 dd = _mm512_div_ps(m[t][h], _mm512_set1_ps(127.0f));
+      const __mmask16 nonzero = _mm512_cmp_ps_mask(dd, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+      inv[t][h] = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), dd);
+      _mm512_store_ps(out[t]->d + 16 * h, dd);
+    }
+  }
+  for (size_t j = 0; j < kB / 4; ++j) {
+    for (size_t t = 0; t < T; ++t) {
+      __m512i q[2][4];
+      for (size_t e = 0; e < 4; ++e) {
+        const size_t r = 4 * j + e;
+        if (r < nr) {
+          __m512 lo, hi;
+          Values(type, rows + r * w_stride + t * block_bytes, lo, hi);
+          q[0][e] = RoundHalfAway(_mm512_mul_ps(lo, inv[t][0]));
+          q[1][e] = RoundHalfAway(_mm512_mul_ps(hi, inv[t][1]));
+        } else {
+          q[0][e] = q[1][e] = _mm512_setzero_si512();
+        }
+      }
+      _mm512_store_si512(out[t]->q[j], Interleave(q[0]));
+      _mm512_store_si512(out[t]->q[j] + 16, Interleave(q[1]));
+    }
+  }
 }
 
 void PackWide(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols, Int8WideUnit* out) {
   const auto* base = static_cast<const uint8_t*>(w);
-  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
   const size_t block_bytes = type == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
   const size_t nb = (rows + kB - 1) / kB, tiles = cols / kInt8Tile;
-  const size_t panel_at = c0 / kQuantBlock * block_bytes, panel_bytes = tiles * block_bytes;
-  for (size_t b = 0; b < nb; ++b) {
-    const size_t r0 = b * kB, nr = std::min(kB, rows - r0);
-    // The rows are a strided walk through W (a panel is a few blocks of each
-    // row): fetch the next block's while this one is packed.
-    for (size_t r = r0 + kB; r < std::min(rows, r0 + 2 * kB); ++r) {
-      const uint8_t* p = base + r * w_stride + panel_at;
-      for (size_t off = 0; off < panel_bytes + 63; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p + std::min(off, panel_bytes - 1)), _MM_HINT_T0);
-      }
-    }
-    for (size_t t = 0; t < tiles; ++t) {
-      const uint8_t* col = base + r0 * w_stride + panel_at + t * block_bytes;
-      __m512 m[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      for (size_t r = 0; r < nr; ++r) {  // two chains per half: max's latency, not its throughput
-        __m512 lo, hi;
-        Values(type, col + r * w_stride, lo, hi);
-        m[2 * (r & 1)] = _mm512_max_ps(m[2 * (r & 1)], _mm512_and_ps(lo, abs_mask));
-        m[2 * (r & 1) + 1] = _mm512_max_ps(m[2 * (r & 1) + 1], _mm512_and_ps(hi, abs_mask));
-      }
-      Int8WideUnit& u = out[t * nb + b];
-      __m512 inv[2];
-      for (size_t h = 0; h < 2; ++h) {
-        const __m512 dd = _mm512_div_ps(_mm512_max_ps(m[h], m[2 + h]), _mm512_set1_ps(127.0f));
-        const __mmask16 nonzero = _mm512_cmp_ps_mask(dd, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-        inv[h] = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), dd);
-        _mm512_store_ps(u.d + 16 * h, dd);
-      }
-      for (size_t j = 0; j < kB / 4; ++j) {
-        __m512i q[2][4];
-        for (size_t e = 0; e < 4; ++e) {
-          const size_t r = 4 * j + e;
-          if (r < nr) {
-            __m512 lo, hi;
-            Values(type, col + r * w_stride, lo, hi);
-            q[0][e] = RoundHalfAway(_mm512_mul_ps(lo, inv[0]));
-            q[1][e] = RoundHalfAway(_mm512_mul_ps(hi, inv[1]));
-          } else {
-            q[0][e] = q[1][e] = _mm512_setzero_si512();
-          }
-        }
-        _mm512_store_si512(u.q[j], Interleave(q[0]));
-        _mm512_store_si512(u.q[j] + 16, Interleave(q[1]));
+  const size_t panel_at = c0 / kQuantBlock * block_bytes;
+  for (size_t t0 = 0; t0 < tiles; t0 += 4) {
+    const size_t nt = std::min<size_t>(4, tiles - t0), panel_bytes = nt * block_bytes;
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t r0 = b * kB, nr = std::min(kB, rows - r0);
+      const size_t prefetch_rows = r0 + kB < rows ? std::min(kB, rows - r0 - kB) : 0;
+      const uint8_t* p = base + r0 * w_stride + panel_at + t0 * block_bytes;
+      Int8WideUnit* dst[4];
+      for (size_t t = 0; t < nt; ++t) dst[t] = out + (t0 + t) * nb + b;
+      switch (nt) {
+        case 4: PackBlock<4>(type, p, w_stride, nr, block_bytes, prefetch_rows, panel_bytes, dst); break;
+        case 3: PackBlock<3>(type, p, w_stride, nr, block_bytes, prefetch_rows, panel_bytes, dst); break;
+        case 2: PackBlock<2>(type, p, w_stride, nr, block_bytes, prefetch_rows, panel_bytes, dst); break;
+        default: PackBlock<1>(type, p, w_stride, nr, block_bytes, prefetch_rows, panel_bytes, dst); break;
       }
     }
   }
