@@ -23,9 +23,10 @@ void Project(const WeightView& w, const float* bias, const float* x, int64_t m, 
              pthreadpool_t pool);
 
 // dx[m][w.cols] += dy[m][w.rows] · w. Given `scratch` (LinearInputScratchBytes),
-// Q8_0 / Q4_0 weights go through int8 products (dy quantized per 32 columns,
-// Wᵀ requantized per 32 rows: kernels' TransposedPrecision::kInt8, ~4x the f32
-// products' rate, error bounded in kernels/README.md); without it, and for
+// Q8_0 / Q4_0 weights go through int8 products (dy quantized per block of
+// columns, Wᵀ requantized per block of rows, 128 on AVX-512, 32 elsewhere:
+// kernels' TransposedPrecision::kInt8, ~4x the f32 products' rate, error
+// bounded in kernels/README.md); without it, and for
 // float weights, f32 products with the weights as stored.
 void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pthreadpool_t pool,
                  std::span<float> scratch = {});
