@@ -47,7 +47,7 @@ BENCHMARK(BM_DxFrozen)->Args({4864, 896, 2})->Args({896, 4864, 2})->Args({896, 8
 
 void BM_Lora(benchmark::State& state) {
   const int64_t in = state.range(0), out = state.range(1);
-  const int32_t r = 8;  // one thread: the LoRA branch runs on the calling thread
+  const int32_t r = 8;  // one branch on the calling thread (the single-branch overloads)
   LoraPair p{Random(static_cast<size_t>(r * in), 0.03f), Random(static_cast<size_t>(out * r), 0.01f), in, out};
   LoraPair g{std::vector<float>(p.a.size()), std::vector<float>(p.b.size()), in, out};
   const std::vector<float> x = Random(static_cast<size_t>(kM * in), 1.0f), dy = Random(static_cast<size_t>(kM * out), 1e-3f);
@@ -60,6 +60,24 @@ void BM_Lora(benchmark::State& state) {
 }
 // The seven targets' shapes: q/o, k/v, gate/up, down.
 BENCHMARK(BM_Lora)->Args({896, 896})->Args({896, 128})->Args({896, 4864})->Args({4864, 896})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same over the pool (grad::LoraForward/LoraBackward on a LoraBranch): third argument threads.
+void BM_LoraSplit(benchmark::State& state) {
+  const int64_t in = state.range(0), out = state.range(1);
+  const int32_t r = 8;
+  LoraPair p{Random(static_cast<size_t>(r * in), 0.03f), Random(static_cast<size_t>(out * r), 0.01f), in, out};
+  LoraPair g{std::vector<float>(p.a.size()), std::vector<float>(p.b.size()), in, out};
+  const std::vector<float> x = Random(static_cast<size_t>(kM * in), 1.0f), dy = Random(static_cast<size_t>(kM * out), 1e-3f);
+  std::vector<float> ax(static_cast<size_t>(kM * r)), y(static_cast<size_t>(kM * out)), dx(static_cast<size_t>(kM * in));
+  std::vector<float> scratch(static_cast<size_t>(grad::LoraScratchFloats(kM, r, std::max(in, out))));
+  Pool pool = MakePool(state.range(2));
+  const grad::LoraBranch b{&p, ax.data(), y.data(), dy.data(), &g};
+  for (auto _ : state) {
+    grad::LoraForward(std::span(&b, 1), r, 2.0f, x.data(), kM, scratch.data(), pool.get());
+    grad::LoraBackward(std::span(&b, 1), r, 2.0f, x.data(), kM, dx.data(), scratch.data(), pool.get());
+  }
+}
+BENCHMARK(BM_LoraSplit)->Args({896, 896, 1})->Args({896, 896, 2})->Args({896, 4864, 1})->Args({896, 4864, 2})->Args({4864, 896, 1})->Args({4864, 896, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 struct AttentionData {
   grad::AttentionShape s{14, 2, 64};

@@ -41,7 +41,7 @@ void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n,
 
 void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
                          float scale, float* v, float* g) {
-  LowRankProject(x, ldx, m, n, w, r, v);
+  if (v != nullptr) LowRankProject(x, ldx, m, n, w, r, v);
   LowRankOuter(x, ldx, m, n, u, r, scale, g);
 }
 

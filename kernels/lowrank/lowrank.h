@@ -6,8 +6,8 @@
 // vectors for r > 8, masked for r not a multiple of 8), and every element of
 // the wide operand is one broadcast-FMA into it. Nothing is transposed and
 // no horizontal sums are needed; on Zen 4, 256-bit FMAs issue two a cycle, so
-// 8-lane vectors reach the same peak as 16-lane ones. One thread: a LoRA
-// product is a few MFLOP, less than a pool dispatch costs on a busy machine.
+// 8-lane vectors reach the same peak as 16-lane ones. No threads: a caller
+// splits a product by rows or columns (each output is one call's either way).
 // Sums run in a fixed order (independent of anything but the shapes).
 #pragma once
 
@@ -25,6 +25,8 @@ struct LowRankUkernels {
   void (*outer)(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
   // Both of the above over one read of x: v[m][r] = x·w and g[n][r] += scale·xᵀ·u
   // (the backward's dax = dy·B and dB = dyᵀ·ax share dy, [512][4864] for gate/up).
+  // With v null, only g (w unused): the same sums as with v, so g can be split by
+  // columns of x over threads while v is computed by `project`, bit for bit.
   void (*project_outer)(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
                         float scale, float* v, float* g);
   // y[m][n] (rows ldy apart) += scale · u[m][r] · w[r][n]: y += s·ax·Bᵀ with w = Bᵀ, dx += dax·A with w = A.

@@ -66,7 +66,8 @@ void ExpandRows(const float* u, size_t r, size_t rc, const float* w, size_t n, f
 
 // v[MR rows][lanes] = Σ_k x[i][k]·w[k][lanes]; g[k][lanes] += Σ_i x[i][k]·su[i][lanes]
 // for every k, with su = scale·u: each element of x feeds both, read once.
-template <size_t MR>
+// Without kV only g (each element the same chain of FMAs down the rows).
+template <size_t MR, bool kV>
 void ProjectOuterRows(const float* x, size_t ldx, size_t n, const float* w, const float* u, size_t r, __mmask8 mask,
                       float scale, float* v, float* g) {
   __m256 vacc[MR], su[MR];
@@ -76,31 +77,49 @@ void ProjectOuterRows(const float* x, size_t ldx, size_t n, const float* w, cons
     su[i] = _mm256_mul_ps(s, _mm256_maskz_loadu_ps(mask, u + i * r));
   }
   for (size_t k = 0; k < n; ++k) {
-    const __m256 wv = _mm256_maskz_loadu_ps(mask, w + k * r);
+    __m256 wv = _mm256_setzero_ps();
+    if constexpr (kV) wv = _mm256_maskz_loadu_ps(mask, w + k * r);
     __m256 gacc = _mm256_maskz_loadu_ps(mask, g + k * r);
     for (size_t i = 0; i < MR; ++i) {
       const __m256 xb = _mm256_set1_ps(x[i * ldx + k]);
-      vacc[i] = _mm256_fmadd_ps(xb, wv, vacc[i]);
+      if constexpr (kV) vacc[i] = _mm256_fmadd_ps(xb, wv, vacc[i]);
       gacc = _mm256_fmadd_ps(xb, su[i], gacc);
     }
     _mm256_mask_storeu_ps(g + k * r, mask, gacc);
   }
-  for (size_t i = 0; i < MR; ++i) _mm256_mask_storeu_ps(v + i * r, mask, vacc[i]);
+  if constexpr (kV) {
+    for (size_t i = 0; i < MR; ++i) _mm256_mask_storeu_ps(v + i * r, mask, vacc[i]);
+  }
+}
+
+template <bool kV>
+void ProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                  float scale, float* v, float* g) {
+  // 8 rows: 8 + 8 registers of v sums and scale·u, and g's chain of 8 FMAs per k.
+  constexpr size_t kRows = 8;
+  for (size_t c0 = 0; c0 < r; c0 += 8) {
+    const __mmask8 mask = Lanes(r - c0);
+    const float* wc = kV ? w + c0 : nullptr;
+    size_t i = 0;
+    for (; i + kRows <= m; i += kRows) {
+      ProjectOuterRows<kRows, kV>(x + i * ldx, ldx, n, wc, u + i * r + c0, r, mask, scale, kV ? v + i * r + c0 : nullptr,
+                                  g + c0);
+    }
+    for (; i < m; ++i) {
+      ProjectOuterRows<1, kV>(x + i * ldx, ldx, n, wc, u + i * r + c0, r, mask, scale, kV ? v + i * r + c0 : nullptr,
+                              g + c0);
+    }
+  }
 }
 
 }  // namespace
 
 void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
                          float scale, float* v, float* g) {
-  // 8 rows: 8 + 8 registers of v sums and scale·u, and g's chain of 8 FMAs per k.
-  constexpr size_t kRows = 8;
-  for (size_t c0 = 0; c0 < r; c0 += 8) {
-    const __mmask8 mask = Lanes(r - c0);
-    size_t i = 0;
-    for (; i + kRows <= m; i += kRows) {
-      ProjectOuterRows<kRows>(x + i * ldx, ldx, n, w + c0, u + i * r + c0, r, mask, scale, v + i * r + c0, g + c0);
-    }
-    for (; i < m; ++i) ProjectOuterRows<1>(x + i * ldx, ldx, n, w + c0, u + i * r + c0, r, mask, scale, v + i * r + c0, g + c0);
+  if (v != nullptr) {
+    ProjectOuter<true>(x, ldx, m, n, w, u, r, scale, v, g);
+  } else {
+    ProjectOuter<false>(x, ldx, m, n, w, u, r, scale, v, g);
   }
 }
 

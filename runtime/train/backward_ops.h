@@ -4,6 +4,7 @@
 // accumulates (+=) into its gradient outputs unless it says otherwise.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -35,22 +36,39 @@ void LinearInput(const WeightView& w, const float* dy, int64_t m, float* dx, pth
 // up to `threads` threads working at once.
 int64_t LinearInputScratchFloats(int64_t m, int64_t n, int64_t threads);
 
+// One LoRA branch of a group that shares its input x (q/k/v, gate/up) and,
+// backward, the gradient of that input.
+struct LoraBranch {
+  const LoraPair* p;
+  float* ax;        // [m][rank]: written by forward (saved), read by backward
+  float* y;         // forward: y[m][out] += scale · ax·Bᵀ; null: only ax (the backward pass needs no more)
+  const float* dy;  // backward: d(loss)/d(y)
+  LoraPair* grad;   // backward: dA, dB (+=)
+};
+inline constexpr size_t kMaxLoraGroup = 3;
+
 // Floats of `scratch` LoraForward / LoraBackward need for m rows, rank r and
-// the widest in/out features of any target.
+// the widest in/out features of any target (a group of up to kMaxLoraGroup).
 int64_t LoraScratchFloats(int64_t m, int32_t rank, int64_t widest);
 
-// The LoRA branch runs on the calling thread: each of its products is a few
-// MFLOP, less than a dispatch to the pool costs on a busy 2-core machine
-// (measured: 48 ms with two threads, 4.5 ms with one, for q-shaped fwd + bwd).
 // Every product runs on kernels/lowrank: x·Aᵀ, dy·B, dB, dA with vectors
-// across the rank, y += ax·Bᵀ and dx += dax·A streaming y / dx by rows.
+// across the rank, y += ax·Bᵀ and dx += dax·A streaming y / dx by rows. The
+// products are split over the pool in fixed blocks of rows (x·Aᵀ, y, dy·B,
+// dx) or of features (dA, dB), so each output element is one kernel call's
+// and results do not depend on the thread count; a group's branches share a
+// dispatch (forward: one; backward: two, dy·B and dB, then dA and dx).
 //
-// Forward: ax[m][r] = x·Aᵀ (saved), y[m][out] += scale · ax·Bᵀ
-// (skipped when y is null: the backward pass needs only ax).
+// Forward: ax = x·Aᵀ, y += scale · ax·Bᵀ for each branch.
+void LoraForward(std::span<const LoraBranch> branches, int32_t rank, float scale, const float* x, int64_t m,
+                 float* scratch, pthreadpool_t pool);
+// Backward given the saved ax: dA, dB (+=) of each branch, dx (+=, the
+// branches in order; skipped when null).
+void LoraBackward(std::span<const LoraBranch> branches, int32_t rank, float scale, const float* x, int64_t m,
+                  float* dx, float* scratch, pthreadpool_t pool);
+
+// One branch on the calling thread.
 void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, int64_t m, float* ax, float* y,
                  float* scratch);
-
-// Backward of the LoRA branch given its saved ax: dA, dB (+=), dx (+=; skipped when null).
 void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
                   int64_t m, LoraPair& grad, float* dx, float* scratch);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <optional>
 #include <type_traits>
 
@@ -258,9 +259,9 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   auto mask_key = [&](size_t li, LoraTarget t) {
     return DropoutTargetKey(dropout_key, static_cast<int64_t>(li), static_cast<int32_t>(t));
   };
-  // Masks a [T][in] tensor. On the calling thread, like the LoRA branch
-  // itself: a pool dispatch per mask cost more than the mask on the busy
-  // 2-core machine (measured: lora_backward 2.0 s/step split vs 0.5 s here).
+  // Masks a [T][in] tensor, on the calling thread: a pool dispatch per mask
+  // cost more than the mask on the busy 2-core machine (measured:
+  // lora_backward 2.0 s/step split vs 0.5 s here).
   auto dropout = [&](size_t li, LoraTarget t, const float* x, float* y) {
     ApplyDropout(x, 0, T * lora(li, t).in, mask_key(li, t), drop, y);
   };
@@ -269,9 +270,31 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     dropout(li, t, x, s.dropped.data());
     return static_cast<const float*>(s.dropped.data());
   };
-  auto lora_forward = [&](size_t li, LoraTarget t, const float* x, float* y) {
-    const LoraPair& p = lora(li, t);
-    if (p.enabled()) grad::LoraForward(p, r, scale, lora_input(li, t, x), T, ax(li, t), y, s.lora_scratch.data());
+  // The LoRA branches of targets sharing the input x: one call for the group
+  // (its products split over the pool), or with dropout one per target, as
+  // each masks x into the one `dropped` buffer.
+  struct Use {
+    LoraTarget t;
+    float* y;         // forward: the projection's output (null: ax only)
+    const float* dy;  // backward: its gradient
+  };
+  auto branch = [&](size_t li, const Use& u) {
+    return grad::LoraBranch{&lora(li, u.t), ax(li, u.t), u.y, u.dy,
+                            grads != nullptr ? &grads->layers[li][static_cast<size_t>(u.t)] : nullptr};
+  };
+  auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x) {
+    grad::LoraBranch group[grad::kMaxLoraGroup];
+    size_t n = 0;
+    for (const Use& u : uses) {
+      if (!lora(li, u.t).enabled()) continue;
+      if (drop == 0) {
+        group[n++] = branch(li, u);
+        continue;
+      }
+      const grad::LoraBranch one = branch(li, u);
+      grad::LoraForward(std::span(&one, 1), r, scale, lora_input(li, u.t, x), T, s.lora_scratch.data(), pool);
+    }
+    grad::LoraForward(std::span(group, n), r, scale, x, T, s.lora_scratch.data(), pool);
   };
   // Row-wise work with exponentials, split over the pool.
   auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
@@ -305,9 +328,8 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
                                   {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, a.k.data()},
                                   {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, a.v.data()}};
     linears(qkv, s.xn1.data());
-    lora_forward(li, LoraTarget::kQ, s.xn1.data(), a.q.data());
-    lora_forward(li, LoraTarget::kK, s.xn1.data(), a.k.data());
-    lora_forward(li, LoraTarget::kV, s.xn1.data(), a.v.data());
+    lora_forward(li, {{LoraTarget::kQ, a.q.data(), nullptr}, {LoraTarget::kK, a.k.data(), nullptr},
+                      {LoraTarget::kV, a.v.data(), nullptr}}, s.xn1.data());
     for (int64_t t = 0; t < T; ++t) {
       ops::Rope(a.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
       ops::Rope(a.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
@@ -318,21 +340,20 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, keep_probs ? s.probs.data() : nullptr,
                            a.att.data(), s.attn_scratch.data(), pool);
     grad::Project(l.o, nullptr, a.att.data(), T, a.xmid.data(), s.linear_scratch.data(), pool);
-    lora_forward(li, LoraTarget::kO, a.att.data(), a.xmid.data());
+    lora_forward(li, {{LoraTarget::kO, a.xmid.data(), nullptr}}, a.att.data());
     add(x, a.xmid.data());
     rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
     const ops::LinearOut gate_up[] = {{&l.gate, nullptr, a.g.data()}, {&l.up, nullptr, a.u.data()}};
     linears(gate_up, s.xn2.data());
-    lora_forward(li, LoraTarget::kGate, s.xn2.data(), a.g.data());
-    lora_forward(li, LoraTarget::kUp, s.xn2.data(), a.u.data());
+    lora_forward(li, {{LoraTarget::kGate, a.g.data(), nullptr}, {LoraTarget::kUp, a.u.data(), nullptr}}, s.xn2.data());
     swiglu(a);
     if (out != nullptr) {
       grad::Project(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
-      lora_forward(li, LoraTarget::kDown, s.hact.data(), out);
+      lora_forward(li, {{LoraTarget::kDown, out, nullptr}}, s.hact.data());
       add(a.xmid.data(), out);
     } else {
       // Backward needs only down's LoRA input (ax of hact), not its output.
-      lora_forward(li, LoraTarget::kDown, s.hact.data(), nullptr);
+      lora_forward(li, {{LoraTarget::kDown, nullptr, nullptr}}, s.hact.data());
     }
   };
   // For a kept layer: the activations backward reads that were not kept, each
@@ -428,21 +449,30 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   ph.lm_head_grad += clock.Lap();
 
   // Layers in reverse. s.dx holds d(loss)/d(layer output) on entry, d/d(input) on exit.
-  auto lora_back = [&](size_t li, LoraTarget t, const float* x, const float* dy, float* dx) {
-    const LoraPair& p = lora(li, t);
-    if (!p.enabled()) return;
-    LoraPair& g = grads->layers[li][static_cast<size_t>(t)];
-    if (drop == 0 || dx == nullptr) {
-      grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(li, t), dy, T, g, dx, s.lora_scratch.data());
-      return;
+  auto lora_back = [&](size_t li, std::initializer_list<Use> uses, const float* x, float* dx) {
+    grad::LoraBranch group[grad::kMaxLoraGroup];
+    size_t n = 0;
+    for (const Use& u : uses) {
+      if (!lora(li, u.t).enabled()) continue;
+      if (drop == 0) {
+        group[n++] = branch(li, u);
+        continue;
+      }
+      const grad::LoraBranch one = branch(li, u);
+      const float* xin = lora_input(li, u.t, x);
+      if (dx == nullptr) {
+        grad::LoraBackward(std::span(&one, 1), r, scale, xin, T, nullptr, s.lora_scratch.data(), pool);
+        continue;
+      }
+      // d(input) through the mask: the branch's gradient w.r.t. its masked
+      // input, masked again with the same key, added to dx.
+      const int64_t count = T * one.p->in;
+      std::fill_n(s.dropped_grad.data(), count, 0.0f);
+      grad::LoraBackward(std::span(&one, 1), r, scale, xin, T, s.dropped_grad.data(), s.lora_scratch.data(), pool);
+      dropout(li, u.t, s.dropped_grad.data(), s.dropped_grad.data());
+      for (int64_t i = 0; i < count; ++i) dx[i] += s.dropped_grad[static_cast<size_t>(i)];
     }
-    // d(input) through the mask: the branch's gradient w.r.t. its masked
-    // input, masked again with the same key, added to dx.
-    const int64_t n = T * p.in;
-    std::fill_n(s.dropped_grad.data(), n, 0.0f);
-    grad::LoraBackward(p, r, scale, lora_input(li, t, x), ax(li, t), dy, T, g, s.dropped_grad.data(), s.lora_scratch.data());
-    dropout(li, t, s.dropped_grad.data(), s.dropped_grad.data());
-    for (int64_t i = 0; i < n; ++i) dx[i] += s.dropped_grad[static_cast<size_t>(i)];
+    grad::LoraBackward(std::span(group, n), r, scale, x, T, dx, s.lora_scratch.data(), pool);
   };
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
@@ -461,7 +491,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.down, dy, T, s.dh.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
-    lora_back(li, LoraTarget::kDown, s.hact.data(), dy, s.dh.data());
+    lora_back(li, {{LoraTarget::kDown, nullptr, dy}}, s.hact.data(), s.dh.data());
     ph.lora_backward += clock.Lap();
     rows(T, [&](int64_t r0, int64_t n) {
       const int64_t o = r0 * ff;
@@ -473,8 +503,8 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     grad::LinearInput(l.gate, s.dg.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     grad::LinearInput(l.up, s.du.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
-    lora_back(li, LoraTarget::kGate, s.xn2.data(), s.dg.data(), s.dxn.data());
-    lora_back(li, LoraTarget::kUp, s.xn2.data(), s.du.data(), s.dxn.data());
+    lora_back(li, {{LoraTarget::kGate, nullptr, s.dg.data()}, {LoraTarget::kUp, nullptr, s.du.data()}}, s.xn2.data(),
+              s.dxn.data());
     ph.lora_backward += clock.Lap();
     grad::RmsNorm(a.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dxmid.data());
     // Attention: xmid = x + o(att)
@@ -482,7 +512,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.o, s.dxmid.data(), T, s.datt.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
-    lora_back(li, LoraTarget::kO, a.att.data(), s.dxmid.data(), s.datt.data());
+    lora_back(li, {{LoraTarget::kO, nullptr, s.dxmid.data()}}, a.att.data(), s.datt.data());
     ph.lora_backward += clock.Lap();
     grad::AttentionBackward(shape, a.q.data(), a.k.data(), a.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
                             s.dk.data(), s.dv.data(), s.attn_scratch.data(), pool);
@@ -492,10 +522,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       grad::Rope(s.dk.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
     }
     ph.other_backward += clock.Lap();
+    const std::initializer_list<Use> qkv_grads = {
+        {LoraTarget::kQ, nullptr, s.dq.data()}, {LoraTarget::kK, nullptr, s.dk.data()}, {LoraTarget::kV, nullptr, s.dv.data()}};
     if (li == 0) {  // the embedding is frozen: layer 0's input needs no gradient
-      lora_back(li, LoraTarget::kQ, s.xn1.data(), s.dq.data(), nullptr);
-      lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), nullptr);
-      lora_back(li, LoraTarget::kV, s.xn1.data(), s.dv.data(), nullptr);
+      lora_back(li, qkv_grads, s.xn1.data(), nullptr);
       ph.lora_backward += clock.Lap();
       if (stream) stream->Release(0);
       break;
@@ -505,9 +535,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     grad::LinearInput(l.k, s.dk.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     grad::LinearInput(l.v, s.dv.data(), T, s.dxn.data(), pool, s.transposed_scratch);
     ph.dx_frozen += clock.Lap();
-    lora_back(li, LoraTarget::kQ, s.xn1.data(), s.dq.data(), s.dxn.data());
-    lora_back(li, LoraTarget::kK, s.xn1.data(), s.dk.data(), s.dxn.data());
-    lora_back(li, LoraTarget::kV, s.xn1.data(), s.dv.data(), s.dxn.data());
+    lora_back(li, qkv_grads, s.xn1.data(), s.dxn.data());
     ph.lora_backward += clock.Lap();
     // d(input) = d(xmid) + rmsnorm backward
     std::copy_n(s.dxmid.data(), T * h, s.dx.data());

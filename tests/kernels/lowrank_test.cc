@@ -59,6 +59,15 @@ TEST(LowRank, ProjectAndOuterMatchDoubleLoops) {
           lr->project_outer(x.data(), ldx, m, n, w.data(), u.data(), r, scale, both_u.data(), both_g.data());
           EXPECT_LT(MaxRelative(both_u, want_u), 1e-5);
           EXPECT_LT(MaxRelative(both_g, want_g), 1e-5);
+          // The graph splits project_outer into project (rows) and project_outer
+          // without v (columns): the same bits as the one call.
+          EXPECT_EQ(both_u, got_u);
+          std::vector<float> only_g = g0;
+          const size_t half = n / 2;
+          lr->project_outer(x.data(), ldx, m, half, nullptr, u.data(), r, scale, nullptr, only_g.data());
+          lr->project_outer(x.data() + half, ldx, m, n - half, nullptr, u.data(), r, scale, nullptr,
+                            only_g.data() + half * r);
+          EXPECT_EQ(only_g, both_g);
           // expand: y[m][n] (rows ldx apart; the gap between rows must stay as it was) += scale·u·wᵀ-shaped [r][n].
           const std::vector<float> wt = Random(r * n, 5);
           std::vector<double> want_y(m * ldx);
