@@ -84,7 +84,8 @@ void SiluMul(const float* g, const float* u, const float* dh, int64_t n, float* 
 // Full causal self-attention over m positions, keeping the probabilities for
 // the backward pass. q[m][heads*d], k/v[m][kv_heads*d], probs[heads][m][m]
 // (only its causal part is written and read; null: not kept, for a forward
-// pass whose backward recomputes the layer). Blocked, causal-only products on
+// pass whose backward recomputes the layer), out null when only probs are wanted
+// (a kept layer's rebuild). Blocked, causal-only products on
 // the best kernels (runtime/train/causal_attention.h); one task per KV head and
 // the query heads sharing it, so results do not depend on the thread count.
 //

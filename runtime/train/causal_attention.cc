@@ -175,7 +175,7 @@ void ForwardGroup(void* ctx, size_t group) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const Layout l = Carve(t.s, m, t.scratch, g);
   PackTransposed(t.k + g * d, ks, m, d, l.kt);
-  PackRows(t.v + g * d, ks, m, d, l.rows);
+  if (t.out != nullptr) PackRows(t.v + g * d, ks, m, d, l.rows);
   for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
     // Without probs (a forward pass whose backward recomputes it), one head's
     // probabilities live in ds, 1 MB at 512 positions: in L2, not memory.
@@ -186,7 +186,7 @@ void ForwardGroup(void* ctx, size_t group) {
       uk.scaled_softmax(static_cast<size_t>(i + 1), scale, row);
       std::fill(row + i + 1, row + BlockEnd(i, m), 0.0f);
     }
-    RightProduct(uk, p, m, l.rows, d, t.out + h * d, qs);
+    if (t.out != nullptr) RightProduct(uk, p, m, l.rows, d, t.out + h * d, qs);
   }
 }
 

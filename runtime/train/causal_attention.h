@@ -28,7 +28,8 @@ int64_t CausalAttentionScratchFloats(const AttentionShape& s, int64_t m);
 // probs[h][i][j] = softmax over j ≤ i of q_i·k_j/sqrt(head_dim); out = probs·v.
 // Only j ≤ i (rounded up to the end of i's 64-block, where it is 0) is written:
 // the rest of probs is left as it was and never read. probs may be null when
-// only out is wanted (the probabilities then stay in scratch, one head at a time).
+// only out is wanted (the probabilities then stay in scratch, one head at a time),
+// out null when only probs are (a kept layer's rebuild: it has out already).
 void CausalAttentionForward(const kernels::AttentionGradUkernels& uk, const AttentionShape& s, const float* q,
                             const float* k, const float* v, int64_t m, float* probs, float* out, float* scratch,
                             pthreadpool_t pool);

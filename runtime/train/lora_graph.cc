@@ -358,13 +358,12 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   };
   // For a kept layer: the activations backward reads that were not kept, each
   // made by the same operation on the same input as in forward (bit-identical).
-  // The attention output is rebuilt with the probabilities, into the working
-  // set (unused by a kept layer), so the kept one is left alone.
+  // Of attention, the probabilities only: the output was kept.
   auto layer_rebuild = [&](size_t li) {
     const LayerWeights& l = w.layers[li];
     const LayerActs& a = acts(li);
     rms_norm(s.layer_in[li].data(), l.input_norm, s.xn1.data());
-    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, s.probs.data(), s.work.att.data(),
+    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, s.probs.data(), nullptr,
                            s.attn_scratch.data(), pool);
     rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
     swiglu(a);

@@ -182,5 +182,25 @@ TEST(CausalAttention, ForwardWithoutProbsGivesTheSameOutput) {
   }
 }
 
+TEST(CausalAttention, ForwardWithoutOutputGivesTheSameProbs) {
+  const kernels::AttentionGradUkernels& uk = kernels::GetAttentionGradUkernels();
+  for (const Case& c : {Case{14, 2, 64, 200}, Case{2, 1, 128, 1}}) {
+    const Inputs in = MakeInputs(c);
+    const Result kept = RunBlocked(uk, c, in, 2);
+    const AttentionShape s{c.heads, c.kv_heads, c.d};
+    std::vector<float> probs(kept.probs.size(), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> scratch(static_cast<size_t>(CausalAttentionScratchFloats(s, c.m)));
+    CausalAttentionForward(uk, s, in.q.data(), in.k.data(), in.v.data(), c.m, probs.data(), nullptr, scratch.data(),
+                           nullptr);
+    for (int64_t h = 0; h < c.heads; ++h) {
+      for (int64_t i = 0; i < c.m; ++i) {
+        const auto at = static_cast<size_t>((h * c.m + i) * c.m);
+        ASSERT_EQ(0, std::memcmp(probs.data() + at, kept.probs.data() + at, static_cast<size_t>(i + 1) * sizeof(float)))
+            << h << " " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgert::grad
