@@ -173,6 +173,20 @@ void RunSlot(void* ctx, size_t slot) {
   }
 }
 
+// Panels of kb column blocks for `tasks` tasks. Equal panels that split
+// evenly, at least two per task, where some width allows it: k = 896 on two
+// threads is 14 panels of 64 columns (8 of 96 or 128, taken greedily, left one
+// thread idle for the last 4 of 16 tile-widths: 14% over the even split).
+// Otherwise as wide as kInt8Panel, narrower down to kInt8PanelsPerThread per
+// task (tasks take panels as they finish, which evens out the rest).
+size_t PanelCount(size_t kb, size_t tasks) {
+  for (size_t width = kInt8Panel / kQuantBlock; width >= 1; --width) {
+    if (kb % width == 0 && (kb / width) % tasks == 0 && kb / width >= 2 * tasks) return kb / width;
+  }
+  const size_t max_width = kInt8Panel / kQuantBlock;
+  return std::max((kb + max_width - 1) / max_width, std::min(kb, kInt8PanelsPerThread * tasks));
+}
+
 bool Quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 
 }  // namespace
@@ -246,14 +260,10 @@ Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy
   pthreadpool_parallelize_1d(pool, QuantizeRow, &t, m, 0);
   const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
   const size_t fit = (scratch_bytes - (aligned - start) - l.slots) / l.slot_bytes;  // >= 1, checked above
-  // Panels as wide as the GEMM's group, or narrower where that leaves threads
-  // too few to share (k = 896: 7 panels of 128 for one thread, 8 of 96-128
-  // for two). The width never changes a result: the GEMM computes each output
-  // the same way whatever rows it is given.
-  const size_t kb_total = w.k / kQuantBlock, max_panel_blocks = kInt8Panel / kQuantBlock;
+  // The width never changes a result: the microkernels compute each output
+  // the same way whatever columns they are given.
   const size_t tasks_wanted = std::min(threads, fit);
-  t.panels = std::max((kb_total + max_panel_blocks - 1) / max_panel_blocks,
-                      std::min(kb_total, kInt8PanelsPerThread * tasks_wanted));
+  t.panels = PanelCount(w.k / kQuantBlock, tasks_wanted);
   const size_t tasks = std::min(tasks_wanted, t.panels);
   pthreadpool_parallelize_1d(pool, RunSlot, &t, tasks, 0);
   return OkStatus();
