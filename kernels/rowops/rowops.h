@@ -42,6 +42,12 @@ struct RowOpsUkernels {
   // Its gradient (training): with s = sigmoid(gate), du = dh·gate·s and
   // dg = dh·up·s·(1 + gate·(1 − s)), written.
   void (*silu_mul_backward)(size_t n, const float* gate, const float* up, const float* dh, float* dgate, float* dup);
+  // rmsnorm's gradient (training): with r = 1/sqrt(mean(x²) + eps),
+  //   dx = dres + r·(w∘dy) − x·(r³·mean((w∘dy)∘x)),
+  // written; dres is the gradient arriving around the norm (the residual's),
+  // null for none, and may equal dx.
+  void (*rmsnorm_backward)(size_t n, const float* x, const float* w, float eps, const float* dy, const float* dres,
+                           float* dx);
 };
 
 const RowOpsUkernels* RowOpsUkernelsFor(Isa isa);  // null when unsupported here

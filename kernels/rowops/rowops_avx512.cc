@@ -132,10 +132,34 @@ void SiluMulBackward(size_t n, const float* gate, const float* up, const float* 
   }
 }
 
+void RmsNormBackward(size_t n, const float* x, const float* w, float eps, const float* dy, const float* dres,
+                     float* dx) {
+  // Both sums in one pass, 16 lanes each (the reference sums in order: the
+  // last bits of r and c differ).
+  __m512 ss = _mm512_setzero_ps(), dot = _mm512_setzero_ps();
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    ss = _mm512_fmadd_ps(v, v, ss);
+    dot = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, dy + i)), v, dot);
+  }
+  const float r = 1.0f / std::sqrt(ReduceAdd(ss) / static_cast<float>(n) + eps);
+  const __m512 vr = _mm512_set1_ps(r), vc = _mm512_set1_ps(r * r * r * ReduceAdd(dot) / static_cast<float>(n));
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    // The reference's order: (r·w)·dy − x·c, each product rounded, then + dres.
+    const __m512 g = _mm512_sub_ps(
+        _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_maskz_loadu_ps(m, w + i)), _mm512_maskz_loadu_ps(m, dy + i)),
+        _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vc));
+    _mm512_mask_storeu_ps(dx + i, m, dres != nullptr ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, dres + i), g) : g);
+  }
+}
+
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsAvx512() {
-  static const RowOpsUkernels k{"avx512vnni", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul, SiluMulBackward};
+  static const RowOpsUkernels k{"avx512vnni", RmsNorm, Rope,    Softmax,         ExpSumRow,
+                                Scale,        Silu,    SiluMul, SiluMulBackward, RmsNormBackward};
   return k;
 }
 

@@ -133,10 +133,35 @@ void SiluMulBackward(size_t n, const float* gate, const float* up, const float* 
   }
 }
 
+void RmsNormBackward(size_t n, const float* x, const float* w, float eps, const float* dy, const float* dres,
+                     float* dx) {
+  float32x4_t ss4 = vdupq_n_f32(0.0f), dot4 = vdupq_n_f32(0.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    ss4 = vfmaq_f32(ss4, v, v);
+    dot4 = vfmaq_f32(dot4, vmulq_f32(vld1q_f32(w + i), vld1q_f32(dy + i)), v);
+  }
+  float ss = vaddvq_f32(ss4), dot = vaddvq_f32(dot4);
+  for (; i < n; ++i) {
+    ss = std::fma(x[i], x[i], ss);
+    dot = std::fma(w[i] * dy[i], x[i], dot);
+  }
+  const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  const float c = r * r * r * dot / static_cast<float>(n);
+  for (i = 0; i + 4 <= n; i += 4) {
+    const float32x4_t g = vsubq_f32(vmulq_f32(vmulq_n_f32(vld1q_f32(w + i), r), vld1q_f32(dy + i)),
+                                    vmulq_n_f32(vld1q_f32(x + i), c));
+    vst1q_f32(dx + i, dres != nullptr ? vaddq_f32(vld1q_f32(dres + i), g) : g);
+  }
+  for (; i < n; ++i) dx[i] = (dres != nullptr ? dres[i] : 0.0f) + (r * w[i] * dy[i] - x[i] * c);
+}
+
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsNeon() {
-  static const RowOpsUkernels k{"neon", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul, SiluMulBackward};
+  static const RowOpsUkernels k{"neon", RmsNorm, Rope,    Softmax,         ExpSumRow,
+                                Scale,  Silu,    SiluMul, SiluMulBackward, RmsNormBackward};
   return k;
 }
 

@@ -71,10 +71,21 @@ void SiluMulBackward(size_t n, const float* g, const float* u, const float* dh, 
   }
 }
 
+void RmsNormBackward(size_t n, const float* x, const float* w, float eps, const float* dy, const float* dres,
+                     float* dx) {
+  float ss = 0.0f, dot = 0.0f;  // Σx², Σ(w·dy)·x
+  for (size_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  for (size_t i = 0; i < n; ++i) dot += w[i] * dy[i] * x[i];
+  const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  const float c = r * r * r * dot / static_cast<float>(n);
+  for (size_t i = 0; i < n; ++i) dx[i] = (dres != nullptr ? dres[i] : 0.0f) + (r * w[i] * dy[i] - x[i] * c);
+}
+
 }  // namespace
 
 const RowOpsUkernels& RowOpsUkernelsScalar() {
-  static const RowOpsUkernels k{"scalar", RmsNorm, Rope, Softmax, ExpSumRow, Scale, Silu, SiluMul, SiluMulBackward};
+  static const RowOpsUkernels k{"scalar", RmsNorm, Rope,    Softmax,        ExpSumRow,
+                                Scale,    Silu,    SiluMul, SiluMulBackward, RmsNormBackward};
   return k;
 }
 

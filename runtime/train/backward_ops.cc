@@ -12,6 +12,7 @@
 #include "kernels/lowrank/lowrank.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_transposed.h"
+#include "kernels/rowops/rowops.h"
 #include "runtime/model/ops.h"
 #include "runtime/train/causal_attention.h"
 
@@ -238,15 +239,12 @@ void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, 
   LoraBackward(std::span(&b, 1), rank, scale, x, m, dx, scratch, nullptr);
 }
 
-void RmsNorm(const float* x, const float* w, float eps, const float* dy, int64_t m, int64_t n, float* dx) {
-  for (int64_t i = 0; i < m; ++i, x += n, dy += n, dx += n) {
-    float ss = 0.0f;
-    for (int64_t k = 0; k < n; ++k) ss += x[k] * x[k];
-    const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-    float dot = 0.0f;  // Σ (w·dy)·x
-    for (int64_t k = 0; k < n; ++k) dot += w[k] * dy[k] * x[k];
-    const float c = r * r * r * dot / static_cast<float>(n);
-    for (int64_t k = 0; k < n; ++k) dx[k] += r * w[k] * dy[k] - x[k] * c;
+void RmsNorm(const float* x, const float* w, float eps, const float* dy, const float* dres, int64_t m, int64_t n,
+             float* dx) {
+  const auto& uk = kernels::GetRowOpsUkernels();
+  for (int64_t i = 0; i < m; ++i) {
+    const int64_t o = i * n;
+    uk.rmsnorm_backward(static_cast<size_t>(n), x + o, w, eps, dy + o, dres != nullptr ? dres + o : nullptr, dx + o);
   }
 }
 

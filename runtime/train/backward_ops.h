@@ -72,8 +72,11 @@ void LoraForward(const LoraPair& p, int32_t rank, float scale, const float* x, i
 void LoraBackward(const LoraPair& p, int32_t rank, float scale, const float* x, const float* ax, const float* dy,
                   int64_t m, LoraPair& grad, float* dx, float* scratch);
 
-// y = x * r * w with r = 1/sqrt(mean(x²) + eps):  dx += r·(w∘dy) − x·r³·mean((w∘dy)∘x)
-void RmsNorm(const float* x, const float* w, float eps, const float* dy, int64_t m, int64_t n, float* dx);
+// y = x * r * w with r = 1/sqrt(mean(x²) + eps):  dx = dres + r·(w∘dy) − x·r³·mean((w∘dy)∘x)
+// (written; dres, the gradient reaching x around the norm, may be null or dx).
+// Vector rows on the calling thread (kernels/rowops rmsnorm_backward).
+void RmsNorm(const float* x, const float* w, float eps, const float* dy, const float* dres, int64_t m, int64_t n,
+             float* dx);
 
 // The inverse rotation, in place: d(before) from d(after).
 void Rope(float* dx, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);

@@ -443,8 +443,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   if (grads == nullptr) return result;
   std::fill(s.dxn.begin(), s.dxn.begin() + T * h, 0.0f);
   for (int64_t i = 0; i < nc; ++i) std::copy_n(dxc + i * h, h, s.dxn.data() + s.counted[static_cast<size_t>(i)] * h);
-  std::fill(s.dx.begin(), s.dx.begin() + T * h, 0.0f);
-  grad::RmsNorm(x_last, w.final_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
+  grad::RmsNorm(x_last, w.final_norm.f32(), c.rms_norm_eps, s.dxn.data(), nullptr, T, h, s.dx.data());
   ph.lm_head_grad += clock.Lap();
 
   // Layers in reverse. s.dx holds d(loss)/d(layer output) on entry, d/d(input) on exit.
@@ -485,7 +484,6 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.recompute += clock.Lap();
     const float* dy = s.dx.data();
     // MLP: out = xmid + down(hact)
-    std::copy_n(dy, T * h, s.dxmid.data());
     std::fill(s.dh.begin(), s.dh.begin() + T * ff, 0.0f);
     ph.other_backward += clock.Lap();
     grad::LinearInput(l.down, dy, T, s.dh.data(), pool, s.transposed_scratch);
@@ -505,7 +503,8 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     lora_back(li, {{LoraTarget::kGate, nullptr, s.dg.data()}, {LoraTarget::kUp, nullptr, s.du.data()}}, s.xn2.data(),
               s.dxn.data());
     ph.lora_backward += clock.Lap();
-    grad::RmsNorm(a.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dxmid.data());
+    // d(xmid) = d(out) (the residual) + the post-norm's gradient.
+    grad::RmsNorm(a.xmid.data(), l.post_norm.f32(), c.rms_norm_eps, s.dxn.data(), dy, T, h, s.dxmid.data());
     // Attention: xmid = x + o(att)
     std::fill(s.datt.begin(), s.datt.begin() + T * qd, 0.0f);
     ph.other_backward += clock.Lap();
@@ -537,8 +536,8 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     lora_back(li, qkv_grads, s.xn1.data(), s.dxn.data());
     ph.lora_backward += clock.Lap();
     // d(input) = d(xmid) + rmsnorm backward
-    std::copy_n(s.dxmid.data(), T * h, s.dx.data());
-    grad::RmsNorm(s.layer_in[li].data(), l.input_norm.f32(), c.rms_norm_eps, s.dxn.data(), T, h, s.dx.data());
+    grad::RmsNorm(s.layer_in[li].data(), l.input_norm.f32(), c.rms_norm_eps, s.dxn.data(), s.dxmid.data(), T, h,
+                  s.dx.data());
     if (stream) stream->Release(static_cast<int64_t>(li));
     ph.other_backward += clock.Lap();
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tests/kernels/random_input.h"
@@ -147,6 +148,40 @@ TEST(RowOps, RopeTableMatchesHf) {
     }
   }
   EXPECT_EQ(c[d / 2 - 1 + 0], static_cast<float>(std::cos(static_cast<double>(4095.0f * (1.0f / std::pow(1e6f, 62.0f / 64.0f))))));
+}
+
+TEST(RowOps, RmsNormBackwardMatchesF64) {
+  for (size_t n : kSizes) {
+    const std::vector<float> x = Random(n, 11, 3.0f), w = Random(n, 12), dy = Random(n, 13), dres = Random(n, 14);
+    double ss = 0, dot = 0;
+    for (size_t i = 0; i < n; ++i) {
+      ss += double{x[i]} * x[i];
+      dot += double{w[i]} * dy[i] * x[i];
+    }
+    const double r = 1.0 / std::sqrt(ss / static_cast<double>(n) + 1e-6), c = r * r * r * dot / static_cast<double>(n);
+    std::vector<double> g(n);
+    double mag = 0;
+    for (size_t i = 0; i < n; ++i) {
+      g[i] = r * w[i] * dy[i] - x[i] * c;
+      mag = std::max(mag, std::fabs(g[i]));
+    }
+    std::vector<const RowOpsUkernels*> all = Variants();
+    all.push_back(&Ref());
+    for (const RowOpsUkernels* uk : all) {
+      SCOPED_TRACE(std::string(uk->isa) + " n " + std::to_string(n));
+      std::vector<float> alone(n, NAN), with = dres, apart(n, NAN);
+      uk->rmsnorm_backward(n, x.data(), w.data(), 1e-6f, dy.data(), nullptr, alone.data());
+      uk->rmsnorm_backward(n, x.data(), w.data(), 1e-6f, dy.data(), with.data(), with.data());  // dres = dx
+      uk->rmsnorm_backward(n, x.data(), w.data(), 1e-6f, dy.data(), dres.data(), apart.data());
+      // The sums carry up to n roundings each; r·w·dy and x·c cancel to g.
+      const double tol = (static_cast<double>(n) + 16) * 0x1p-24 * (mag + std::fabs(c) * 3.0 * 4);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_NEAR(alone[i], g[i], tol) << i;
+        ASSERT_NEAR(apart[i], dres[i] + g[i], tol + std::fabs(dres[i]) * 0x1p-23) << i;
+        ASSERT_EQ(with[i], apart[i]) << i;
+      }
+    }
+  }
 }
 
 TEST(RowOps, RopeRotatesHalves) {
