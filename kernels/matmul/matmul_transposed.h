@@ -96,8 +96,38 @@ Status MatmulTransposedAccumulate(const MatmulWeights& w, const float* dy, size_
 // The int8 path for any m (tests, benchmarks), in the format and with the
 // microkernels of `isa` (wide blocks for kScalar and kAvx512Vnni; GGUF blocks
 // with the table's quantizer and q8_0_gemm otherwise).
+// It is QuantizeTransposedInt8Dy into the front of the scratch, then
+// MatmulTransposedInt8Prequantized.
 Status MatmulTransposedInt8With(Isa isa, const MatmulWeights& w, const float* dy, size_t m, float* dx,
                                 void* scratch, size_t scratch_bytes, pthreadpool_t pool, size_t dy_stride = 0);
+
+// dy quantized for the int8 path and kept by the caller, so that rows made at
+// different times (the LM head's loss chunks) go through one product and Wᵀ
+// is packed once for all of them. The format is `isa`'s (as above) and the
+// layout this module's own: only the functions below write or read it.
+struct TransposedInt8Dy {
+  Isa isa = Isa::kScalar;
+  void* data = nullptr;  // TransposedInt8DyBytes(isa, m, n) bytes, any alignment
+  size_t bytes = 0;
+  size_t m = 0, n = 0;   // rows and columns of dy
+};
+size_t TransposedInt8DyBytes(Isa isa, size_t m, size_t n);
+
+// Rows [i0, i0 + rows) of q from dy[rows][q.n] (row stride dy_stride floats,
+// 0: q.n). A row's quantization depends on that row only.
+Status QuantizeTransposedInt8Dy(const float* dy, size_t rows, size_t dy_stride, size_t i0, const TransposedInt8Dy& q,
+                                pthreadpool_t pool);
+
+// dx[dy.m][w.k] += dy[:, n0 .. n0 + w.n) · W on the int8 path of dy.isa, every
+// row of dy as quantized above. n0 is a multiple of kInt8ChunkRows, and so is
+// w.n unless the columns run to the end of dy's (a vocabulary chunk of a
+// whole-vocabulary dy). The bits of MatmulTransposedInt8With on the same rows
+// and columns of dy; splitting W into such column chunks, called in order,
+// gives the bits of one call. `scratch`: MatmulTransposedInt8PrequantizedScratchBytes(
+// dy.m, w.n, 1) bytes at least (more slots: more threads work).
+Status MatmulTransposedInt8Prequantized(const MatmulWeights& w, const TransposedInt8Dy& dy, size_t n0, float* dx,
+                                        void* scratch, size_t scratch_bytes, pthreadpool_t pool);
+size_t MatmulTransposedInt8PrequantizedScratchBytes(size_t m, size_t n, size_t threads);
 
 // Wide blocks. One packed unit: kInt8Block rows of W (n = nb·B .. nb·B + B) by
 // kInt8Tile dx columns. q[j][c] holds the quants of rows 4j .. 4j + 3 of

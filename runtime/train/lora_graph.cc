@@ -2,6 +2,7 @@
 #include "runtime/train/lora_graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <initializer_list>
@@ -19,8 +20,9 @@
 namespace edgert {
 namespace {
 
-constexpr int64_t kVocabChunk = 16384; // LM-head rows per transposed product (its dl slice: 8 MB)
+constexpr int64_t kVocabChunk = 16384; // LM-head rows per transposed product (its dl slice: 8 MB f32, 10 MB int8 at 512 rows)
 constexpr int64_t kRowBlock = 32;      // positions per task of row-wise work
+static_assert(static_cast<size_t>(kVocabChunk) % kernels::kInt8ChunkRows == 0, "vocabulary chunks are whole chunks of the int8 head_dy");
 constexpr int64_t kInt8Threads = 16;   // threads the int8 backward products' scratch has room for (more wait)
 
 using Buf = std::span<float>;
@@ -72,6 +74,7 @@ struct LoraGraph::State {
   Buf dropped, dropped_grad;
   // Loss.
   Buf logits;                         // [loss_rows][vocab]: logits, then d(loss)/d(logits)
+  std::span<std::byte> head_dy;       // int8 backward: every counted row's d(loss)/d(logits), quantized
   std::span<int64_t> counted;         // [T] positions whose label counts
   std::span<double> row_loss;         // [T] their cross-entropy
   Buf linear_scratch;  // the linear operator's quantized activations
@@ -116,6 +119,10 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
        static_cast<uint64_t>(grad::AttentionScratchFloats(
            grad::AttentionShape{c.num_attention_heads, c.num_key_value_heads, c.head_dim}, o.max_tokens)));
   take(Holds::kLoss, s.logits, static_cast<uint64_t>(std::min(o.loss_rows, o.max_tokens) * c.vocab_size));
+  if (o.int8_backward) {
+    take(Holds::kLoss, s.head_dy,
+         kernels::TransposedInt8DyBytes(kernels::BestIsa(), T, static_cast<size_t>(c.vocab_size)));
+  }
   take(Holds::kLoss, s.counted, T);
   take(Holds::kLoss, s.row_loss, T);
   take(Holds::kScratch, s.cos, T * static_cast<uint64_t>(c.head_dim / 2));
@@ -123,11 +130,12 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   take(Holds::kScratch, s.lora_scratch, static_cast<uint64_t>(grad::LoraScratchFloats(o.max_tokens, o.rank, widest)));
   take(Holds::kScratch, s.linear_scratch,
        ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, o.max_tokens) / sizeof(float) + 1);
-  if (o.int8_backward) {  // dy is [T][widest] in the layers, [loss rows][vocabulary chunk] at the LM head
-    const int64_t lm_rows = std::min(o.loss_rows, o.max_tokens), lm_cols = std::min(kVocabChunk, c.vocab_size);
+  if (o.int8_backward) {  // dy is [T][widest] in the layers; at the LM head, quantized ahead (head_dy)
+    const uint64_t lm_bytes = kernels::MatmulTransposedInt8PrequantizedScratchBytes(
+        T, static_cast<size_t>(std::min(kVocabChunk, c.vocab_size)), kInt8Threads);
     take(Holds::kScratch, s.transposed_scratch,
-         static_cast<uint64_t>(std::max(grad::LinearInputScratchFloats(o.max_tokens, widest, kInt8Threads),
-                                        grad::LinearInputScratchFloats(lm_rows, lm_cols, kInt8Threads))));
+         std::max(static_cast<uint64_t>(grad::LinearInputScratchFloats(o.max_tokens, widest, kInt8Threads)),
+                  (lm_bytes + sizeof(float) - 1) / sizeof(float)));
   }
 }
 
@@ -389,7 +397,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   // (position t predicts labels[t + 1]), in blocks of s.loss_rows rows: a
   // block's logits over the whole vocabulary are computed once and turned in
   // place into d(loss)/d(logits) = scale · (softmax − onehot), then
-  // d(hidden) = that · W. [T x vocab] logits never exist.
+  // d(hidden) = that · W. [T x vocab] f32 logits never exist. On the int8
+  // path each block's d(logits) is quantized into head_dy and one product
+  // over all counted rows follows the last block: Wᵀ is packed once per step,
+  // not once per block (the same bits: rows do not interact).
   // The last layer's activations stay as the forward pass left them (the
   // backward pass starts from them), so this uses buffers of its own.
   const float* x_last = s.layer_in.back().data();
@@ -407,9 +418,18 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   float* dxc = s.dxmid.data();  // d(loss)/d(xf) of the counted rows
   if (grads != nullptr) std::fill_n(dxc, nc * h, 0.0f);
   const int64_t V = c.vocab_size;
+  const bool int8_head = grads != nullptr && !s.head_dy.empty() && nc >= static_cast<int64_t>(kernels::kInt8MinRows) &&
+                         (w.lm_head.dtype == DType::kQ8_0 || w.lm_head.dtype == DType::kQ4_0);
+  const kernels::TransposedInt8Dy head_dy{kernels::BestIsa(), s.head_dy.data(), s.head_dy.size(), static_cast<size_t>(nc),
+                                          static_cast<size_t>(V)};
+  auto vocab_chunk = [&](int64_t v0) {
+    return kernels::MatmulWeights{w.lm_head.dtype, w.lm_head.data + static_cast<uint64_t>(v0) * w.lm_head.row_bytes(),
+                                  static_cast<size_t>(std::min(kVocabChunk, V - v0)), static_cast<size_t>(h), 0};
+  };
   for (int64_t b0 = 0; b0 < nc; b0 += s.loss_rows) {
     const int64_t nb = std::min(s.loss_rows, nc - b0);
     grad::Project(w.lm_head, nullptr, xc + b0 * h, nb, s.logits.data(), s.linear_scratch.data(), pool);
+    std::atomic<bool> quantized{true};
     rows(nb, [&](int64_t r0, int64_t n) {
       for (int64_t i = r0; i < r0 + n; ++i) {
         float* row = s.logits.data() + i * V;
@@ -420,23 +440,35 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
         if (grads == nullptr) continue;
         rowops.scale(static_cast<size_t>(V), static_cast<float>(loss_scale / e.sum), row);
         row[y] -= loss_scale;
+        // Quantized while the row is still in cache.
+        if (int8_head &&
+            !kernels::QuantizeTransposedInt8Dy(row, 1, 0, static_cast<size_t>(b0 + i), head_dy, nullptr).ok()) {
+          quantized = false;
+        }
       }
     });
     ph.lm_head_loss += clock.Lap();
+    if (!quantized) return Internal("LM head: d(logits) did not fit the int8 buffer");
+    if (int8_head) continue;
     // d(hidden) = dl · W by vocabulary chunks, so the chunk of dl that every
     // column panel of W re-reads stays in cache.
     for (int64_t v0 = 0; grads != nullptr && v0 < V; v0 += kVocabChunk) {
-      const int64_t n = std::min(kVocabChunk, V - v0);
-      const kernels::MatmulWeights chunk{w.lm_head.dtype, w.lm_head.data + static_cast<uint64_t>(v0) * w.lm_head.row_bytes(),
-                                         static_cast<size_t>(n), static_cast<size_t>(h), 0};
       const Status st = kernels::MatmulTransposedAccumulate(
-          chunk, s.logits.data() + v0, static_cast<size_t>(nb), dxc + b0 * h, pool, static_cast<size_t>(V),
+          vocab_chunk(v0), s.logits.data() + v0, static_cast<size_t>(nb), dxc + b0 * h, pool, static_cast<size_t>(V),
           s.transposed_scratch.empty() ? kernels::TransposedPrecision::kF32 : kernels::TransposedPrecision::kInt8,
           s.transposed_scratch.data(), s.transposed_scratch.size_bytes());
       if (!st.ok()) return st;
     }
     ph.lm_head_grad += clock.Lap();
   }
+  // The int8 path's one product, by the same vocabulary chunks (the chunk of
+  // head_dy every column panel re-reads stays in cache).
+  for (int64_t v0 = 0; int8_head && v0 < V; v0 += kVocabChunk) {
+    EDGERT_RETURN_IF_ERROR(kernels::MatmulTransposedInt8Prequantized(
+        vocab_chunk(v0), head_dy, static_cast<size_t>(v0), dxc, s.transposed_scratch.data(),
+        s.transposed_scratch.size_bytes(), pool));
+  }
+  if (int8_head) ph.lm_head_grad += clock.Lap();
   LossSum result;
   for (int64_t i = 0; i < nc; ++i) result.loss += s.row_loss[static_cast<size_t>(i)];
   result.tokens = nc;

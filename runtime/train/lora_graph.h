@@ -29,7 +29,7 @@ inline constexpr int32_t kIgnoreLabel = -100;
 // (for benchmarks; timing costs a clock read per phase and layer).
 struct LoraGraphPhases {
   double forward = 0;        // the first pass through the layers (saving inputs)
-  double lm_head_loss = 0;   // final norm, logits of the counted positions, softmax (− onehot)
+  double lm_head_loss = 0;   // final norm, logits of the counted positions, softmax (− onehot); int8: quantized
   double lm_head_grad = 0;   // d(hidden) = d(logits) · W
   double recompute = 0;      // a layer's forward again, in the backward pass
   double dx_frozen = 0;      // d(input) = d(output) · W through frozen weights
@@ -68,7 +68,8 @@ struct LoraGraphBytes {
   uint64_t kept_activations = 0;   // saved_layers x (q, k, v, att, xmid, g, u and the LoRA A·x)
   uint64_t layer_activations = 0;  // one layer's recomputed activations and their gradients
   uint64_t attention = 0;          // probabilities [heads][T][T] and the attention kernels' scratch
-  uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses
+  uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses; int8_backward: [T][vocab]
+                                   // int8 d(logits) (kernels::TransposedInt8DyBytes)
   uint64_t scratch = 0;            // LoRA branch, quantized activations (forward and backward), RoPE tables
   uint64_t total() const { return saved_inputs + kept_activations + layer_activations + attention + loss + scratch; }
 };

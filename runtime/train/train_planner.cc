@@ -157,7 +157,9 @@ Result<TrainingPlan> PlanTraining(const ModelConfig& c, const TrainingRequest& r
        std::to_string(chosen.saved_layers) + " of " + std::to_string(layers) + " layers not recomputed"},
       {"one layer's activations and grads", g.layer_activations, "recomputed in backward"},
       {"attention probabilities + scratch", g.attention, "[heads][T][T]"},
-      {"LM-head loss chunk", g.loss, std::to_string(std::min(chosen.loss_rows, chosen.max_tokens)) + " rows x vocab"},
+      {"LM-head loss chunk", g.loss,
+       std::to_string(std::min(chosen.loss_rows, chosen.max_tokens)) + " rows x vocab" +
+           (chosen.int8_backward ? ", int8 d(logits) of " + T : std::string())},
       {"LoRA, RoPE and matmul scratch", g.scratch, ""},
       {"LoRA params, grads, AdamW m and v", kAdapterCopies * adapter,
        std::to_string(r.lora_parameters) + " parameters, f32"},

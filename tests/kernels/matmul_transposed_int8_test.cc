@@ -6,7 +6,9 @@
 // product against a float64 sum over the same requantized operands (the
 // plumbing), and against the exact f32 product within the quantization bound
 // derived in kernels/README.md; every ISA; the same bits for any thread count
-// and scratch slots; dy_stride and the precision switch.
+// and scratch slots; dy_stride and the precision switch; dy quantized ahead
+// (in pieces of rows, multiplied by column chunks of W) against quantizing in
+// the call.
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
@@ -433,11 +435,71 @@ TEST(MatmulTransposedInt8, PrecisionSwitch) {
   EXPECT_EQ(a, b);
 }
 
+// dy quantized ahead by QuantizeTransposedInt8Dy, in pieces of rows (the LM
+// head's loss chunks), then multiplied by MatmulTransposedInt8Prequantized:
+// the bits of MatmulTransposedInt8With on the whole dy, for every ISA (both
+// formats), thread count, and split of W into column chunks of dy (n0 > 0, the
+// last running to the end of dy's columns with a partial block).
+TEST(MatmulTransposedInt8, PrequantizedDyEqualsQuantizingInTheCall) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    const Problem p = Make(type, 300, 2100, 96, 2110, 51);  // three chunks of W rows, two row blocks
+    SCOPED_TRACE(DTypeName(type));
+    pthreadpool_t pool = pthreadpool_create(2);
+    for (Isa isa : AllIsas()) {
+      if (!IsaSupported(isa)) continue;
+      SCOPED_TRACE(IsaName(isa));
+      const std::vector<float> want = RunInt8(isa, p, nullptr, 1);
+      std::vector<uint8_t> qbuf(TransposedInt8DyBytes(isa, p.m, p.n) + 1);
+      const TransposedInt8Dy q{isa, qbuf.data() + 1, qbuf.size() - 1, p.m, p.n};  // any alignment
+      for (size_t i0 : {size_t{0}, size_t{128}, size_t{256}}) {  // rows 0-127, 128-255, 256-299
+        const size_t rows = std::min<size_t>(128, p.m - i0);
+        ASSERT_TRUE(QuantizeTransposedInt8Dy(p.dy.data() + i0 * p.ld, rows, p.ld, i0, q, pool).ok());
+      }
+      std::vector<uint8_t> scratch(MatmulTransposedInt8PrequantizedScratchBytes(p.m, p.n, 2));
+      for (pthreadpool_t threads : {pthreadpool_t{nullptr}, pool}) {
+        std::vector<float> whole = p.dx0;
+        ASSERT_TRUE(MatmulTransposedInt8Prequantized(p.mw(), q, 0, whole.data(), scratch.data(), scratch.size(),
+                                                     threads)
+                        .ok());
+        EXPECT_EQ(whole, want);
+        // W rows [0, 1024) then [1024, 2100): the same chunk sums in the same order.
+        std::vector<float> split = p.dx0;
+        const size_t row = p.w.size() / p.n;
+        for (size_t n0 : {size_t{0}, size_t{1024}}) {
+          const MatmulWeights part{type, p.w.data() + n0 * row, n0 == 0 ? 1024 : p.n - 1024, p.k, 0};
+          ASSERT_TRUE(MatmulTransposedInt8Prequantized(part, q, n0, split.data(), scratch.data(), scratch.size(),
+                                                       threads)
+                          .ok());
+        }
+        EXPECT_EQ(split, want);
+      }
+      // Columns that are not whole chunks of dy, too little scratch, rows past
+      // dy's: errors, not crashes.
+      std::vector<float> dx = p.dx0;
+      const MatmulWeights first{type, p.w.data(), 1000, p.k, 0};
+      EXPECT_FALSE(MatmulTransposedInt8Prequantized(first, q, 0, dx.data(), scratch.data(), scratch.size(), pool).ok());
+      EXPECT_FALSE(MatmulTransposedInt8Prequantized(first, q, 32, dx.data(), scratch.data(), scratch.size(), pool).ok());
+      EXPECT_FALSE(MatmulTransposedInt8Prequantized(p.mw(), q, 0, dx.data(), scratch.data(), 100, pool).ok());
+      EXPECT_EQ(dx, p.dx0);
+      EXPECT_FALSE(QuantizeTransposedInt8Dy(p.dy.data(), 2, p.ld, p.m - 1, q, pool).ok());
+      const TransposedInt8Dy small{isa, q.data, q.bytes - 65, p.m, p.n};
+      EXPECT_FALSE(QuantizeTransposedInt8Dy(p.dy.data(), 1, p.ld, 0, small, pool).ok());
+    }
+    pthreadpool_destroy(pool);
+  }
+}
+
 TEST(MatmulTransposedInt8, ScratchGrowsWithItsArguments) {
   const size_t base = MatmulTransposedInt8ScratchBytes(16, 128, 1);
   EXPECT_LE(base, MatmulTransposedInt8ScratchBytes(17, 128, 1));
   EXPECT_LE(base, MatmulTransposedInt8ScratchBytes(16, 129, 1));
   EXPECT_LT(base, MatmulTransposedInt8ScratchBytes(16, 128, 2));
+  for (Isa isa : {Isa::kScalar, BestIsa()}) {
+    EXPECT_LE(TransposedInt8DyBytes(isa, 16, 128), TransposedInt8DyBytes(isa, 17, 128));
+    EXPECT_LE(TransposedInt8DyBytes(isa, 16, 128), TransposedInt8DyBytes(isa, 16, 129));
+  }
+  EXPECT_LT(MatmulTransposedInt8PrequantizedScratchBytes(16, 128, 1),
+            MatmulTransposedInt8PrequantizedScratchBytes(16, 128, 2));
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ struct GraphRun {
 };
 
 GraphRun Gradients(const std::shared_ptr<const Model>& model, const LoraAdapter& adapter, bool int8, pthreadpool_t pool,
-              const std::vector<int32_t>& ids, const std::vector<int32_t>& labels) {
-  LoraGraphOptions o{static_cast<int64_t>(ids.size()), adapter.config.rank};
+              const std::vector<int32_t>& ids, const std::vector<int32_t>& labels, int64_t loss_rows = 128) {
+  LoraGraphOptions o{static_cast<int64_t>(ids.size()), adapter.config.rank, loss_rows};
   o.int8_backward = int8;
   auto graph = LoraGraph::Create(model, o);
   EXPECT_TRUE(graph.ok()) << graph.status().message();
@@ -105,6 +105,62 @@ TEST(Int8Backward, GradientsAgreeWithF32Products) {
         EXPECT_EQ(two.grads.layers[li][t].b, int8.grads.layers[li][t].b);
       }
     }
+  }
+}
+
+// The LM head's loss chunk decides how many rows of logits exist at once, not
+// how d(hidden) is computed: the int8 path quantizes each chunk's d(logits)
+// and multiplies all counted rows at once, so any chunk gives the same bits.
+// 40 counted rows (of 49) in chunks of 128 (one), 20 (two) and 16 (16 + 16 +
+// 8: when each chunk had its own product, the last, below kInt8MinRows rows,
+// went through f32 products and this failed). A vocabulary of 17000 spans two
+// of the graph's 16384-row vocabulary chunks, the last ending in a partial
+// quantization block.
+TEST(Int8Backward, LossChunkKeepsTheBits) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    SCOPED_TRACE(DTypeName(type));
+    auto model = MicroModel(type, 2, 17000);
+    LoraConfig cfg;
+    cfg.rank = 4;
+    auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+    ASSERT_TRUE(adapter.ok());
+    std::mt19937 rng(6);
+    std::normal_distribution<float> nd(0.0f, 0.05f);
+    for (auto& layer : adapter->layers) {
+      for (LoraPair& p : layer) {
+        for (float& b : p.b) b = nd(rng);
+      }
+    }
+    std::vector<int32_t> ids(49), labels(49);
+    for (size_t t = 0; t < ids.size(); ++t) {
+      ids[t] = static_cast<int32_t>(rng() % 17000);
+      labels[t] = t % 6 == 5 ? kIgnoreLabel : ids[t];
+    }
+    ASSERT_EQ(LoraGraph::CountedTokens(labels), 40);
+    const GraphRun one = Gradients(model, *adapter, true, nullptr, ids, labels, 128);
+    const GraphRun f32 = Gradients(model, *adapter, false, nullptr, ids, labels, 128);
+    for (int64_t rows : {20, 16}) {
+      SCOPED_TRACE(rows);
+      const GraphRun chunked = Gradients(model, *adapter, true, nullptr, ids, labels, rows);
+      EXPECT_NEAR(chunked.loss, one.loss, 1e-9 * std::fabs(one.loss));
+      for (size_t li = 0; li < one.grads.layers.size(); ++li) {
+        for (size_t t = 0; t < one.grads.layers[li].size(); ++t) {
+          EXPECT_EQ(chunked.grads.layers[li][t].a, one.grads.layers[li][t].a) << li << " " << t;
+          EXPECT_EQ(chunked.grads.layers[li][t].b, one.grads.layers[li][t].b) << li << " " << t;
+        }
+      }
+    }
+    // And the int8 path ran: it differs from the f32 products, within the bound above.
+    bool any_differs = false;
+    for (size_t li = 0; li < one.grads.layers.size(); ++li) {
+      for (size_t t = 0; t < one.grads.layers[li].size(); ++t) {
+        const LoraPair& g = f32.grads.layers[li][t];
+        const LoraPair& q = one.grads.layers[li][t];
+        any_differs |= g.b != q.b;
+        EXPECT_LT(DiffNorm(g.b, q.b) / Norm(g.b), 0.04) << li << " " << t;
+      }
+    }
+    EXPECT_TRUE(any_differs);
   }
 }
 

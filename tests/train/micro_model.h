@@ -1,6 +1,6 @@
 // tests/train/micro_model.h: a two-layer (or `layers`-layer) Qwen2-shaped
-// model with random weights (vocab 64, hidden 32, GQA 4/2), written once per
-// test process.
+// model with random weights (vocab 64 or `vocab`, hidden 32, GQA 4/2), written
+// once per test process.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,12 +18,13 @@
 
 namespace edgert::testing {
 
-inline std::shared_ptr<const Model> MicroModel(DType dtype, int layers = 2) {
+inline std::shared_ptr<const Model> MicroModel(DType dtype, int layers = 2, int vocab = 64) {
   static const TempDir temp("micro_model");  // lives for the process
   const std::filesystem::path& dir = temp.path();
-  const std::string stem = layers == 2 ? std::string() : std::to_string(layers) + "-layers-";
+  std::string stem = layers == 2 ? std::string() : std::to_string(layers) + "-layers-";
+  if (vocab != 64) stem += std::to_string(vocab) + "-vocab-";
   const std::string config = (dir / (stem + "config.json")).string();
-  std::ofstream(config) << R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 64, "hidden_size": 32,
+  std::ofstream(config) << R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": )" << vocab << R"(, "hidden_size": 32,
     "intermediate_size": 64, "num_hidden_layers": )" << layers << R"(, "num_attention_heads": 4, "num_key_value_heads": 2,
     "max_position_embeddings": 64, "rope_theta": 10000.0, "tie_word_embeddings": true})";
   auto src = OpenRandomSource(config, 3);
