@@ -41,6 +41,32 @@ class PhaseClock {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// Whether a LoRA call site sends its products to the pool or runs them on
+// the calling thread. Either gives the same bits (they split in fixed
+// blocks); the time differs with the host: on two free cores the pool
+// halves a branch, on a busy one a dispatch can wait milliseconds for a
+// descheduled worker (measured at load 4-8 on 2 cores: lora_backward 0.35 s
+// per step on one thread, 0.7-2.6 s split). So each site keeps a running
+// mean of seconds per call either way, takes the faster, and runs every
+// eighth call the other way to keep that one's mean current.
+class PoolChoice {
+ public:
+  bool UsePool() const {
+    if (calls_ < 2) return calls_ == 0;  // one call each way first
+    const bool best = mean_[1] <= mean_[0];
+    return calls_ % 8 == 0 ? !best : best;
+  }
+  void Record(bool pool, double seconds) {
+    double& m = mean_[pool ? 1 : 0];
+    m = m == 0 ? seconds : 0.75 * m + 0.25 * seconds;
+    ++calls_;
+  }
+
+ private:
+  double mean_[2] = {0, 0};  // [calling thread, pool]
+  int64_t calls_ = 0;
+};
+
 // A layer's activations that backward reads and that cost a product to make
 // (xn1, xn2, hact and the attention probabilities are rebuilt from these).
 struct LayerActs {
@@ -52,6 +78,7 @@ struct LayerActs {
 
 struct LoraGraph::State {
   LoraGraphPhases phases;
+  std::array<PoolChoice, 2 * kLoraTargetCount> lora_pool;  // per LoRA call site: forward, backward by first target
   std::shared_ptr<const Model> model;
   int64_t max_tokens = 0;
   int32_t rank = 0;
@@ -290,6 +317,14 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     return grad::LoraBranch{&lora(li, u.t), ax(li, u.t), u.y, u.dy,
                             grads != nullptr ? &grads->layers[li][static_cast<size_t>(u.t)] : nullptr};
   };
+  // Runs call(pool or null) as the site's PoolChoice says, timing it.
+  auto on_pool_or_here = [&](size_t site, auto&& call) {
+    PoolChoice& choice = s.lora_pool[site];
+    const bool use = pool != nullptr && choice.UsePool();
+    const auto t0 = std::chrono::steady_clock::now();
+    call(use ? pool : nullptr);
+    if (pool != nullptr) choice.Record(use, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
   auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x) {
     grad::LoraBranch group[grad::kMaxLoraGroup];
     size_t n = 0;
@@ -302,7 +337,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       const grad::LoraBranch one = branch(li, u);
       grad::LoraForward(std::span(&one, 1), r, scale, lora_input(li, u.t, x), T, s.lora_scratch.data(), pool);
     }
-    grad::LoraForward(std::span(group, n), r, scale, x, T, s.lora_scratch.data(), pool);
+    if (n == 0) return;
+    on_pool_or_here(static_cast<size_t>(uses.begin()->t), [&](pthreadpool_t p) {
+      grad::LoraForward(std::span(group, n), r, scale, x, T, s.lora_scratch.data(), p);
+    });
   };
   // Row-wise work with exponentials, split over the pool.
   auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
@@ -502,7 +540,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       dropout(li, u.t, s.dropped_grad.data(), s.dropped_grad.data());
       for (int64_t i = 0; i < count; ++i) dx[i] += s.dropped_grad[static_cast<size_t>(i)];
     }
-    grad::LoraBackward(std::span(group, n), r, scale, x, T, dx, s.lora_scratch.data(), pool);
+    if (n == 0) return;
+    on_pool_or_here(kLoraTargetCount + static_cast<size_t>(uses.begin()->t), [&](pthreadpool_t p) {
+      grad::LoraBackward(std::span(group, n), r, scale, x, T, dx, s.lora_scratch.data(), p);
+    });
   };
   for (size_t li = w.layers.size(); li-- > 0;) {
     const LayerWeights& l = w.layers[li];
