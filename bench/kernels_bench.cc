@@ -296,6 +296,9 @@ void RegisterTransposed() {
       benchmark::RegisterBenchmark(("TransposedHead128/" + name + "/16384x896").c_str(), BM_Transposed, type,
                                    Shape{16384, 896}, size_t{128}, size_t{151936}, p)
           ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("TransposedHead512/" + name + "/16384x896").c_str(), BM_Transposed, type,
+                                   Shape{16384, 896}, size_t{512}, size_t{151936}, p)
+          ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
     }
   }
 }
