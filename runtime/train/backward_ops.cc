@@ -102,9 +102,11 @@ struct ForwardCtx {
   int32_t rank;
   float scale;
   float* scratch;
+  RowsDone then;
 };
 
-// Rows [r0, r0 + rows) of every branch: ax = x·Aᵀ, then y += scale·ax·Bᵀ.
+// Rows [r0, r0 + rows) of every branch: ax = x·Aᵀ, then y += scale·ax·Bᵀ,
+// then the caller's work on those rows.
 void ForwardRows(void* c, size_t task) {
   const auto& t = *static_cast<const ForwardCtx*>(c);
   const int64_t r0 = static_cast<int64_t>(task) * t.rows, n = std::min(t.rows, t.m - r0);
@@ -119,6 +121,7 @@ void ForwardRows(void* c, size_t task) {
       t.lr->expand(ax, un, ur, sl.second, uout, t.scale, br.y + r0 * br.p->out, uout);
     }
   }
+  if (t.then.fn != nullptr) t.then.fn(t.then.ctx, r0, n);
 }
 
 struct BackwardCtx {
@@ -194,7 +197,7 @@ void BackwardDaxTask(void* c, size_t task) {
 }  // namespace
 
 void LoraForward(std::span<const LoraBranch> branches, int32_t rank, float scale, const float* x, int64_t m,
-                 float* scratch, pthreadpool_t pool) {
+                 float* scratch, pthreadpool_t pool, RowsDone then) {
   assert(branches.size() <= kMaxLoraGroup);
   if (branches.empty() || m == 0) return;
   const int64_t in = branches[0].p->in, widest = GroupWidest(branches);
@@ -204,7 +207,8 @@ void LoraForward(std::span<const LoraBranch> branches, int32_t rank, float scale
     Transpose(p.a.data(), rank, in, in, sl.first);  // Aᵀ [in][rank], so x·Aᵀ runs across the rank
     if (branches[b].y != nullptr) Transpose(p.b.data(), p.out, rank, rank, sl.second);  // Bᵀ [rank][out]: y's rows stream
   }
-  ForwardCtx ctx{branches, &kernels::GetLowRankUkernels(), x, m, in, widest, BlockOf(m, 16, 8), rank, scale, scratch};
+  ForwardCtx ctx{branches, &kernels::GetLowRankUkernels(), x, m, in, widest, BlockOf(m, 16, 8), rank, scale, scratch,
+                 then};
   pthreadpool_parallelize_1d(pool, ForwardRows, &ctx, static_cast<size_t>(Count(m, ctx.rows)),
                              PTHREADPOOL_FLAG_DISABLE_DENORMALS);
 }

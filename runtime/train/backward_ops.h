@@ -58,9 +58,16 @@ int64_t LoraScratchFloats(int64_t m, int32_t rank, int64_t widest);
 // and results do not depend on the thread count; a group's branches share a
 // dispatch (forward: one; backward: two, dy·B and dB, then dA and dx).
 //
-// Forward: ax = x·Aᵀ, y += scale · ax·Bᵀ for each branch.
+// Work the caller runs on rows [r0, r0 + n) once the branches have finished
+// them, in the same task (while those rows are in cache).
+struct RowsDone {
+  void (*fn)(void* ctx, int64_t r0, int64_t n) = nullptr;
+  void* ctx = nullptr;
+};
+
+// Forward: ax = x·Aᵀ, y += scale · ax·Bᵀ for each branch, then `then`.
 void LoraForward(std::span<const LoraBranch> branches, int32_t rank, float scale, const float* x, int64_t m,
-                 float* scratch, pthreadpool_t pool);
+                 float* scratch, pthreadpool_t pool, RowsDone then = {});
 // Backward given the saved ax: dA, dB (+=) of each branch, dx (+=, the
 // branches in order; skipped when null).
 void LoraBackward(std::span<const LoraBranch> branches, int32_t rank, float scale, const float* x, int64_t m,

@@ -325,7 +325,12 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     call(use ? pool : nullptr);
     if (pool != nullptr) choice.Record(use, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
-  auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x) {
+  // Row-wise work with exponentials, split over the pool.
+  auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
+  // then(r0, n): row work that needs the group's outputs (RoPE after q/k/v,
+  // SwiGLU after gate/up), run in the group's own tasks while those rows are
+  // in cache, or over the pool after it when the group is not one call.
+  auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x, auto&& then) {
     grad::LoraBranch group[grad::kMaxLoraGroup];
     size_t n = 0;
     for (const Use& u : uses) {
@@ -337,13 +342,18 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       const grad::LoraBranch one = branch(li, u);
       grad::LoraForward(std::span(&one, 1), r, scale, lora_input(li, u.t, x), T, s.lora_scratch.data(), pool);
     }
-    if (n == 0) return;
+    using Then = std::remove_reference_t<decltype(then)>;
+    constexpr bool kThen = !std::is_same_v<std::remove_const_t<Then>, std::nullptr_t>;
+    if (n == 0) {
+      if constexpr (kThen) rows(T, then);
+      return;
+    }
+    grad::RowsDone done;
+    if constexpr (kThen) done = {[](void* f, int64_t r0, int64_t rn) { (*static_cast<Then*>(f))(r0, rn); }, &then};
     on_pool_or_here(static_cast<size_t>(uses.begin()->t), [&](pthreadpool_t p) {
-      grad::LoraForward(std::span(group, n), r, scale, x, T, s.lora_scratch.data(), p);
+      grad::LoraForward(std::span(group, n), r, scale, x, T, s.lora_scratch.data(), p, done);
     });
   };
-  // Row-wise work with exponentials, split over the pool.
-  auto rows = [&](int64_t n, auto&& fn) { grad::SplitRows(pool, n, kRowBlock, fn); };
   // Cheap row work stays on this thread: on a busy machine a dispatch to the
   // pool costs more than a norm over 512 rows.
   auto rms_norm = [&](const float* x, const WeightView& wt, float* y) { ops::RmsNorm(x, wt.f32(), c.rms_norm_eps, T, h, y); };
@@ -360,10 +370,13 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     }
   };
 
-  // hact = silu(g)·u of a layer's activations, split over the pool.
-  auto swiglu = [&](const LayerActs& a) {
-    rows(T, [&](int64_t r0, int64_t n) { ops::SiluMul(a.g.data() + r0 * ff, a.u.data() + r0 * ff, n * ff, s.hact.data() + r0 * ff); });
+  // hact = silu(g)·u of a layer's activations, by rows; swiglu splits it over the pool.
+  auto swiglu_rows = [&](const LayerActs& a) {
+    return [g = a.g.data(), u = a.u.data(), hact = s.hact.data(), ff](int64_t r0, int64_t n) {
+      ops::SiluMul(g + r0 * ff, u + r0 * ff, n * ff, hact + r0 * ff);
+    };
   };
+  auto swiglu = [&](const LayerActs& a) { rows(T, swiglu_rows(a)); };
   // Runs layer li from its saved input; fills its activation buffers.
   auto layer_forward = [&](size_t li, float* out) {
     const LayerWeights& l = w.layers[li];
@@ -374,32 +387,34 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
                                   {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, a.k.data()},
                                   {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, a.v.data()}};
     linears(qkv, s.xn1.data());
+    auto rope_rows = [&](int64_t r0, int64_t n) {
+      for (int64_t t = r0; t < r0 + n; ++t) {
+        ops::Rope(a.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
+        ops::Rope(a.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
+      }
+    };
     lora_forward(li, {{LoraTarget::kQ, a.q.data(), nullptr}, {LoraTarget::kK, a.k.data(), nullptr},
-                      {LoraTarget::kV, a.v.data(), nullptr}}, s.xn1.data());
-    for (int64_t t = 0; t < T; ++t) {
-      ops::Rope(a.q.data() + t * qd, c.num_attention_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
-      ops::Rope(a.k.data() + t * kvd, c.num_key_value_heads, c.head_dim, s.cos.data() + t * half, s.sin.data() + t * half);
-    }
+                      {LoraTarget::kV, a.v.data(), nullptr}}, s.xn1.data(), rope_rows);
     // Probabilities only where the backward reads them: recomputed layers and the
     // last (a kept layer rebuilds its own in layer_rebuild).
     const bool keep_probs = grads != nullptr && (out == nullptr || li + 1 == w.layers.size());
     grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, keep_probs ? s.probs.data() : nullptr,
                            a.att.data(), s.attn_scratch.data(), pool);
     grad::Project(l.o, nullptr, a.att.data(), T, a.xmid.data(), s.linear_scratch.data(), pool);
-    lora_forward(li, {{LoraTarget::kO, a.xmid.data(), nullptr}}, a.att.data());
+    lora_forward(li, {{LoraTarget::kO, a.xmid.data(), nullptr}}, a.att.data(), nullptr);
     add(x, a.xmid.data());
     rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
     const ops::LinearOut gate_up[] = {{&l.gate, nullptr, a.g.data()}, {&l.up, nullptr, a.u.data()}};
     linears(gate_up, s.xn2.data());
-    lora_forward(li, {{LoraTarget::kGate, a.g.data(), nullptr}, {LoraTarget::kUp, a.u.data(), nullptr}}, s.xn2.data());
-    swiglu(a);
+    lora_forward(li, {{LoraTarget::kGate, a.g.data(), nullptr}, {LoraTarget::kUp, a.u.data(), nullptr}}, s.xn2.data(),
+                 swiglu_rows(a));
     if (out != nullptr) {
       grad::Project(l.down, nullptr, s.hact.data(), T, out, s.linear_scratch.data(), pool);
-      lora_forward(li, {{LoraTarget::kDown, out, nullptr}}, s.hact.data());
+      lora_forward(li, {{LoraTarget::kDown, out, nullptr}}, s.hact.data(), nullptr);
       add(a.xmid.data(), out);
     } else {
       // Backward needs only down's LoRA input (ax of hact), not its output.
-      lora_forward(li, {{LoraTarget::kDown, nullptr, nullptr}}, s.hact.data());
+      lora_forward(li, {{LoraTarget::kDown, nullptr, nullptr}}, s.hact.data(), nullptr);
     }
   };
   // For a kept layer: the activations backward reads that were not kept, each
