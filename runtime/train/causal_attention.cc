@@ -31,13 +31,13 @@ int64_t Blocks(int64_t n) { return (n + kBlock - 1) / kBlock; }
 int64_t BlockEnd(int64_t i, int64_t m) { return std::min(m, (i / kBlock + 1) * kBlock); }
 
 struct Layout {
-  float *kt, *rows, *qt, *dot, *dkt, *dvt, *ds, *tile, *stage;
+  float *kt, *rows, *qt, *dot, *dkt, *dvt, *ds, *tile, *stage, *p, *kt2;
 };
 
 int64_t TaskFloats(const AttentionShape& s, int64_t m) {
   const int64_t d = s.head_dim, mp = RoundUp(m, kBlock);
-  return RoundUp(mp * d, kAlign) + Blocks(d) * mp * kBlock + 5 * RoundUp(d * m, kAlign) + RoundUp(m * m, kAlign) +
-         kTileRows * kBlock + kAlign;
+  return 2 * RoundUp(mp * d, kAlign) + Blocks(d) * mp * kBlock + 5 * RoundUp(d * m, kAlign) +
+         2 * RoundUp(m * m, kAlign) + kTileRows * kBlock + kAlign;
 }
 
 Layout Carve(const AttentionShape& s, int64_t m, float* scratch, int64_t task) {
@@ -61,6 +61,8 @@ Layout Carve(const AttentionShape& s, int64_t m, float* scratch, int64_t task) {
   l.ds = take(m * m);
   l.tile = take(kTileRows * kBlock);
   l.stage = take(m * d);
+  l.p = take(m * m);
+  l.kt2 = take(mp * d);
   return l;
 }
 
@@ -159,6 +161,18 @@ void LeftProduct(const kernels::AttentionGradUkernels& uk, const float* a, int64
   }
 }
 
+// p[i][j] = softmax over j ≤ i of scale · x_i · key_j (kt: the keys packed
+// as ScoreProduct takes them), 0 to the end of i's 64-block.
+void Probabilities(const kernels::AttentionGradUkernels& uk, const float* x, int64_t ldx, const float* kt, int64_t m,
+                   int64_t d, float scale, float* p) {
+  ScoreProduct(uk, x, ldx, kt, m, d, p);
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = p + i * m;
+    uk.scaled_softmax(static_cast<size_t>(i + 1), scale, row);
+    std::fill(row + i + 1, row + BlockEnd(i, m), 0.0f);
+  }
+}
+
 struct Task {
   const kernels::AttentionGradUkernels* uk;
   AttentionShape s;
@@ -180,12 +194,7 @@ void ForwardGroup(void* ctx, size_t group) {
     // Without probs (a forward pass whose backward recomputes it), one head's
     // probabilities live in ds, 1 MB at 512 positions: in L2, not memory.
     float* p = t.probs != nullptr ? t.probs + h * m * m : l.ds;
-    ScoreProduct(uk, t.q + h * d, qs, l.kt, m, d, p);
-    for (int64_t i = 0; i < m; ++i) {
-      float* row = p + i * m;
-      uk.scaled_softmax(static_cast<size_t>(i + 1), scale, row);
-      std::fill(row + i + 1, row + BlockEnd(i, m), 0.0f);
-    }
+    Probabilities(uk, t.q + h * d, qs, l.kt, m, d, scale, p);
     if (t.out != nullptr) RightProduct(uk, p, m, l.rows, d, t.out + h * d, qs);
   }
 }
@@ -201,10 +210,15 @@ void BackwardGroup(void* ctx, size_t group) {
   const Layout l = Carve(t.s, m, t.scratch, g);
   PackTransposed(t.v + g * d, ks, m, d, l.kt);
   PackRows(t.k + g * d, ks, m, d, l.rows);
+  // Without probs, each head's are recomputed here into L2-sized scratch (the
+  // forward's operations on the same inputs: the same bits), instead of
+  // being written to memory by a rebuild and read back.
+  if (t.probs == nullptr) PackTransposed(t.k + g * d, ks, m, d, l.kt2);
   std::fill_n(l.dkt, d * m, 0.0f);
   std::fill_n(l.dvt, d * m, 0.0f);
   for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
-    const float* p = t.probs + h * m * m;
+    const float* p = t.probs != nullptr ? t.probs + h * m * m : l.p;
+    if (t.probs == nullptr) Probabilities(uk, t.q + h * d, qs, l.kt2, m, d, scale, l.p);
     const float* dout = t.dout + h * d;
     TransposeSlice(dout, qs, m, d, l.stage, l.dot);
     LeftProduct(uk, p, m, l.dot, d, l.tile, l.dvt);

@@ -34,7 +34,9 @@ void CausalAttentionForward(const kernels::AttentionGradUkernels& uk, const Atte
                             const float* k, const float* v, int64_t m, float* probs, float* out, float* scratch,
                             pthreadpool_t pool);
 
-// dq, dk, dv written (not accumulated) from the forward's probs and dout.
+// dq, dk, dv written (not accumulated) from the forward's probs and dout;
+// probs null: each head's are recomputed in the task, bit for bit as forward
+// makes them, in scratch (in L2), not read from memory.
 void CausalAttentionBackward(const kernels::AttentionGradUkernels& uk, const AttentionShape& s, const float* q,
                              const float* k, const float* v, const float* probs, const float* dout, int64_t m,
                              float* dq, float* dk, float* dv, float* scratch, pthreadpool_t pool);

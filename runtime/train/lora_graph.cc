@@ -68,7 +68,8 @@ class PoolChoice {
 };
 
 // A layer's activations that backward reads and that cost a product to make
-// (xn1, xn2, hact and the attention probabilities are rebuilt from these).
+// (xn1, xn2 and hact are rebuilt from these, the attention probabilities in
+// the attention backward itself).
 struct LayerActs {
   Buf q, k, v, att, xmid, g, u;
   std::array<Buf, kLoraTargetCount> ax;  // [T][rank] per target: the LoRA branch's A·x
@@ -90,7 +91,7 @@ struct LoraGraph::State {
   std::vector<Buf> layer_in;  // [layers + 1][T][hidden]
   // One layer's recomputed activations (and the last layer's, from forward).
   LayerActs work;
-  Buf xn1, probs, xn2, hact;
+  Buf xn1, xn2, hact;
   // The activations of layers first_kept .. layers - 2, kept from forward.
   std::vector<LayerActs> kept;
   int64_t first_kept = 0;
@@ -119,8 +120,7 @@ template <typename Take>
 void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::State& s, Take&& take) {
   const auto T = static_cast<uint64_t>(o.max_tokens);
   const auto h = static_cast<uint64_t>(c.hidden_size), qd = static_cast<uint64_t>(c.q_dim()),
-             kvd = static_cast<uint64_t>(c.kv_dim()), ff = static_cast<uint64_t>(c.intermediate_size),
-             heads = static_cast<uint64_t>(c.num_attention_heads);
+             kvd = static_cast<uint64_t>(c.kv_dim()), ff = static_cast<uint64_t>(c.intermediate_size);
   const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
   s.layer_in.resize(static_cast<size_t>(c.num_hidden_layers) + 1);
   for (Buf& b : s.layer_in) take(Holds::kSavedInputs, b, T * h);
@@ -141,7 +141,6 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   if (o.dropout) {
     for (Buf* b : {&s.dropped, &s.dropped_grad}) take(Holds::kLayer, *b, T * static_cast<uint64_t>(widest));
   }
-  take(Holds::kAttention, s.probs, heads * T * T);
   take(Holds::kAttention, s.attn_scratch,
        static_cast<uint64_t>(grad::AttentionScratchFloats(
            grad::AttentionShape{c.num_attention_heads, c.num_key_value_heads, c.head_dim}, o.max_tokens)));
@@ -395,11 +394,9 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     };
     lora_forward(li, {{LoraTarget::kQ, a.q.data(), nullptr}, {LoraTarget::kK, a.k.data(), nullptr},
                       {LoraTarget::kV, a.v.data(), nullptr}}, s.xn1.data(), rope_rows);
-    // Probabilities only where the backward reads them: recomputed layers and the
-    // last (a kept layer rebuilds its own in layer_rebuild).
-    const bool keep_probs = grads != nullptr && (out == nullptr || li + 1 == w.layers.size());
-    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, keep_probs ? s.probs.data() : nullptr,
-                           a.att.data(), s.attn_scratch.data(), pool);
+    // No probabilities kept: the backward pass recomputes each head's in cache.
+    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, nullptr, a.att.data(), s.attn_scratch.data(),
+                           pool);
     grad::Project(l.o, nullptr, a.att.data(), T, a.xmid.data(), s.linear_scratch.data(), pool);
     lora_forward(li, {{LoraTarget::kO, a.xmid.data(), nullptr}}, a.att.data(), nullptr);
     add(x, a.xmid.data());
@@ -419,13 +416,10 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   };
   // For a kept layer: the activations backward reads that were not kept, each
   // made by the same operation on the same input as in forward (bit-identical).
-  // Of attention, the probabilities only: the output was kept.
   auto layer_rebuild = [&](size_t li) {
     const LayerWeights& l = w.layers[li];
     const LayerActs& a = acts(li);
     rms_norm(s.layer_in[li].data(), l.input_norm, s.xn1.data());
-    grad::AttentionForward(shape, a.q.data(), a.k.data(), a.v.data(), T, s.probs.data(), nullptr,
-                           s.attn_scratch.data(), pool);
     rms_norm(a.xmid.data(), l.post_norm, s.xn2.data());
     swiglu(a);
   };
@@ -600,7 +594,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
     ph.dx_frozen += clock.Lap();
     lora_back(li, {{LoraTarget::kO, nullptr, s.dxmid.data()}}, a.att.data(), s.datt.data());
     ph.lora_backward += clock.Lap();
-    grad::AttentionBackward(shape, a.q.data(), a.k.data(), a.v.data(), s.probs.data(), s.datt.data(), T, s.dq.data(),
+    grad::AttentionBackward(shape, a.q.data(), a.k.data(), a.v.data(), nullptr, s.datt.data(), T, s.dq.data(),
                             s.dk.data(), s.dv.data(), s.attn_scratch.data(), pool);
     ph.attention_backward += clock.Lap();
     for (int64_t t = 0; t < T; ++t) {

@@ -55,7 +55,7 @@ struct LoraGraphOptions {
   bool int8_backward = true;
   // Layers (below the last, whose activations backward starts from anyway)
   // whose activations the forward pass keeps, so backward rebuilds only their
-  // cheap parts (norms, SiLU, attention probabilities) instead of the products.
+  // cheap parts (norms, SiLU) instead of the products.
   // Bit-identical results for any count; 0 .. layers - 1.
   int64_t saved_layers = 0;
 };
@@ -67,7 +67,7 @@ struct LoraGraphBytes {
   uint64_t saved_inputs = 0;       // each layer's input, kept for backward: [layers + 1][T][hidden] f32
   uint64_t kept_activations = 0;   // saved_layers x (q, k, v, att, xmid, g, u and the LoRA A·x)
   uint64_t layer_activations = 0;  // one layer's recomputed activations and their gradients
-  uint64_t attention = 0;          // probabilities [heads][T][T] and the attention kernels' scratch
+  uint64_t attention = 0;          // the attention kernels' scratch (a [T][T] probability and gradient tile per KV head)
   uint64_t loss = 0;               // [loss_rows][vocab] logits, per-position losses; int8_backward: [T][vocab]
                                    // int8 d(logits) (kernels::TransposedInt8DyBytes)
   uint64_t scratch = 0;            // LoRA branch, quantized activations (forward and backward), RoPE tables

@@ -74,7 +74,7 @@ Result<TrainingPlan> PlanTraining(const ModelConfig& c, const TrainingRequest& r
     const LoraGraphOptions leanest = options(r.max_seq_len, smallest_rows, can_stream);
     if (!found && !r.fixed_max_seq_len) {
       // Then shorter sequences: the memory grows with the length (quadratically
-      // in the attention probabilities), so binary search the longest that fits.
+      // in the attention scratch), so binary search the longest that fits.
       const int64_t floor = std::min(r.min_seq_len, r.max_seq_len);
       if (peak(options(floor, smallest_rows, can_stream)) <= r.budget_bytes) {
         int64_t lo = floor, hi = r.max_seq_len;
@@ -156,7 +156,7 @@ Result<TrainingPlan> PlanTraining(const ModelConfig& c, const TrainingRequest& r
       {"kept layer activations", g.kept_activations,
        std::to_string(chosen.saved_layers) + " of " + std::to_string(layers) + " layers not recomputed"},
       {"one layer's activations and grads", g.layer_activations, "recomputed in backward"},
-      {"attention probabilities + scratch", g.attention, "[heads][T][T]"},
+      {"attention scratch", g.attention, "[T][T] x2 per KV head"},
       {"LM-head loss chunk", g.loss,
        std::to_string(std::min(chosen.loss_rows, chosen.max_tokens)) + " rows x vocab" +
            (chosen.int8_backward ? ", int8 d(logits) of " + T : std::string())},

@@ -5,7 +5,7 @@
 //   setup: the tokenizer and the data files being parsed;
 //   training: the weights (resident, or the streaming window), the training
 //     graph's arena (LoraGraph::Bytes: the saved layer inputs, one layer's
-//     recomputed activations and gradients, attention probabilities, the
+//     recomputed activations and gradients, attention scratch, the
 //     LM-head loss chunk), the adapter with its gradients and AdamW moments,
 //     the transient copies a checkpoint write makes, the tokenized data.
 //     A checkpoint is written between steps: with streamed weights only the

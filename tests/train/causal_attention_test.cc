@@ -202,5 +202,24 @@ TEST(CausalAttention, ForwardWithoutOutputGivesTheSameProbs) {
   }
 }
 
+TEST(CausalAttention, BackwardRecomputingProbsGivesTheSameBits) {
+  const kernels::AttentionGradUkernels& uk = kernels::GetAttentionGradUkernels();
+  for (const Case& c : {Case{14, 2, 64, 200}, Case{2, 1, 128, 1}, Case{4, 2, 16, 37}}) {
+    const Inputs in = MakeInputs(c);
+    const Result kept = RunBlocked(uk, c, in, 2);  // probs from the forward pass
+    const AttentionShape s{c.heads, c.kv_heads, c.d};
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> dq(kept.dq.size(), nan), dk(kept.dk.size(), nan), dv(kept.dv.size(), nan);
+    std::vector<float> scratch(static_cast<size_t>(CausalAttentionScratchFloats(s, c.m)), nan);
+    pthreadpool_t pool = pthreadpool_create(2);
+    CausalAttentionBackward(uk, s, in.q.data(), in.k.data(), in.v.data(), nullptr, in.dout.data(), c.m, dq.data(),
+                            dk.data(), dv.data(), scratch.data(), pool);
+    pthreadpool_destroy(pool);
+    ASSERT_EQ(0, std::memcmp(dq.data(), kept.dq.data(), dq.size() * sizeof(float)));
+    ASSERT_EQ(0, std::memcmp(dk.data(), kept.dk.data(), dk.size() * sizeof(float)));
+    ASSERT_EQ(0, std::memcmp(dv.data(), kept.dv.data(), dv.size() * sizeof(float)));
+  }
+}
+
 }  // namespace
 }  // namespace edgert::grad
