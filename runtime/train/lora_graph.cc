@@ -329,18 +329,25 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   // then(r0, n): row work that needs the group's outputs (RoPE after q/k/v,
   // SwiGLU after gate/up), run in the group's own tasks while those rows are
   // in cache, or over the pool after it when the group is not one call.
-  auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x, auto&& then) {
-    grad::LoraBranch group[grad::kMaxLoraGroup];
+  // The enabled branches of `uses` into group (they share their input); with
+  // dropout each has its own masked input, so each goes to alone(u, branch).
+  auto group_of = [&](size_t li, std::initializer_list<Use> uses, grad::LoraBranch* group, auto&& alone) {
     size_t n = 0;
     for (const Use& u : uses) {
       if (!lora(li, u.t).enabled()) continue;
       if (drop == 0) {
         group[n++] = branch(li, u);
-        continue;
+      } else {
+        alone(u, branch(li, u));
       }
-      const grad::LoraBranch one = branch(li, u);
-      grad::LoraForward(std::span(&one, 1), r, scale, lora_input(li, u.t, x), T, s.lora_scratch.data(), pool);
     }
+    return n;
+  };
+  auto lora_forward = [&](size_t li, std::initializer_list<Use> uses, const float* x, auto&& then) {
+    grad::LoraBranch group[grad::kMaxLoraGroup];
+    const size_t n = group_of(li, uses, group, [&](const Use& u, const grad::LoraBranch& one) {
+      grad::LoraForward(std::span(&one, 1), r, scale, lora_input(li, u.t, x), T, s.lora_scratch.data(), pool);
+    });
     using Then = std::remove_reference_t<decltype(then)>;
     constexpr bool kThen = !std::is_same_v<std::remove_const_t<Then>, std::nullptr_t>;
     if (n == 0) {
@@ -528,18 +535,11 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
   // Layers in reverse. s.dx holds d(loss)/d(layer output) on entry, d/d(input) on exit.
   auto lora_back = [&](size_t li, std::initializer_list<Use> uses, const float* x, float* dx) {
     grad::LoraBranch group[grad::kMaxLoraGroup];
-    size_t n = 0;
-    for (const Use& u : uses) {
-      if (!lora(li, u.t).enabled()) continue;
-      if (drop == 0) {
-        group[n++] = branch(li, u);
-        continue;
-      }
-      const grad::LoraBranch one = branch(li, u);
+    const size_t n = group_of(li, uses, group, [&](const Use& u, const grad::LoraBranch& one) {
       const float* xin = lora_input(li, u.t, x);
       if (dx == nullptr) {
         grad::LoraBackward(std::span(&one, 1), r, scale, xin, T, nullptr, s.lora_scratch.data(), pool);
-        continue;
+        return;
       }
       // d(input) through the mask: the branch's gradient w.r.t. its masked
       // input, masked again with the same key, added to dx.
@@ -548,7 +548,7 @@ Result<LossSum> LoraGraph::Run(const LoraAdapter& adapter, std::span<const int32
       grad::LoraBackward(std::span(&one, 1), r, scale, xin, T, s.dropped_grad.data(), s.lora_scratch.data(), pool);
       dropout(li, u.t, s.dropped_grad.data(), s.dropped_grad.data());
       for (int64_t i = 0; i < count; ++i) dx[i] += s.dropped_grad[static_cast<size_t>(i)];
-    }
+    });
     if (n == 0) return;
     on_pool_or_here(kLoraTargetCount + static_cast<size_t>(uses.begin()->t), [&](pthreadpool_t p) {
       grad::LoraBackward(std::span(group, n), r, scale, x, T, dx, s.lora_scratch.data(), p);
