@@ -49,6 +49,22 @@ std::vector<uint8_t> Quantize(DType type, const std::vector<float>& src, size_t 
 }
 
 // Columns [c0, c0 + cols) of deq[n][k] as Q8_0 rows of ceil(n/32) blocks (zero-padded).
+// n Q8_0 rows of one block each for the packers' rounding check: row 0 sets
+// every column's max to 254 (scale 2, 1/scale 0.5 exactly), the other rows
+// hold odd integers, so x·id lands on k + 1/2, which rounds away from zero
+// (roundf), not to even.
+std::vector<uint8_t> HalvesWeights(size_t n) {
+  std::vector<uint8_t> w(n * sizeof(BlockQ8_0));
+  auto* b = reinterpret_cast<BlockQ8_0*>(w.data());
+  b[0].d = F32ToF16(2.0f);
+  for (size_t c = 0; c < 32; ++c) b[0].qs[c] = 127;
+  for (size_t j = 1; j < n; ++j) {
+    b[j].d = F32ToF16(1.0f);
+    for (size_t c = 0; c < 32; ++c) b[j].qs[c] = static_cast<int8_t>(static_cast<int>((j * 7 + c * 13) % 61) * 2 - 61);
+  }
+  return w;
+}
+
 std::vector<BlockQ8_0> ReferencePack(const std::vector<float>& deq, size_t n, size_t k, size_t c0, size_t cols) {
   const size_t nb = (n + kQuantBlock - 1) / kQuantBlock;
   std::vector<BlockQ8_0> out(cols * nb);
@@ -91,19 +107,11 @@ TEST(PackTransposedQ8, EqualsQuantizeRowRefOfTheColumns) {
       }
       CheckPack(pack, name, t, src, 70, 64);
     }
-    // Halves: row 0 sets every column's max to 254 (scale 2, 1/scale 0.5
-    // exactly), the other rows hold odd integers: x·id lands on k + 1/2, which
-    // rounds away from zero (roundf), not to even.
+    // Halves (HalvesWeights): round half away from zero.
     {
       const size_t n = 32, k = 32;
-      std::vector<uint8_t> w(n * sizeof(BlockQ8_0));
-      auto* b = reinterpret_cast<BlockQ8_0*>(w.data());
-      b[0].d = F32ToF16(2.0f);
-      for (size_t c = 0; c < k; ++c) b[0].qs[c] = 127;
-      for (size_t j = 1; j < n; ++j) {
-        b[j].d = F32ToF16(1.0f);
-        for (size_t c = 0; c < k; ++c) b[j].qs[c] = static_cast<int8_t>(static_cast<int>((j * 7 + c * 13) % 61) * 2 - 61);
-      }
+      const std::vector<uint8_t> w = HalvesWeights(n);
+      const auto* b = reinterpret_cast<const BlockQ8_0*>(w.data());
       std::vector<float> deq(n * k);
       for (size_t j = 0; j < n; ++j) DequantizeRowQ8_0(b + j, deq.data() + j * k, k);
       std::vector<BlockQ8_0> got(k);
@@ -201,18 +209,10 @@ TEST(Int8Wide, PackerRoundsEachColumnBlockOfW) {
       }
       CheckWidePack(*uk, t, src, 170, 64);
     }
-    // Halves: row 0 sets every column's max to 254 (scale 2, 1/scale 0.5
-    // exactly), the other rows hold odd integers: x·id lands on k + 1/2, which
-    // rounds away from zero (roundf), not to even.
+    // Halves (HalvesWeights): round half away from zero.
     const size_t n = 40, k = 32;
-    std::vector<uint8_t> w(n * sizeof(BlockQ8_0));
-    auto* b = reinterpret_cast<BlockQ8_0*>(w.data());
-    b[0].d = F32ToF16(2.0f);
-    for (size_t c = 0; c < k; ++c) b[0].qs[c] = 127;
-    for (size_t j = 1; j < n; ++j) {
-      b[j].d = F32ToF16(1.0f);
-      for (size_t c = 0; c < k; ++c) b[j].qs[c] = static_cast<int8_t>(static_cast<int>((j * 7 + c * 13) % 61) * 2 - 61);
-    }
+    const std::vector<uint8_t> w = HalvesWeights(n);
+    const auto* b = reinterpret_cast<const BlockQ8_0*>(w.data());
     Int8WideUnit u;
     uk->pack(DType::kQ8_0, w.data(), sizeof(BlockQ8_0), n, 0, k, &u);
     EXPECT_EQ(u.d[0], 2.0f) << uk->isa;

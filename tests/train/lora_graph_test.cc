@@ -17,15 +17,19 @@ namespace {
 
 using testing::MicroModel;
 
-// Random non-zero B so that A's gradients are not trivially zero.
-void RandomizeB(LoraAdapter& a, uint32_t seed) {
-  std::mt19937 rng(seed);
+// An adapter for `model` with random non-zero B, so that A's gradients are
+// not trivially zero.
+Result<LoraAdapter> TrainedAdapter(const Model& model, const LoraConfig& cfg) {
+  auto a = LoraAdapter::Create(model.config(), cfg, 9);
+  if (!a.ok()) return a;
+  std::mt19937 rng(5);
   std::normal_distribution<float> n(0.0f, 0.05f);
-  for (auto& layer : a.layers) {
+  for (auto& layer : a->layers) {
     for (LoraPair& p : layer) {
       for (float& b : p.b) b = n(rng);
     }
   }
+  return a;
 }
 
 // Streaming weights changes memory, never results: the same loss and
@@ -33,11 +37,8 @@ void RandomizeB(LoraAdapter& a, uint32_t seed) {
 // LM head's products: the same up to float rounding.
 TEST(LoraGraph, StreamingAndLossChunkKeepResults) {
   auto model = MicroModel(DType::kQ8_0);
-  LoraConfig cfg;
-  cfg.rank = 4;
-  auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+  auto adapter = TrainedAdapter(*model, {.rank = 4});
   ASSERT_TRUE(adapter.ok());
-  RandomizeB(*adapter, 5);
   const std::vector<int32_t> ids = {3, 17, 42, 5, 9, 60, 1, 33, 8, 8, 21, 2};
   const std::vector<int32_t> labels = {-100, 17, 42, 5, 9, 60, 1, 33, 8, -100, 21, 2};
   std::vector<LoraAdapter> grads;
@@ -73,12 +74,8 @@ TEST(LoraGraph, SavedLayersKeepResults) {
   for (DType dtype : {DType::kQ8_0, DType::kF32}) {
     auto model = MicroModel(dtype, 4);
     for (float dropout : {0.0f, 0.2f}) {
-      LoraConfig cfg;
-      cfg.rank = 4;
-      cfg.dropout = dropout;
-      auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+      auto adapter = TrainedAdapter(*model, {.rank = 4, .dropout = dropout});
       ASSERT_TRUE(adapter.ok());
-      RandomizeB(*adapter, 5);
       const std::vector<int32_t> ids = {3, 17, 42, 5, 9, 60, 1, 33, 8, 8, 21, 2};
       const std::vector<int32_t> labels = {-100, 17, 42, 5, 9, 60, 1, 33, 8, -100, 21, 2};
       std::vector<LoraAdapter> grads;
@@ -124,12 +121,8 @@ TEST(LoraGraph, ThreadCountKeepsResults) {
   for (DType dtype : {DType::kQ8_0, DType::kF32}) {
     auto model = MicroModel(dtype);
     for (float dropout : {0.0f, 0.2f}) {
-      LoraConfig cfg;
-      cfg.rank = 4;
-      cfg.dropout = dropout;
-      auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+      auto adapter = TrainedAdapter(*model, {.rank = 4, .dropout = dropout});
       ASSERT_TRUE(adapter.ok());
-      RandomizeB(*adapter, 5);
       std::vector<int32_t> ids(60), labels(60);
       for (size_t i = 0; i < ids.size(); ++i) {
         ids[i] = static_cast<int32_t>((i * 37 + 5) % 64);
@@ -164,13 +157,9 @@ TEST(LoraGraph, ThreadCountKeepsResults) {
 
 TEST(LoraGraph, GradientsMatchFiniteDifferences) {
   auto model = MicroModel(DType::kF32);
-  LoraConfig cfg;
-  cfg.rank = 4;
-  cfg.alpha = 8;
-  auto adapter = LoraAdapter::Create(model->config(), cfg, 9);
+  auto adapter = TrainedAdapter(*model, {.rank = 4, .alpha = 8});
   ASSERT_TRUE(adapter.ok());
-  RandomizeB(*adapter, 5);
-  auto graph = LoraGraph::Create(model, 16, cfg.rank);
+  auto graph = LoraGraph::Create(model, 16, adapter->config.rank);
   ASSERT_TRUE(graph.ok());
   const std::vector<int32_t> ids = {3, 17, 42, 5, 9, 60, 1, 33, 8, 8, 21, 2};
   const std::vector<int32_t> labels = {-100, -100, -100, 5, 9, 60, 1, 33, 8, -100, 21, 2};
