@@ -77,47 +77,173 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
   }
 }
 
-// 32 int8 products of one block as 8 int32 partial sums.
-inline __m256i DotQ8(const std::byte* blk_qs, __m256i x) {
-  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk_qs));
-  const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
-  return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+// The quantized products work on quads: four weight rows taken as two pairs,
+// (0, 1) and (2, 3). A 256-bit weight operand holds one half of a block (16
+// quants) of the pair's first row in its low 128 bits and the same half of the
+// second row in its high 128 bits, against the activations' half broadcast to
+// both: one vpmaddubsw serves two rows, and rows stay apart by 128-bit half.
+// A block's int32 dot then ends up as two lanes per row of one vector,
+// [r0 r0 r2 r2 | r1 r1 r3 r3] (one hadd merges the pairs), so the float step
+// (convert, dw·dx, FMA) runs once per four rows instead of once per row.
+// Order of the float sums: per row, two lanes each accumulate their partial
+// dots over the blocks, added at the end (not the reference's order; the test
+// bounds the difference).
+inline __m256i LoadPair(const std::byte* a, const std::byte* b) {
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
 }
 
-inline __m256i DotQ4(const std::byte* blk_qs, __m256i x, int32_t corr) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk_qs));
-  const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-  const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nib, x), _mm256_set1_epi16(1));
-  return _mm256_add_epi32(p, _mm256_castsi128_si256(_mm_cvtsi32_si128(corr)));
+inline uint32_t LoadF16(const std::byte* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return h;
 }
 
-constexpr size_t kRows = 4;
+// The four rows' f16 scales at byte offset `off` as [d0 d0 d2 d2 | d1 d1 d3 d3].
+inline __m256 QuadScales(const std::byte* const row[4], size_t off) {
+  __m128i h = _mm_cvtsi32_si128(static_cast<int>(LoadF16(row[0] + off) | LoadF16(row[1] + off) << 16));
+  h = _mm_insert_epi32(h, static_cast<int>(LoadF16(row[2] + off) | LoadF16(row[3] + off) << 16), 1);
+  // words [h0 h1 h2 h3] -> [h0 h0 h2 h2 h1 h1 h3 h3]
+  h = _mm_shuffle_epi8(h, _mm_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 2, 3, 2, 3, 6, 7, 6, 7));
+  return _mm256_cvtph_ps(h);
+}
+
+inline __m256i BroadcastHalf(const int8_t* x) {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+}
+
+// Q4_0: raw nibbles 0..15 are the unsigned operand (no sign op); low nibbles
+// hold quants 0..15 of the block, high nibbles 16..31.
+struct Q4Quad {
+  __m256i lo[2], hi[2];
+  __m256 d;
+};
+
+inline Q4Quad LoadQ4Quad(const std::byte* const row[4], size_t b) {
+  const size_t off = b * kQ4;
+  const __m256i mask = _mm256_set1_epi8(0x0F);
+  Q4Quad q;
+  for (int p = 0; p < 2; ++p) {
+    const __m256i w = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
+    q.lo[p] = _mm256_and_si256(w, mask);
+    q.hi[p] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+  }
+  q.d = QuadScales(row, off);
+  return q;
+}
+
+// The block's exact int32 dots, [r0 r0 r2 r2 | r1 r1 r3 r3]. No overflow: a
+// word of s holds 4 products of at most 15·127 (7620), the hadd 8 (15240).
+inline __m256i DotQ4Quad(const Q4Quad& w, const int8_t* x, const int32_t* corr) {
+  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
+  const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(w.lo[0], xlo), _mm256_maddubs_epi16(w.hi[0], xhi));
+  const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(w.lo[1], xlo), _mm256_maddubs_epi16(w.hi[1], xhi));
+  const __m256i dot = _mm256_madd_epi16(_mm256_hadd_epi16(s0, s1), _mm256_set1_epi16(1));
+  // The correction once per row: into dword lanes 0, 2, 4, 6.
+  return _mm256_add_epi32(dot, _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_set1_epi32(*corr), 0x55));
+}
+
+// Q8_0: the sign trick, |w| as the unsigned operand (once per quad, shared by
+// every activation row; -128 becomes 128, still exact) times x with w's sign.
+// w + 128 would saturate vpmaddubsw's 16-bit pair sums.
+struct Q8Quad {
+  __m256i lo[2], hi[2], abs_lo[2], abs_hi[2];
+  __m256 d;
+};
+
+inline Q8Quad LoadQ8Quad(const std::byte* const row[4], size_t b) {
+  const size_t off = b * kQ8;
+  Q8Quad q;
+  for (int p = 0; p < 2; ++p) {
+    q.lo[p] = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
+    q.hi[p] = LoadPair(row[2 * p] + off + 18, row[2 * p + 1] + off + 18);
+    q.abs_lo[p] = _mm256_abs_epi8(q.lo[p]);
+    q.abs_hi[p] = _mm256_abs_epi8(q.hi[p]);
+  }
+  q.d = QuadScales(row, off);
+  return q;
+}
+
+// |pair sum| ≤ 2·128·127 = 32512 fits int16; each half is widened before the add.
+inline __m256i DotQ8Quad(const Q8Quad& w, const int8_t* x, const int32_t*) {
+  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i d[2];
+  for (int p = 0; p < 2; ++p) {
+    const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs_lo[p], _mm256_sign_epi8(xlo, w.lo[p])), ones);
+    const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs_hi[p], _mm256_sign_epi8(xhi, w.hi[p])), ones);
+    d[p] = _mm256_add_epi32(lo, hi);
+  }
+  return _mm256_hadd_epi32(d[0], d[1]);
+}
+
+template <bool kQ4Weights>
+struct QuadOps {
+  using Quad = Q4Quad;
+  static Quad Load(const std::byte* const row[4], size_t b) { return LoadQ4Quad(row, b); }
+  static __m256i Dot(const Quad& w, const int8_t* x, const int32_t* corr) { return DotQ4Quad(w, x, corr); }
+};
+template <>
+struct QuadOps<false> {
+  using Quad = Q8Quad;
+  static Quad Load(const std::byte* const row[4], size_t b) { return LoadQ8Quad(row, b); }
+  static __m256i Dot(const Quad& w, const int8_t* x, const int32_t* corr) { return DotQ8Quad(w, x, corr); }
+};
+
+// acc = [r0 r0 r2 r2 | r1 r1 r3 r3] -> y[0..nr).
+inline void StoreQuad(__m256 acc, size_t nr, float* y) {
+  const __m256 h = _mm256_hadd_ps(acc, acc);  // [r0 r2 r0 r2 | r1 r3 r1 r3]
+  const __m128 v = _mm_unpacklo_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  if (nr == 4) {
+    _mm_storeu_ps(y, v);
+  } else {
+    alignas(16) float t[4];
+    _mm_store_ps(t, v);
+    for (size_t j = 0; j < nr; ++j) y[j] = t[j];
+  }
+}
+
+// MR activation rows x one quad of weight rows (nr ≤ 4 real ones; the
+// others repeat the last row and are not stored), over all kb blocks.
+template <bool kQ4Weights, size_t MR>
+void QuadTile(const std::byte* const row[4], size_t nr, size_t kb, const int8_t* xq, const float* xd,
+              const int32_t* xc, float* y, size_t y_stride) {
+  using Ops = QuadOps<kQ4Weights>;
+  __m256 acc[MR];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  for (size_t b = 0; b < kb; ++b) {
+    const typename Ops::Quad w = Ops::Load(row, b);
+    for (size_t i = 0; i < MR; ++i) {
+      const __m256i dot = Ops::Dot(w, xq + (i * kb + b) * kQuantBlock, xc + i * kb + b);
+      const __m256 s = _mm256_mul_ps(w.d, _mm256_broadcast_ss(xd + i * kb + b));
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), s, acc[i]);
+    }
+  }
+  for (size_t i = 0; i < MR; ++i) StoreQuad(acc[i], nr, y + i * y_stride);
+}
+
+constexpr size_t kQuadRows = 4;
+constexpr size_t kTileActRows = 4;
 
 template <bool kQ4Weights>
 void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
            const int32_t* xc, float* y, size_t y_stride) {
-  constexpr size_t kBlockBytes = kQ4Weights ? kQ4 : kQ8;
-  for (size_t r0 = 0; r0 < n; r0 += kRows) {
-    const size_t nr = std::min(kRows, n - r0);
-    const std::byte* row[kRows];
-    for (size_t j = 0; j < kRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
-    for (size_t i = 0; i < m; ++i) {
-      const int8_t* qx = xq + i * kb * kQuantBlock;
-      __m256 acc[kRows];
-      for (auto& a : acc) a = _mm256_setzero_ps();
-      for (size_t b = 0; b < kb; ++b) {
-        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qx + b * kQuantBlock));
-        const float dx = xd[i * kb + b];
-        for (size_t j = 0; j < kRows; ++j) {
-          const std::byte* blk = row[j] + b * kBlockBytes;
-          uint16_t dbits;
-          std::memcpy(&dbits, blk, 2);
-          const __m256 s = _mm256_set1_ps(_cvtsh_ss(dbits) * dx);
-          const __m256i dot = kQ4Weights ? DotQ4(blk + 2, x, xc[i * kb + b]) : DotQ8(blk + 2, x);
-          acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), s, acc[j]);
-        }
-      }
-      for (size_t j = 0; j < nr; ++j) y[i * y_stride + r0 + j] = Hsum(acc[j]);
+  for (size_t r0 = 0; r0 < n; r0 += kQuadRows) {
+    const size_t nr = std::min(kQuadRows, n - r0);
+    const std::byte* row[kQuadRows];
+    for (size_t j = 0; j < kQuadRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
+    size_t i = 0;
+    for (; i + kTileActRows <= m; i += kTileActRows) {
+      QuadTile<kQ4Weights, kTileActRows>(row, nr, kb, xq + i * kb * kQuantBlock, xd + i * kb, xc + i * kb,
+                                         y + i * y_stride + r0, y_stride);
+    }
+    const int8_t* xq_i = xq + i * kb * kQuantBlock;
+    float* y_i = y + i * y_stride + r0;
+    switch (m - i) {
+      case 3: QuadTile<kQ4Weights, 3>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
+      case 2: QuadTile<kQ4Weights, 2>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
+      case 1: QuadTile<kQ4Weights, 1>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
+      default: break;
     }
   }
 }
