@@ -113,9 +113,10 @@ inline __m256i BroadcastHalf(const int8_t* x) {
 }
 
 // Q4_0: raw nibbles 0..15 are the unsigned operand (no sign op); low nibbles
-// hold quants 0..15 of the block, high nibbles 16..31.
-struct Q4Quad {
-  __m256i lo[2], hi[2];
+// hold quants 0..15 of the block, high nibbles 16..31. u = lo0 hi0 lo1 hi1
+// (pair 0's and pair 1's nibbles).
+struct alignas(32) Q4Quad {
+  __m256i u[4];
   __m256 d;
 };
 
@@ -125,8 +126,8 @@ inline Q4Quad LoadQ4Quad(const std::byte* const row[4], size_t b) {
   Q4Quad q;
   for (int p = 0; p < 2; ++p) {
     const __m256i w = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
-    q.lo[p] = _mm256_and_si256(w, mask);
-    q.hi[p] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+    q.u[2 * p] = _mm256_and_si256(w, mask);
+    q.u[2 * p + 1] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
   }
   q.d = QuadScales(row, off);
   return q;
@@ -136,8 +137,8 @@ inline Q4Quad LoadQ4Quad(const std::byte* const row[4], size_t b) {
 // word of s holds 4 products of at most 15·127 (7620), the hadd 8 (15240).
 inline __m256i DotQ4Quad(const Q4Quad& w, const int8_t* x, const int32_t* corr) {
   const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
-  const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(w.lo[0], xlo), _mm256_maddubs_epi16(w.hi[0], xhi));
-  const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(w.lo[1], xlo), _mm256_maddubs_epi16(w.hi[1], xhi));
+  const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(w.u[0], xlo), _mm256_maddubs_epi16(w.u[1], xhi));
+  const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(w.u[2], xlo), _mm256_maddubs_epi16(w.u[3], xhi));
   const __m256i dot = _mm256_madd_epi16(_mm256_hadd_epi16(s0, s1), _mm256_set1_epi16(1));
   // The correction once per row: into dword lanes 0, 2, 4, 6.
   return _mm256_add_epi32(dot, _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_set1_epi32(*corr), 0x55));
@@ -145,9 +146,10 @@ inline __m256i DotQ4Quad(const Q4Quad& w, const int8_t* x, const int32_t* corr) 
 
 // Q8_0: the sign trick, |w| as the unsigned operand (once per quad, shared by
 // every activation row; -128 becomes 128, still exact) times x with w's sign.
-// w + 128 would saturate vpmaddubsw's 16-bit pair sums.
-struct Q8Quad {
-  __m256i lo[2], hi[2], abs_lo[2], abs_hi[2];
+// w + 128 would saturate vpmaddubsw's 16-bit pair sums. w = lo0 hi0 lo1 hi1
+// (signed), a = their absolute values.
+struct alignas(32) Q8Quad {
+  __m256i w[4], a[4];
   __m256 d;
 };
 
@@ -155,11 +157,10 @@ inline Q8Quad LoadQ8Quad(const std::byte* const row[4], size_t b) {
   const size_t off = b * kQ8;
   Q8Quad q;
   for (int p = 0; p < 2; ++p) {
-    q.lo[p] = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
-    q.hi[p] = LoadPair(row[2 * p] + off + 18, row[2 * p + 1] + off + 18);
-    q.abs_lo[p] = _mm256_abs_epi8(q.lo[p]);
-    q.abs_hi[p] = _mm256_abs_epi8(q.hi[p]);
+    q.w[2 * p] = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
+    q.w[2 * p + 1] = LoadPair(row[2 * p] + off + 18, row[2 * p + 1] + off + 18);
   }
+  for (int j = 0; j < 4; ++j) q.a[j] = _mm256_abs_epi8(q.w[j]);
   q.d = QuadScales(row, off);
   return q;
 }
@@ -170,8 +171,9 @@ inline __m256i DotQ8Quad(const Q8Quad& w, const int8_t* x, const int32_t*) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i d[2];
   for (int p = 0; p < 2; ++p) {
-    const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs_lo[p], _mm256_sign_epi8(xlo, w.lo[p])), ones);
-    const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs_hi[p], _mm256_sign_epi8(xhi, w.hi[p])), ones);
+    const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p], _mm256_sign_epi8(xlo, w.w[2 * p])), ones);
+    const __m256i hi =
+        _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p + 1], _mm256_sign_epi8(xhi, w.w[2 * p + 1])), ones);
     d[p] = _mm256_add_epi32(lo, hi);
   }
   return _mm256_hadd_epi32(d[0], d[1]);
@@ -190,60 +192,96 @@ struct QuadOps<false> {
   static __m256i Dot(const Quad& w, const int8_t* x, const int32_t* corr) { return DotQ8Quad(w, x, corr); }
 };
 
-// acc = [r0 r0 r2 r2 | r1 r1 r3 r3] -> y[0..nr).
-inline void StoreQuad(__m256 acc, size_t nr, float* y) {
+// acc = [r0 r0 r2 r2 | r1 r1 r3 r3] -> y[0..nr), stored or added.
+inline void StoreQuad(__m256 acc, size_t nr, bool accumulate, float* y) {
   const __m256 h = _mm256_hadd_ps(acc, acc);  // [r0 r2 r0 r2 | r1 r3 r1 r3]
   const __m128 v = _mm_unpacklo_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   if (nr == 4) {
-    _mm_storeu_ps(y, v);
+    _mm_storeu_ps(y, accumulate ? _mm_add_ps(_mm_loadu_ps(y), v) : v);
   } else {
     alignas(16) float t[4];
     _mm_store_ps(t, v);
-    for (size_t j = 0; j < nr; ++j) y[j] = t[j];
+    for (size_t j = 0; j < nr; ++j) y[j] = accumulate ? y[j] + t[j] : t[j];
   }
 }
 
-// MR activation rows x one quad of weight rows (nr ≤ 4 real ones; the
-// others repeat the last row and are not stored), over all kb blocks.
-template <bool kQ4Weights, size_t MR>
-void QuadTile(const std::byte* const row[4], size_t nr, size_t kb, const int8_t* xq, const float* xd,
-              const int32_t* xc, float* y, size_t y_stride) {
+// MR activation rows (row i: xq + i·kb·32, xd + i·kb, xc + i·kb, already
+// offset to the first block) x one quad of weight rows over nb blocks, the
+// quad either in registers (built per block from the rows) or laid out in L1.
+// nr ≤ 4 real rows; the others repeat the last one and are not stored.
+template <bool kQ4Weights, size_t MR, typename QuadSource>
+void QuadTile(QuadSource quad, size_t nb, size_t kb, const int8_t* xq, const float* xd, const int32_t* xc,
+              size_t nr, bool accumulate, float* y, size_t y_stride) {
   using Ops = QuadOps<kQ4Weights>;
   __m256 acc[MR];
   for (auto& a : acc) a = _mm256_setzero_ps();
-  for (size_t b = 0; b < kb; ++b) {
-    const typename Ops::Quad w = Ops::Load(row, b);
+  for (size_t b = 0; b < nb; ++b) {
+    const typename Ops::Quad& w = quad(b);
     for (size_t i = 0; i < MR; ++i) {
       const __m256i dot = Ops::Dot(w, xq + (i * kb + b) * kQuantBlock, xc + i * kb + b);
       const __m256 s = _mm256_mul_ps(w.d, _mm256_broadcast_ss(xd + i * kb + b));
       acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), s, acc[i]);
     }
   }
-  for (size_t i = 0; i < MR; ++i) StoreQuad(acc[i], nr, y + i * y_stride);
+  for (size_t i = 0; i < MR; ++i) StoreQuad(acc[i], nr, accumulate, y + i * y_stride);
 }
 
 constexpr size_t kQuadRows = 4;
 constexpr size_t kTileActRows = 4;
+// Blocks of one quad laid out per chunk: 32 x 288 bytes (Q8_0) stay in L1
+// beside the activations; each chunk's partial sums are added into y.
+constexpr size_t kChunkBlocks = 32;
+
+// MR activation rows from `i0` to m (a multiple of kTileActRows, then the tail).
+template <bool kQ4Weights, typename QuadSource>
+void QuadTiles(QuadSource quad, size_t nb, size_t kb, size_t i0, size_t m, const int8_t* xq, const float* xd,
+               const int32_t* xc, size_t nr, bool accumulate, float* y, size_t y_stride) {
+  size_t i = i0;
+  for (; i + kTileActRows <= m; i += kTileActRows) {
+    QuadTile<kQ4Weights, kTileActRows>(quad, nb, kb, xq + i * kb * kQuantBlock, xd + i * kb, xc + i * kb, nr,
+                                       accumulate, y + i * y_stride, y_stride);
+  }
+  const int8_t* xq_i = xq + i * kb * kQuantBlock;
+  float* y_i = y + i * y_stride;
+  switch (m - i) {
+    case 3: QuadTile<kQ4Weights, 3>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+    case 2: QuadTile<kQ4Weights, 2>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+    case 1: QuadTile<kQ4Weights, 1>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+    default: break;
+  }
+}
+
+// Activation rows per pass over the task's weights: about 256 KB of quants,
+// so they stay in L2 while every quad passes (at k = 4864 all 512 rows, 2.5
+// MB, came from L3 at each quad, ~15% slower).
+constexpr size_t kActivationBytesPerPass = 256 * 1024;
 
 template <bool kQ4Weights>
 void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
            const int32_t* xc, float* y, size_t y_stride) {
-  for (size_t r0 = 0; r0 < n; r0 += kQuadRows) {
-    const size_t nr = std::min(kQuadRows, n - r0);
-    const std::byte* row[kQuadRows];
-    for (size_t j = 0; j < kQuadRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
-    size_t i = 0;
-    for (; i + kTileActRows <= m; i += kTileActRows) {
-      QuadTile<kQ4Weights, kTileActRows>(row, nr, kb, xq + i * kb * kQuantBlock, xd + i * kb, xc + i * kb,
-                                         y + i * y_stride + r0, y_stride);
-    }
-    const int8_t* xq_i = xq + i * kb * kQuantBlock;
-    float* y_i = y + i * y_stride + r0;
-    switch (m - i) {
-      case 3: QuadTile<kQ4Weights, 3>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
-      case 2: QuadTile<kQ4Weights, 2>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
-      case 1: QuadTile<kQ4Weights, 1>(row, nr, kb, xq_i, xd + i * kb, xc + i * kb, y_i, y_stride); break;
-      default: break;
+  using Ops = QuadOps<kQ4Weights>;
+  using Quad = typename Ops::Quad;
+  const size_t m_pass = std::max(kTileActRows, kActivationBytesPerPass / (kb * kQuantBlock) / kTileActRows * kTileActRows);
+  Quad chunk[kChunkBlocks];
+  const auto from_chunk = [&chunk](size_t b) -> const Quad& { return chunk[b]; };
+  for (size_t i0 = 0; i0 < m; i0 += m_pass) {
+    const size_t i1 = std::min(m, i0 + m_pass);
+    for (size_t r0 = 0; r0 < n; r0 += kQuadRows) {
+      const size_t nr = std::min(kQuadRows, n - r0);
+      const std::byte* row[kQuadRows];
+      for (size_t j = 0; j < kQuadRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
+      if (i1 - i0 < kTileActRows) {
+        // Too few activation rows to pay for laying the quad out: build each block in registers.
+        const auto from_rows = [&row](size_t b) { return Ops::Load(row, b); };
+        QuadTiles<kQ4Weights>(from_rows, kb, kb, i0, i1, xq, xd, xc, nr, false, y + r0, y_stride);
+        continue;
+      }
+      for (size_t b0 = 0; b0 < kb; b0 += kChunkBlocks) {
+        const size_t nb = std::min(kChunkBlocks, kb - b0);
+        for (size_t b = 0; b < nb; ++b) chunk[b] = Ops::Load(row, b0 + b);
+        QuadTiles<kQ4Weights>(from_chunk, nb, kb, i0, i1, xq + b0 * kQuantBlock, xd + b0, xc + b0, nr, b0 > 0, y + r0,
+                              y_stride);
+      }
     }
   }
 }
