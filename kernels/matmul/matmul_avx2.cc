@@ -1,12 +1,17 @@
 // kernels/matmul/matmul_avx2.cc: AVX2 + FMA + F16C matrix products, for x86
 // CPUs without AVX-512 VNNI.
 //
-// Quantized: four weight rows at a time, each 32-weight block multiplied with
-// vpmaddubsw. Q8_0 uses the sign trick (|w| unsigned times x carrying w's sign:
-// w + 128 as the unsigned operand would saturate the 16-bit pair sums); Q4_0
-// feeds its raw nibbles (0..15, no saturation possible) and adds the block's
-// correction term. For m > 1 the four rows stay in L1 while every activation
-// row passes (no repacking): simple, and enough for a fallback ISA.
+// Quantized: eight weight rows (an octet) at a time, two rows per vpmaddubsw
+// (see the octet layout below). Q8_0 uses the sign trick (|w| unsigned times x
+// carrying w's sign: w + 128 as the unsigned operand would saturate the 16-bit
+// pair sums); Q4_0 feeds its raw nibbles (0..15, no saturation possible) and
+// adds the block's correction term. Without VNNI, vpmaddubsw, vpmaddwd, vpsignb
+// and the float step share two ports, so the design counts those: per octet,
+// activation row and block Q8_0 spends 27 of them (8 sign, 8 maddubs, 8 madd,
+// convert, multiply, FMA), Q4_0 13. The GEMM (m ≥ 4) lays each octet out per
+// 32-block chunk in an L1 buffer (pairs joined, nibbles split, |w| and the
+// scales ready), so the 4-row activation tile reads its weights as memory
+// operands; the GEMV (decode) builds each block in registers.
 // May not allocate, log or dispatch.
 #include <immintrin.h>
 
@@ -77,35 +82,35 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
   }
 }
 
-// The quantized products work on quads: four weight rows taken as two pairs,
-// (0, 1) and (2, 3). A 256-bit weight operand holds one half of a block (16
-// quants) of the pair's first row in its low 128 bits and the same half of the
-// second row in its high 128 bits, against the activations' half broadcast to
-// both: one vpmaddubsw serves two rows, and rows stay apart by 128-bit half.
-// A block's int32 dot then ends up as two lanes per row of one vector,
-// [r0 r0 r2 r2 | r1 r1 r3 r3] (one hadd merges the pairs), so the float step
-// (convert, dw·dx, FMA) runs once per four rows instead of once per row.
-// Order of the float sums: per row, two lanes each accumulate their partial
-// dots over the blocks, added at the end (not the reference's order; the test
-// bounds the difference).
+// The quantized products work on octets: eight weight rows taken as four
+// pairs, (0, 1), (2, 3), (4, 5), (6, 7). A 256-bit weight operand holds one
+// half of a block (16 quants) of the pair's first row in its low 128 bits and
+// the same half of the second row in its high 128 bits, against the
+// activations' half broadcast to both: one vpmaddubsw serves two rows, and the
+// rows stay apart by 128-bit half. Two hadds merge the four pairs' dots into
+// one vector with a lane per row, [r0 r2 r4 r6 | r1 r3 r5 r7], so the float
+// step (convert, dw·dx, FMA) runs once per eight rows instead of once per row.
+// Float order: per row, one lane accumulates the blocks in order with FMAs as
+// the reference does, but the GEMM adds each 32-block chunk's sum into y
+// (one rounding per chunk; the test bounds the difference).
 inline __m256i LoadPair(const std::byte* a, const std::byte* b) {
   return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
 }
 
-inline uint32_t LoadF16(const std::byte* p) {
+inline uint64_t LoadF16(const std::byte* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return h;
 }
 
-// The four rows' f16 scales at byte offset `off` as [d0 d0 d2 d2 | d1 d1 d3 d3].
-inline __m256 QuadScales(const std::byte* const row[4], size_t off) {
-  __m128i h = _mm_cvtsi32_si128(static_cast<int>(LoadF16(row[0] + off) | LoadF16(row[1] + off) << 16));
-  h = _mm_insert_epi32(h, static_cast<int>(LoadF16(row[2] + off) | LoadF16(row[3] + off) << 16), 1);
-  // words [h0 h1 h2 h3] -> [h0 h0 h2 h2 h1 h1 h3 h3]
-  h = _mm_shuffle_epi8(h, _mm_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 2, 3, 2, 3, 6, 7, 6, 7));
-  return _mm256_cvtph_ps(h);
+// The eight rows' f16 scales at byte offset `off`, [d0 d2 d4 d6 | d1 d3 d5 d7].
+inline __m256 OctetScales(const std::byte* const row[8], size_t off) {
+  const uint64_t even = LoadF16(row[0] + off) | LoadF16(row[2] + off) << 16 | LoadF16(row[4] + off) << 32 |
+                        LoadF16(row[6] + off) << 48;
+  const uint64_t odd = LoadF16(row[1] + off) | LoadF16(row[3] + off) << 16 | LoadF16(row[5] + off) << 32 |
+                       LoadF16(row[7] + off) << 48;
+  return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<long long>(odd), static_cast<long long>(even)));
 }
 
 inline __m256i BroadcastHalf(const int8_t* x) {
@@ -113,174 +118,183 @@ inline __m256i BroadcastHalf(const int8_t* x) {
 }
 
 // Q4_0: raw nibbles 0..15 are the unsigned operand (no sign op); low nibbles
-// hold quants 0..15 of the block, high nibbles 16..31. u = lo0 hi0 lo1 hi1
-// (pair 0's and pair 1's nibbles).
-struct alignas(32) Q4Quad {
-  __m256i u[4];
+// hold quants 0..15 of the block, high nibbles 16..31. Per pair p: u[2p] the
+// low nibbles, u[2p + 1] the high ones.
+struct alignas(32) Q4Octet {
+  __m256i u[8];
   __m256 d;
 };
 
-inline Q4Quad LoadQ4Quad(const std::byte* const row[4], size_t b) {
+inline Q4Octet LoadQ4Octet(const std::byte* const row[8], size_t b) {
   const size_t off = b * kQ4;
   const __m256i mask = _mm256_set1_epi8(0x0F);
-  Q4Quad q;
-  for (int p = 0; p < 2; ++p) {
+  Q4Octet q;
+  for (int p = 0; p < 4; ++p) {
     const __m256i w = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
     q.u[2 * p] = _mm256_and_si256(w, mask);
     q.u[2 * p + 1] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
   }
-  q.d = QuadScales(row, off);
+  q.d = OctetScales(row, off);
   return q;
 }
 
-// The block's exact int32 dots, [r0 r0 r2 r2 | r1 r1 r3 r3]. No overflow: a
-// word of s holds 4 products of at most 15·127 (7620), the hadd 8 (15240).
-inline __m256i DotQ4Quad(const Q4Quad& w, const int8_t* x, const int32_t* corr) {
-  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
-  const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(w.u[0], xlo), _mm256_maddubs_epi16(w.u[1], xhi));
-  const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(w.u[2], xlo), _mm256_maddubs_epi16(w.u[3], xhi));
-  const __m256i dot = _mm256_madd_epi16(_mm256_hadd_epi16(s0, s1), _mm256_set1_epi16(1));
-  // The correction once per row: into dword lanes 0, 2, 4, 6.
-  return _mm256_add_epi32(dot, _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_set1_epi32(*corr), 0x55));
+// Rows 4h..4h+3's exact int32 dots, [r0 r0 r2 r2 | r1 r1 r3 r3] of the four,
+// without the correction term. No overflow: a word of s holds 4 products of
+// at most 15·127 (7620), after the hadd 8 (15240).
+inline __m256i DotQ4Quad(const Q4Octet& w, int h, __m256i xlo, __m256i xhi) {
+  const __m256i* u = w.u + 4 * h;
+  const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], xlo), _mm256_maddubs_epi16(u[1], xhi));
+  const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], xlo), _mm256_maddubs_epi16(u[3], xhi));
+  return _mm256_madd_epi16(_mm256_hadd_epi16(s0, s1), _mm256_set1_epi16(1));
 }
 
-// Q8_0: the sign trick, |w| as the unsigned operand (once per quad, shared by
-// every activation row; -128 becomes 128, still exact) times x with w's sign.
-// w + 128 would saturate vpmaddubsw's 16-bit pair sums. w = lo0 hi0 lo1 hi1
-// (signed), a = their absolute values.
-struct alignas(32) Q8Quad {
-  __m256i w[4], a[4];
+// The block's dots, [r0 r2 r4 r6 | r1 r3 r5 r7], with the correction.
+inline __m256i DotQ4Octet(const Q4Octet& w, const int8_t* x, const int32_t* corr) {
+  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
+  const __m256i dot = _mm256_hadd_epi32(DotQ4Quad(w, 0, xlo, xhi), DotQ4Quad(w, 1, xlo, xhi));
+  return _mm256_add_epi32(dot, _mm256_set1_epi32(*corr));
+}
+
+// Q8_0: the sign trick, |w| as the unsigned operand (once per octet and
+// block, shared by every activation row; -128 becomes 128, still exact) times
+// x with w's sign. w + 128 would saturate vpmaddubsw's 16-bit pair sums. Per
+// pair p: w[2p], w[2p + 1] the signed halves, a[...] their absolute values.
+struct alignas(32) Q8Octet {
+  __m256i w[8], a[8];
   __m256 d;
 };
 
-inline Q8Quad LoadQ8Quad(const std::byte* const row[4], size_t b) {
+inline Q8Octet LoadQ8Octet(const std::byte* const row[8], size_t b) {
   const size_t off = b * kQ8;
-  Q8Quad q;
-  for (int p = 0; p < 2; ++p) {
+  Q8Octet q;
+  for (int p = 0; p < 4; ++p) {
     q.w[2 * p] = LoadPair(row[2 * p] + off + 2, row[2 * p + 1] + off + 2);
     q.w[2 * p + 1] = LoadPair(row[2 * p] + off + 18, row[2 * p + 1] + off + 18);
   }
-  for (int j = 0; j < 4; ++j) q.a[j] = _mm256_abs_epi8(q.w[j]);
-  q.d = QuadScales(row, off);
+  for (int j = 0; j < 8; ++j) q.a[j] = _mm256_abs_epi8(q.w[j]);
+  q.d = OctetScales(row, off);
   return q;
 }
 
-// |pair sum| ≤ 2·128·127 = 32512 fits int16; each half is widened before the add.
-inline __m256i DotQ8Quad(const Q8Quad& w, const int8_t* x, const int32_t*) {
-  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
+// Pair p's dots, [r 4 lanes | r' 4 lanes]: |pair sum| ≤ 2·128·127 = 32512
+// fits int16, so each half is widened to int32 before the halves are added.
+inline __m256i DotQ8Pair(const Q8Octet& w, int p, __m256i xlo, __m256i xhi) {
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256i d[2];
-  for (int p = 0; p < 2; ++p) {
-    const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p], _mm256_sign_epi8(xlo, w.w[2 * p])), ones);
-    const __m256i hi =
-        _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p + 1], _mm256_sign_epi8(xhi, w.w[2 * p + 1])), ones);
-    d[p] = _mm256_add_epi32(lo, hi);
-  }
-  return _mm256_hadd_epi32(d[0], d[1]);
+  const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p], _mm256_sign_epi8(xlo, w.w[2 * p])), ones);
+  const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(w.a[2 * p + 1], _mm256_sign_epi8(xhi, w.w[2 * p + 1])), ones);
+  return _mm256_add_epi32(lo, hi);
+}
+
+inline __m256i DotQ8Octet(const Q8Octet& w, const int8_t* x, const int32_t*) {
+  const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
+  const __m256i q0 = _mm256_hadd_epi32(DotQ8Pair(w, 0, xlo, xhi), DotQ8Pair(w, 1, xlo, xhi));
+  const __m256i q1 = _mm256_hadd_epi32(DotQ8Pair(w, 2, xlo, xhi), DotQ8Pair(w, 3, xlo, xhi));
+  return _mm256_hadd_epi32(q0, q1);
 }
 
 template <bool kQ4Weights>
-struct QuadOps {
-  using Quad = Q4Quad;
-  static Quad Load(const std::byte* const row[4], size_t b) { return LoadQ4Quad(row, b); }
-  static __m256i Dot(const Quad& w, const int8_t* x, const int32_t* corr) { return DotQ4Quad(w, x, corr); }
+struct OctetOps {
+  using Octet = Q4Octet;
+  static Octet Load(const std::byte* const row[8], size_t b) { return LoadQ4Octet(row, b); }
+  static __m256i Dot(const Octet& w, const int8_t* x, const int32_t* corr) { return DotQ4Octet(w, x, corr); }
 };
 template <>
-struct QuadOps<false> {
-  using Quad = Q8Quad;
-  static Quad Load(const std::byte* const row[4], size_t b) { return LoadQ8Quad(row, b); }
-  static __m256i Dot(const Quad& w, const int8_t* x, const int32_t* corr) { return DotQ8Quad(w, x, corr); }
+struct OctetOps<false> {
+  using Octet = Q8Octet;
+  static Octet Load(const std::byte* const row[8], size_t b) { return LoadQ8Octet(row, b); }
+  static __m256i Dot(const Octet& w, const int8_t* x, const int32_t* corr) { return DotQ8Octet(w, x, corr); }
 };
 
-// acc = [r0 r0 r2 r2 | r1 r1 r3 r3] -> y[0..nr), stored or added.
-inline void StoreQuad(__m256 acc, size_t nr, bool accumulate, float* y) {
-  const __m256 h = _mm256_hadd_ps(acc, acc);  // [r0 r2 r0 r2 | r1 r3 r1 r3]
-  const __m128 v = _mm_unpacklo_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  if (nr == 4) {
-    _mm_storeu_ps(y, accumulate ? _mm_add_ps(_mm_loadu_ps(y), v) : v);
+// acc = [r0 r2 r4 r6 | r1 r3 r5 r7] -> y[0..nr), stored or added.
+inline void StoreOctet(__m256 acc, size_t nr, bool accumulate, float* y) {
+  const __m256 v = _mm256_permutevar8x32_ps(acc, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  if (nr == 8) {
+    _mm256_storeu_ps(y, accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), v) : v);
   } else {
-    alignas(16) float t[4];
-    _mm_store_ps(t, v);
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
     for (size_t j = 0; j < nr; ++j) y[j] = accumulate ? y[j] + t[j] : t[j];
   }
 }
 
 // MR activation rows (row i: xq + i·kb·32, xd + i·kb, xc + i·kb, already
-// offset to the first block) x one quad of weight rows over nb blocks, the
-// quad either in registers (built per block from the rows) or laid out in L1.
-// nr ≤ 4 real rows; the others repeat the last one and are not stored.
-template <bool kQ4Weights, size_t MR, typename QuadSource>
-void QuadTile(QuadSource quad, size_t nb, size_t kb, const int8_t* xq, const float* xd, const int32_t* xc,
-              size_t nr, bool accumulate, float* y, size_t y_stride) {
-  using Ops = QuadOps<kQ4Weights>;
+// offset to the first block) x one octet of weight rows over nb blocks, the
+// octet either built per block from the rows or laid out in L1 beforehand.
+// nr ≤ 8 real rows; the others repeat the last one and are not stored.
+template <bool kQ4Weights, size_t MR, typename OctetSource>
+void OctetTile(OctetSource octet, size_t nb, size_t kb, const int8_t* xq, const float* xd, const int32_t* xc,
+               size_t nr, bool accumulate, float* y, size_t y_stride) {
+  using Ops = OctetOps<kQ4Weights>;
   __m256 acc[MR];
   for (auto& a : acc) a = _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
-    const typename Ops::Quad& w = quad(b);
+    const typename Ops::Octet& w = octet(b);
+#pragma GCC unroll 4  // unrolled, acc[] lives in registers (else GCC keeps it on the stack)
     for (size_t i = 0; i < MR; ++i) {
       const __m256i dot = Ops::Dot(w, xq + (i * kb + b) * kQuantBlock, xc + i * kb + b);
       const __m256 s = _mm256_mul_ps(w.d, _mm256_broadcast_ss(xd + i * kb + b));
       acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), s, acc[i]);
     }
   }
-  for (size_t i = 0; i < MR; ++i) StoreQuad(acc[i], nr, accumulate, y + i * y_stride);
+  for (size_t i = 0; i < MR; ++i) StoreOctet(acc[i], nr, accumulate, y + i * y_stride);
 }
 
-constexpr size_t kQuadRows = 4;
+constexpr size_t kOctetRows = 8;
 constexpr size_t kTileActRows = 4;
-// Blocks of one quad laid out per chunk: 32 x 288 bytes (Q8_0) stay in L1
-// beside the activations; each chunk's partial sums are added into y.
+// Blocks of one octet laid out per chunk: 32 x 544 bytes (Q8_0) stay in L1
+// beside the activations; each chunk's sums are added into y.
 constexpr size_t kChunkBlocks = 32;
 
-// MR activation rows from `i0` to m (a multiple of kTileActRows, then the tail).
-template <bool kQ4Weights, typename QuadSource>
-void QuadTiles(QuadSource quad, size_t nb, size_t kb, size_t i0, size_t m, const int8_t* xq, const float* xd,
-               const int32_t* xc, size_t nr, bool accumulate, float* y, size_t y_stride) {
+// Activation rows from `i0` to i1 in tiles of kTileActRows, then the tail.
+template <bool kQ4Weights, typename OctetSource>
+void OctetTiles(OctetSource octet, size_t nb, size_t kb, size_t i0, size_t i1, const int8_t* xq, const float* xd,
+                const int32_t* xc, size_t nr, bool accumulate, float* y, size_t y_stride) {
   size_t i = i0;
-  for (; i + kTileActRows <= m; i += kTileActRows) {
-    QuadTile<kQ4Weights, kTileActRows>(quad, nb, kb, xq + i * kb * kQuantBlock, xd + i * kb, xc + i * kb, nr,
-                                       accumulate, y + i * y_stride, y_stride);
+  for (; i + kTileActRows <= i1; i += kTileActRows) {
+    OctetTile<kQ4Weights, kTileActRows>(octet, nb, kb, xq + i * kb * kQuantBlock, xd + i * kb, xc + i * kb, nr,
+                                        accumulate, y + i * y_stride, y_stride);
   }
   const int8_t* xq_i = xq + i * kb * kQuantBlock;
   float* y_i = y + i * y_stride;
-  switch (m - i) {
-    case 3: QuadTile<kQ4Weights, 3>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
-    case 2: QuadTile<kQ4Weights, 2>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
-    case 1: QuadTile<kQ4Weights, 1>(quad, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+  switch (i1 - i) {
+    case 3: OctetTile<kQ4Weights, 3>(octet, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+    case 2: OctetTile<kQ4Weights, 2>(octet, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
+    case 1: OctetTile<kQ4Weights, 1>(octet, nb, kb, xq_i, xd + i * kb, xc + i * kb, nr, accumulate, y_i, y_stride); break;
     default: break;
   }
 }
 
 // Activation rows per pass over the task's weights: about 256 KB of quants,
-// so they stay in L2 while every quad passes (at k = 4864 all 512 rows, 2.5
-// MB, came from L3 at each quad, ~15% slower).
+// so they stay in L2 while every octet passes (at k = 4864 all 512 rows, 2.5
+// MB, came from L3 at each pass: Q4_0 896x4864 ~1.4x slower).
 constexpr size_t kActivationBytesPerPass = 256 * 1024;
 
 template <bool kQ4Weights>
 void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const int8_t* xq, const float* xd,
            const int32_t* xc, float* y, size_t y_stride) {
-  using Ops = QuadOps<kQ4Weights>;
-  using Quad = typename Ops::Quad;
+  using Ops = OctetOps<kQ4Weights>;
+  using Octet = typename Ops::Octet;
   const size_t m_pass = std::max(kTileActRows, kActivationBytesPerPass / (kb * kQuantBlock) / kTileActRows * kTileActRows);
-  Quad chunk[kChunkBlocks];
-  const auto from_chunk = [&chunk](size_t b) -> const Quad& { return chunk[b]; };
+  Octet chunk[kChunkBlocks];
+  const auto from_chunk = [&chunk](size_t b) -> const Octet& { return chunk[b]; };
   for (size_t i0 = 0; i0 < m; i0 += m_pass) {
     const size_t i1 = std::min(m, i0 + m_pass);
-    for (size_t r0 = 0; r0 < n; r0 += kQuadRows) {
-      const size_t nr = std::min(kQuadRows, n - r0);
-      const std::byte* row[kQuadRows];
-      for (size_t j = 0; j < kQuadRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
+    for (size_t r0 = 0; r0 < n; r0 += kOctetRows) {
+      const size_t nr = std::min(kOctetRows, n - r0);
+      const std::byte* row[kOctetRows];
+      for (size_t j = 0; j < kOctetRows; ++j) row[j] = static_cast<const std::byte*>(w) + (r0 + std::min(j, nr - 1)) * w_stride;
       if (i1 - i0 < kTileActRows) {
-        // Too few activation rows to pay for laying the quad out: build each block in registers.
+        // Decode and tiny batches: too few activation rows to pay for laying
+        // the octet out; build each block in registers.
         const auto from_rows = [&row](size_t b) { return Ops::Load(row, b); };
-        QuadTiles<kQ4Weights>(from_rows, kb, kb, i0, i1, xq, xd, xc, nr, false, y + r0, y_stride);
+        OctetTiles<kQ4Weights>(from_rows, kb, kb, i0, i1, xq, xd, xc, nr, false, y + r0, y_stride);
         continue;
       }
       for (size_t b0 = 0; b0 < kb; b0 += kChunkBlocks) {
         const size_t nb = std::min(kChunkBlocks, kb - b0);
         for (size_t b = 0; b < nb; ++b) chunk[b] = Ops::Load(row, b0 + b);
-        QuadTiles<kQ4Weights>(from_chunk, nb, kb, i0, i1, xq + b0 * kQuantBlock, xd + b0, xc + b0, nr, b0 > 0, y + r0,
-                              y_stride);
+        OctetTiles<kQ4Weights>(from_chunk, nb, kb, i0, i1, xq + b0 * kQuantBlock, xd + b0, xc + b0, nr, b0 > 0,
+                               y + r0, y_stride);
       }
     }
   }
