@@ -245,7 +245,6 @@ void OctetTile(OctetSource octet, size_t nb, size_t kb, const int8_t* xq, const 
   for (auto& a : acc) a = _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
     const typename Ops::Octet& w = octet(b);
-#pragma GCC unroll 4  // unrolled, acc[] lives in registers (else GCC keeps it on the stack)
     for (size_t i = 0; i < MR; ++i) {
       const __m256i dot = Ops::Dot(w, xq + (i * kb + b) * kQuantBlock, xc + i * kb + b);
       const __m256 s = _mm256_mul_ps(w.d, _mm256_broadcast_ss(xd + i * kb + b));
@@ -300,8 +299,17 @@ void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const 
       const OctetRows row = MakeOctetRows(static_cast<const std::byte*>(w) + r0 * w_stride, w_stride, nr);
       if (i1 - i0 < kTileActRows) {
         // Decode and tiny batches: too few activation rows to pay for laying
-        // the octet out; build each block in registers.
-        const auto from_rows = [&row](size_t b) { return Ops::Load(row, b); };
+        // the octet out; build each block in registers. Each row prefetches
+        // the same place of the next octet's row (a line per two blocks): cold
+        // GEMV 1 thread, CPU time, 1.1-1.5x faster (4864x896 and 896x4864,
+        // three alternations); two octets ahead measured the same.
+        const size_t ahead = kOctetRows * w_stride, block_bytes = kQ4Weights ? kQ4 : kQ8;
+        const auto from_rows = [&row, ahead, block_bytes](size_t b) {
+          if (b % 2 == 0) {
+            for (size_t j = 0; j < kOctetRows; ++j) _mm_prefetch(reinterpret_cast<const char*>(row.row[j] + ahead + b * block_bytes), _MM_HINT_T0);
+          }
+          return Ops::Load(row, b);
+        };
         OctetTiles<kQ4Weights>(from_rows, kb, kb, i0, i1, xq, xd, xc, nr, false, y + r0, y_stride);
         continue;
       }
