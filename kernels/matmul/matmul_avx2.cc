@@ -90,9 +90,10 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
 // rows stay apart by 128-bit half. Two hadds merge the four pairs' dots into
 // one vector with a lane per row, [r0 r2 r4 r6 | r1 r3 r5 r7], so the float
 // step (convert, dw·dx, FMA) runs once per eight rows instead of once per row.
-// Float order: per row, one lane accumulates the blocks in order with FMAs as
-// the reference does, but the GEMM adds each 32-block chunk's sum into y
-// (one rounding per chunk; the test bounds the difference).
+// Float order: per row, one lane runs the reference's FMA chain over the
+// blocks in order (dot exact in int32, dw·dx one f32 product), continued
+// through y from one 32-block chunk to the next, so the GEMM and the GEMV are
+// bit-equal to the scalar reference (tested).
 inline __m256i LoadPair(const std::byte* a, const std::byte* b) {
   return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
@@ -221,15 +222,23 @@ struct OctetOps<false> {
   static __m256i Dot(const Octet& w, const int8_t* x, const int32_t* corr) { return DotQ8Octet(w, x, corr); }
 };
 
-// acc = [r0 r2 r4 r6 | r1 r3 r5 r7] -> y[0..nr), stored or added.
-inline void StoreOctet(__m256 acc, size_t nr, bool accumulate, float* y) {
+// acc = [r0 r2 r4 r6 | r1 r3 r5 r7] <-> y[0..nr). A later chunk of blocks
+// starts from the earlier chunks' sums, so each row's FMA chain runs through y
+// unbroken.
+inline __m256 LoadOctet(size_t nr, const float* y) {
+  alignas(32) float t[8] = {};
+  const __m256 v = nr == 8 ? _mm256_loadu_ps(y) : (std::copy_n(y, nr, t), _mm256_load_ps(t));
+  return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+}
+
+inline void StoreOctet(__m256 acc, size_t nr, float* y) {
   const __m256 v = _mm256_permutevar8x32_ps(acc, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   if (nr == 8) {
-    _mm256_storeu_ps(y, accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), v) : v);
+    _mm256_storeu_ps(y, v);
   } else {
     alignas(32) float t[8];
     _mm256_store_ps(t, v);
-    for (size_t j = 0; j < nr; ++j) y[j] = accumulate ? y[j] + t[j] : t[j];
+    std::copy_n(t, nr, y);
   }
 }
 
@@ -242,7 +251,7 @@ void OctetTile(OctetSource octet, size_t nb, size_t kb, const int8_t* xq, const 
                size_t nr, bool accumulate, float* y, size_t y_stride) {
   using Ops = OctetOps<kQ4Weights>;
   __m256 acc[MR];
-  for (auto& a : acc) a = _mm256_setzero_ps();
+  for (size_t i = 0; i < MR; ++i) acc[i] = accumulate ? LoadOctet(nr, y + i * y_stride) : _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
     const typename Ops::Octet& w = octet(b);
     for (size_t i = 0; i < MR; ++i) {
@@ -251,13 +260,13 @@ void OctetTile(OctetSource octet, size_t nb, size_t kb, const int8_t* xq, const 
       acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), s, acc[i]);
     }
   }
-  for (size_t i = 0; i < MR; ++i) StoreOctet(acc[i], nr, accumulate, y + i * y_stride);
+  for (size_t i = 0; i < MR; ++i) StoreOctet(acc[i], nr, y + i * y_stride);
 }
 
 constexpr size_t kOctetRows = 8;
 constexpr size_t kTileActRows = 4;
 // Blocks of one octet laid out per chunk: 32 x 544 bytes (Q8_0) stay in L1
-// beside the activations; each chunk's sums are added into y.
+// beside the activations; each chunk continues from the sums in y.
 constexpr size_t kChunkBlocks = 32;
 
 // Activation rows from `i0` to i1 in tiles of kTileActRows, then the tail.
