@@ -315,7 +315,9 @@ void QGemm(size_t m, size_t n, size_t kb, const void* w, size_t w_stride, const 
         const size_t ahead = kOctetRows * w_stride, block_bytes = kQ4Weights ? kQ4 : kQ8;
         const auto from_rows = [&row, ahead, block_bytes](size_t b) {
           if (b % 2 == 0) {
-            for (size_t j = 0; j < kOctetRows; ++j) _mm_prefetch(reinterpret_cast<const char*>(row.row[j] + ahead + b * block_bytes), _MM_HINT_T0);
+            for (size_t j = 0; j < kOctetRows; ++j) {
+              _mm_prefetch(reinterpret_cast<const char*>(row.row[j] + ahead + b * block_bytes), _MM_HINT_T0);
+            }
           }
           return Ops::Load(row, b);
         };
