@@ -8,7 +8,7 @@
 // adds the block's correction term. Without VNNI, vpmaddubsw, vpmaddwd, vpsignb
 // and the float step share two ports, so the design counts those: per octet,
 // activation row and block Q8_0 spends 27 of them (8 sign, 8 maddubs, 8 madd,
-// convert, multiply, FMA), Q4_0 13. The GEMM (m ≥ 4) lays each octet out per
+// convert, multiply, FMA), Q4_0 12. The GEMM (m ≥ 4) lays each octet out per
 // 32-block chunk in an L1 buffer (pairs joined, nibbles split, |w| and the
 // scales ready), so the 4-row activation tile reads its weights as memory
 // operands; the GEMV (decode) builds each block in registers.
@@ -154,21 +154,22 @@ inline Q4Octet LoadQ4Octet(const OctetRows& rows, size_t b) {
   return q;
 }
 
-// Rows 4h..4h+3's exact int32 dots, [r0 r0 r2 r2 | r1 r1 r3 r3] of the four,
-// without the correction term. No overflow: a word of s holds 4 products of
-// at most 15·127 (7620), after the hadd 8 (15240).
-inline __m256i DotQ4Quad(const Q4Octet& w, int h, __m256i xlo, __m256i xhi) {
+// Rows 4h..4h+3's int16 partial dots, per 128-bit lane [r0 ×4, r2 ×4] and
+// [r1 ×4, r3 ×4] of the four (a word: 4 products of at most 15·127, after
+// the hadd 8: |word| ≤ 15240).
+inline __m256i DotQ4Quad16(const Q4Octet& w, int h, __m256i xlo, __m256i xhi) {
   const __m256i* u = w.u + 4 * h;
   const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], xlo), _mm256_maddubs_epi16(u[1], xhi));
   const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], xlo), _mm256_maddubs_epi16(u[3], xhi));
-  return _mm256_madd_epi16(_mm256_hadd_epi16(s0, s1), _mm256_set1_epi16(1));
+  return _mm256_hadd_epi16(s0, s1);
 }
 
-// The block's dots, [r0 r2 r4 r6 | r1 r3 r5 r7], with the correction.
+// The block's exact dots, [r0 r2 r4 r6 | r1 r3 r5 r7], with the correction:
+// one more int16 hadd (|word| ≤ 30480, still no overflow) before widening.
 inline __m256i DotQ4Octet(const Q4Octet& w, const int8_t* x, const int32_t* corr) {
   const __m256i xlo = BroadcastHalf(x), xhi = BroadcastHalf(x + 16);
-  const __m256i dot = _mm256_hadd_epi32(DotQ4Quad(w, 0, xlo, xhi), DotQ4Quad(w, 1, xlo, xhi));
-  return _mm256_add_epi32(dot, _mm256_set1_epi32(*corr));
+  const __m256i h = _mm256_hadd_epi16(DotQ4Quad16(w, 0, xlo, xhi), DotQ4Quad16(w, 1, xlo, xhi));
+  return _mm256_add_epi32(_mm256_madd_epi16(h, _mm256_set1_epi16(1)), _mm256_set1_epi32(*corr));
 }
 
 // Q8_0: the sign trick, |w| as the unsigned operand (once per octet and
