@@ -95,9 +95,15 @@ WeightSet MakeWeights(DType type, Shape s, size_t min_footprint) {
   return ws;
 }
 
-void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
+// `isa` names the table to run; without one, this CPU's best (EDGERT_KERNELS caps it).
+void BM_MatmulOn(benchmark::State& state, DType type, Shape s, size_t m, const Isa* isa) {
   const int64_t threads = state.range(0);
-  const MatmulUkernels& uk = GetMatmulUkernels();
+  const MatmulUkernels* chosen = isa != nullptr ? MatmulUkernelsFor(*isa) : &GetMatmulUkernels();
+  if (chosen == nullptr) {
+    state.SkipWithError("this CPU lacks the ISA");
+    return;
+  }
+  const MatmulUkernels& uk = *chosen;
   // GEMV is memory-bound: keep it cold. GEMM is compute-bound: one copy.
   // EDGERT_BENCH_WARM=1 keeps one copy (cache-resident for small shapes): the
   // gap to the cold figure shows how memory-bound a kernel is.
@@ -124,6 +130,8 @@ void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
   state.counters["GOP/s"] =
       benchmark::Counter(calls * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
 }
+
+void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) { BM_MatmulOn(state, type, s, m, nullptr); }
 
 void BM_Transposed(benchmark::State& state, DType type, Shape s, size_t m, size_t ld, TransposedPrecision precision) {
   const int64_t threads = state.range(0);
@@ -303,6 +311,24 @@ void RegisterTransposed() {
   }
 }
 
+// The AVX2 tier (what a laptop without AVX-512 runs) at the 0.5B shapes,
+// whatever this CPU's best is: decode (m = 1) and prefill (m = 512), the LM
+// head included, Q8_0 and Q4_0, e.g. --benchmark_filter='^Avx2/' beside
+// EDGERT_KERNELS=avx2 runs of the generic cases.
+void RegisterAvx2() {
+  static constexpr Isa kAvx2 = Isa::kAvx2;
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    for (Shape s : {Shape{896, 896}, Shape{128, 896}, Shape{4864, 896}, Shape{896, 4864}, Shape{151936, 896}}) {
+      for (size_t m : {size_t{1}, size_t{512}}) {
+        const std::string name = std::string("Avx2/") + (m == 1 ? "Gemv/" : "Gemm512/") + std::string(DTypeName(type)) +
+                                 "/" + std::to_string(s.n) + "x" + std::to_string(s.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_MatmulOn, type, s, m, &kAvx2)
+            ->Arg(1)->Arg(2)->UseRealTime()->Unit(m == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
+      }
+    }
+  }
+}
+
 int RegisterAll() {
   benchmark::RegisterBenchmark("Dispatch", BM_Dispatch)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
   // Also the probe bench/compare_llamacpp.sh runs beside each decode figure.
@@ -325,6 +351,7 @@ int RegisterAll() {
     }
   }
   RegisterGemmShapes();
+  RegisterAvx2();
   RegisterTransposed();
   return 0;
 }
