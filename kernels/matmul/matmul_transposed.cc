@@ -150,19 +150,27 @@ Status Validate(const char* what, Isa isa, const MatmulWeights& w, const float* 
                            std::to_string(min_stride));
   }
   if (!IsaSupported(isa)) return InvalidArgument(std::string(what) + ": ISA not supported: " + IsaName(isa));
-  fn = TransposedTileScalar;
-#ifdef EDGERT_HAVE_X86_KERNELS
-  if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
-#endif
+  fn = TransposedTileFor(isa);
   return OkStatus();
 }
 
 Isa Best() {
-  static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
+  static const Isa isa = BestIsa();
   return isa;
 }
 
 }  // namespace
+
+TransposedTileFn TransposedTileFor(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#ifdef EDGERT_HAVE_X86_KERNELS
+  if (isa == Isa::kAvx512Vnni) return TransposedTileAvx512;
+#endif
+#ifdef EDGERT_HAVE_NEON_KERNELS
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::TransposedTile;
+#endif
+  return TransposedTileScalar;
+}
 
 Status MatmulDequantizedAccumulateWith(Isa isa, const MatmulWeights& w, const float* x, size_t m, float* y,
                                        pthreadpool_t pool, size_t x_stride) {
