@@ -222,7 +222,7 @@ void ExpandRows(const float* u, size_t r, size_t rc, const float* w, size_t n, f
 template <typename F2, typename F1>
 void ForChunks(size_t r, F2&& f2, F1&& f1) {
   size_t c0 = 0;
-  for (; r - c0 > 4; c0 += 8) f2(c0, Chunk<2>{std::min<size_t>(4, r - c0 - 4)});
+  for (; c0 + 4 < r; c0 += 8) f2(c0, Chunk<2>{std::min<size_t>(4, r - c0 - 4)});
   if (c0 < r) f1(c0, Chunk<1>{r - c0});
 }
 

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""bench/insn_profile.py: guest instructions per kernel operator, from the
+per-block counts of bench/qemu_insn_profile.c.
+
+  insn_profile.py ops BINARY RUN.prof [--minus BASE.prof] [--div N]
+      prints JSON {operator: instructions}: RUN's counts, less BASE's, over N
+      (e.g. 9 decoded tokens less 1, over 8: one decode step).
+  insn_profile.py table COLUMN=FILE.json ...
+      prints a Markdown table, one row per operator, one column per file.
+
+Addresses map to functions through the binary's symbol table (aarch64 nm);
+qemu-user loads a position-independent executable at 0x5500000000. Blocks
+outside the executable (libc, libm, libstdc++, pthreadpool) are one row: the
+scalar reference's expf / std::exp calls land there, not in their operator.
+"""
+import bisect
+import json
+import re
+import subprocess
+import sys
+
+PIE_BASE = 0x5500000000
+
+# (operator, pattern on the demangled name), first match wins. Variants of
+# one operator (scalar::, neon::, neon_impl::, neoni8mm::) share a row.
+RULES = [
+    ("q8_0 GEMV (decode products)", r"QGemv<edgert::BlockQ8_0"),
+    ("q4_0 GEMV", r"QGemv<edgert::BlockQ4_0"),
+    ("q8_0 GEMM (prefill, training products, int8 dx)", r"QGemm<edgert::BlockQ8_0"),
+    ("q4_0 GEMM", r"QGemm<edgert::BlockQ4_0"),
+    ("f32/f16/bf16 GEMM", r"::(FGemm|FTile)<"),
+    ("activation quantize (quantize_q8)", r"::QuantizeQ8\("),
+    ("attention forward (attend)", r"::(Attend<|AttendHead\()"),
+    ("rmsnorm", r"::RmsNorm\("),
+    ("rmsnorm backward", r"::RmsNormBackward\("),
+    ("rope", r"::Rope\("),
+    ("softmax", r"::Softmax\("),
+    ("exp_sum (cross-entropy)", r"::ExpSumRow\("),
+    ("scale", r"kernels::\w+::(\(anonymous namespace\)::)?Scale\("),
+    ("silu·mul", r"::(Silu|SiluMul)\("),
+    ("silu·mul backward", r"::SiluMulBackward\("),
+    ("attention backward: scaled softmax", r"::ScaledSoftmax\("),
+    ("attention backward: softmax backward", r"::SoftmaxBackward\("),
+    ("f32 dx tile (dx += dy·tile; attention products)", r"TransposedTile|kernels::neon::\(anonymous namespace\)::(Block|Tile|StoreStrip)<"),
+    ("f32 dx tile: dequantize W", r"kernels::\(anonymous namespace\)::(Dequantize|DequantizeTransposed|Panel|ForwardPanel)\("),
+    ("int8 dx: pack Wᵀ", r"PackTransposedQ8|kernels::neon::\(anonymous namespace\)::(DequantizeBlock|Transpose4x4|QuantizeColumn)"),
+    ("int8 dx: wide-format kernels", r"Int8Wide|kernels::\w+::\(anonymous namespace\)::(PackWide|WideGemm|QuantizeWide)"),
+    ("int8 dx: operator (add into dx)", r"kernels::\(anonymous namespace\)::(RunPanel|RunPanelWide|RunSlot)\("),
+    ("LoRA products (lowrank)", r"LowRank|kernels::\w+::\(anonymous namespace\)::(ProjectRows|ProjectChunk|OuterCols|OuterChunk|ProjectOuter\w*|ExpandRows|ForChunks)"),
+    ("reference (de)quantizers, conversions", r"kernels::(Dequantize|Quantize)Row|ConvertRow|F16ToF32|F32ToF16"),
+    ("matmul operator (tasks, quantization calls)", r"kernels::\(anonymous namespace\)::(RunTask|QuantizeRow)\("),
+    ("optimizer (AdamW)", r"AdamW|Adam\w*::|optimizer"),
+    ("sampler", r"Sampler"),
+]
+COMPILED = [(name, re.compile(p)) for name, p in RULES]
+OTHER = "runtime and tools (everything else in the executable)"
+SHARED = "shared libraries (libc, libm, libstdc++, pthreadpool)"
+
+
+def symbols(binary):
+    out = subprocess.run(["aarch64-linux-gnu-nm", "-C", "-n", "-S", "--defined-only", binary], check=True,
+                         capture_output=True, text=True).stdout
+    starts, ends, names = [], [], []
+    for line in out.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) != 4 or parts[2] not in "tTwW":
+            continue
+        addr, size = int(parts[0], 16), int(parts[1], 16)
+        starts.append(addr)
+        ends.append(addr + size)
+        names.append(parts[3])
+    return starts, ends, names
+
+
+def classify(name):
+    for op, pattern in COMPILED:
+        if pattern.search(name):
+            return op
+    return OTHER
+
+
+def profile(path):
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            addr, n = line.split()
+            a = int(addr, 16)
+            counts[a] = counts.get(a, 0) + int(n)
+    return counts
+
+
+def ops(binary, run, minus=None, div=1):
+    starts, ends, names = symbols(binary)
+    lo, hi = PIE_BASE + min(starts), PIE_BASE + max(ends)
+    cache = {}
+    totals = {}
+
+    def add(counts, sign):
+        for a, n in counts.items():
+            if a not in cache:
+                if not lo <= a < hi:
+                    cache[a] = SHARED
+                else:
+                    i = bisect.bisect_right(starts, a - PIE_BASE) - 1
+                    cache[a] = classify(names[i]) if i >= 0 and a - PIE_BASE < max(ends[i], starts[i] + 1) else OTHER
+            op = cache[a]
+            totals[op] = totals.get(op, 0) + sign * n
+
+    add(profile(run), 1)
+    if minus:
+        add(profile(minus), -1)
+    result = {op: round(n / div) for op, n in totals.items()}
+    result["total"] = round(sum(totals.values()) / div)
+    return result
+
+
+def table(columns):
+    data = []
+    for spec in columns:
+        label, path = spec.split("=", 1)
+        with open(path) as f:
+            data.append((label, json.load(f)))
+    order = [op for op, _ in RULES] + [OTHER, SHARED, "total"]
+    print("| operator | " + " | ".join(label for label, _ in data) + " |")
+    print("|---|" + "---:|" * len(data))
+    for op in order:
+        values = [d.get(op, 0) for _, d in data]
+        if all(abs(v) < 1000 for v in values) and op != "total":
+            continue  # not in this step
+        cells = [f"{v:,}" for v in values]
+        name = f"**{op}**" if op == "total" else op
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "ops":
+        args = argv[2:]
+        minus, div = None, 1
+        if "--minus" in args:
+            i = args.index("--minus")
+            minus = args[i + 1]
+            del args[i:i + 2]
+        if "--div" in args:
+            i = args.index("--div")
+            div = int(args[i + 1])
+            del args[i:i + 2]
+        print(json.dumps(ops(args[0], args[1], minus, div), indent=1, ensure_ascii=False))
+    elif len(argv) >= 3 and argv[1] == "table":
+        table(argv[2:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
