@@ -5,6 +5,8 @@ per-block counts of bench/qemu_insn_profile.c.
   insn_profile.py ops BINARY RUN.prof [--minus BASE.prof] [--div N]
       prints JSON {operator: instructions}: RUN's counts, less BASE's, over N
       (e.g. 9 decoded tokens less 1, over 8: one decode step).
+  insn_profile.py functions BINARY RUN.prof [--minus BASE.prof] [--div N]
+      the same, per function (the 30 largest).
   insn_profile.py table COLUMN=FILE.json ...
       prints a Markdown table, one row per operator, one column per file.
 
@@ -89,6 +91,19 @@ def profile(path):
     return counts
 
 
+def functions(binary, run, minus=None, div=1, top=30):
+    """The `top` functions by instructions, with their operator row."""
+    starts, ends, names = symbols(binary)
+    per = {}
+    for counts, sign in ((profile(run), 1), (profile(minus), -1) if minus else ({}, 0)):
+        for a, n in counts.items():
+            i = bisect.bisect_right(starts, a - PIE_BASE) - 1
+            name = names[i] if i >= 0 and starts[i] <= a - PIE_BASE < max(ends[i], starts[i] + 1) else "(outside)"
+            per[name] = per.get(name, 0) + sign * n
+    for name, n in sorted(per.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{round(n / div):>14,}  {classify(name) if name != '(outside)' else SHARED:<40.40}  {name[:110]}")
+
+
 def ops(binary, run, minus=None, div=1):
     starts, ends, names = symbols(binary)
     lo, hi = PIE_BASE + min(starts), PIE_BASE + max(ends)
@@ -133,7 +148,7 @@ def table(columns):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "ops":
+    if len(argv) >= 3 and argv[1] in ("ops", "functions"):
         args = argv[2:]
         minus, div = None, 1
         if "--minus" in args:
@@ -144,7 +159,10 @@ def main(argv):
             i = args.index("--div")
             div = int(args[i + 1])
             del args[i:i + 2]
-        print(json.dumps(ops(args[0], args[1], minus, div), indent=1, ensure_ascii=False))
+        if argv[1] == "functions":
+            functions(args[0], args[1], minus, div)
+        else:
+            print(json.dumps(ops(args[0], args[1], minus, div), indent=1, ensure_ascii=False))
     elif len(argv) >= 3 and argv[1] == "table":
         table(argv[2:])
     else:

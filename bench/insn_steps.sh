@@ -55,7 +55,6 @@ EOF
   profile "$d/t1.prof" "$cpu" "$isa" "$train_bin" "${train[@]}" --steps 1
   profile "$d/t2.prof" "$cpu" "$isa" "$train_bin" "${train[@]}" --steps 2
   ops "$train_bin" "$d/t2.prof" --minus "$d/t1.prof" > "$d/train.json"
-  rm -f "$d"/*.prof
 done
 for step in decode prefill train; do
   python3 bench/insn_profile.py table scalar="$OUT/scalar/$step.json" neon="$OUT/neon/$step.json" \
