@@ -12,8 +12,9 @@ per-block counts of bench/qemu_insn_profile.c.
 
 Addresses map to functions through the binary's symbol table (aarch64 nm);
 qemu-user loads a position-independent executable at 0x5500000000. Blocks
-outside the executable (libc, libm, libstdc++, pthreadpool) are one row: the
-scalar reference's expf / std::exp calls land there, not in their operator.
+outside the executable are named by the map lines the plugin appends: libm
+(the scalar reference's std::exp, expf, log calls) is a row of its own, the
+other libraries (libc, libstdc++, pthreadpool) one more.
 """
 import bisect
 import json
@@ -56,7 +57,7 @@ RULES = [
 ]
 COMPILED = [(name, re.compile(p)) for name, p in RULES]
 OTHER = "runtime and tools (everything else in the executable)"
-SHARED = "shared libraries (libc, libm, libstdc++, pthreadpool)"
+SHARED = "other shared libraries (libc, libstdc++, pthreadpool)"
 
 
 def symbols(binary):
@@ -81,32 +82,78 @@ def classify(name):
     return OTHER
 
 
-def profile(path):
+LIBM = "libm (exp, log: what the scalar reference calls)"
+
+
+def profile(path, libs=None):
+    """{block address: instructions}; `libs` gets {path: load base} from the map lines."""
     counts = {}
     with open(path) as f:
         for line in f:
+            if line.startswith("map "):
+                fields = line.split()
+                if libs is not None and len(fields) >= 7 and int(fields[3], 16) == 0:
+                    start = int(fields[1].split("-")[0], 16)
+                    libs[fields[6]] = min(libs.get(fields[6], start), start)
+                continue
             addr, n = line.split()
             a = int(addr, 16)
             counts[a] = counts.get(a, 0) + int(n)
     return counts
 
 
+class Libraries:
+    """Names blocks outside the executable by library and, for libm, function."""
+
+    def __init__(self, bases):
+        self.ranges = sorted((base, path) for path, base in bases.items())
+        self.syms = {}
+
+    def name(self, a):
+        i = bisect.bisect_right([b for b, _ in self.ranges], a) - 1
+        if i < 0:
+            return "(unknown)", SHARED
+        base, path = self.ranges[i]
+        lib = path.rsplit("/", 1)[-1]
+        if not lib.startswith("libm."):
+            return lib, SHARED
+        if path not in self.syms:
+            out = subprocess.run(["aarch64-linux-gnu-nm", "-D", "-n", "--defined-only", path], capture_output=True,
+                                 text=True).stdout
+            pairs = [(int(x.split()[0], 16), x.split()[2]) for x in out.splitlines() if len(x.split()) == 3]
+            self.syms[path] = pairs
+        pairs = self.syms[path]
+        j = bisect.bisect_right([p for p, _ in pairs], a - base) - 1
+        return f"{lib}:{pairs[j][1] if j >= 0 else '?'}", LIBM
+
+
 def functions(binary, run, minus=None, div=1, top=30):
     """The `top` functions by instructions, with their operator row."""
     starts, ends, names = symbols(binary)
+    lo, hi = PIE_BASE, PIE_BASE + max(ends)  # from the start: the PLT has no symbols
+    bases = {}
+    runs = [(profile(run, bases), 1)] + ([(profile(minus, bases), -1)] if minus else [])
+    libs = Libraries(bases)
     per = {}
-    for counts, sign in ((profile(run), 1), (profile(minus), -1) if minus else ({}, 0)):
+    for counts, sign in runs:
         for a, n in counts.items():
-            i = bisect.bisect_right(starts, a - PIE_BASE) - 1
-            name = names[i] if i >= 0 and starts[i] <= a - PIE_BASE < max(ends[i], starts[i] + 1) else "(outside)"
-            per[name] = per.get(name, 0) + sign * n
-    for name, n in sorted(per.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"{round(n / div):>14,}  {classify(name) if name != '(outside)' else SHARED:<40.40}  {name[:110]}")
+            if lo <= a < hi:
+                i = bisect.bisect_right(starts, a - PIE_BASE) - 1
+                name = names[i] if i >= 0 and a - PIE_BASE < max(ends[i], starts[i] + 1) else "(no symbol)"
+                key = (name, classify(name))
+            else:
+                key = libs.name(a)
+            per[key] = per.get(key, 0) + sign * n
+    for (name, op), n in sorted(per.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{round(n / div):>14,}  {op:<40.40}  {name[:110]}")
 
 
 def ops(binary, run, minus=None, div=1):
     starts, ends, names = symbols(binary)
-    lo, hi = PIE_BASE + min(starts), PIE_BASE + max(ends)
+    lo, hi = PIE_BASE, PIE_BASE + max(ends)  # from the start: the PLT has no symbols
+    bases = {}
+    runs = [(profile(run, bases), 1)] + ([(profile(minus, bases), -1)] if minus else [])
+    libs = Libraries(bases)
     cache = {}
     totals = {}
 
@@ -114,16 +161,15 @@ def ops(binary, run, minus=None, div=1):
         for a, n in counts.items():
             if a not in cache:
                 if not lo <= a < hi:
-                    cache[a] = SHARED
+                    cache[a] = libs.name(a)[1]
                 else:
                     i = bisect.bisect_right(starts, a - PIE_BASE) - 1
                     cache[a] = classify(names[i]) if i >= 0 and a - PIE_BASE < max(ends[i], starts[i] + 1) else OTHER
             op = cache[a]
             totals[op] = totals.get(op, 0) + sign * n
 
-    add(profile(run), 1)
-    if minus:
-        add(profile(minus), -1)
+    for counts, sign in runs:
+        add(counts, sign)
     result = {op: round(n / div) for op, n in totals.items()}
     result["total"] = round(sum(totals.values()) / div)
     return result
@@ -135,7 +181,7 @@ def table(columns):
         label, path = spec.split("=", 1)
         with open(path) as f:
             data.append((label, json.load(f)))
-    order = [op for op, _ in RULES] + [OTHER, SHARED, "total"]
+    order = [op for op, _ in RULES] + [OTHER, LIBM, SHARED, "total"]
     print("| operator | " + " | ".join(label for label, _ in data) + " |")
     print("|---|" + "---:|" * len(data))
     for op in order:

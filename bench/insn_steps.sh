@@ -15,7 +15,8 @@
 #   prefill = prompt 128 − prompt 1 (both with 0 decoded) + one decode step
 #             (the 1-token prefill the difference removes, counted as a decode step)
 #   train   = train_bench 2 steps − 1 step (--seq TRAIN_SEQ, default 128, rank 8, int8 backward)
-# Writes OUT_DIR/{decode,prefill,train}.md (Markdown tables) and the JSON per tier.
+# Writes OUT_DIR/{decode,prefill,train}.md (Markdown tables), the JSON and the
+# profiles per tier (REUSE=1 makes the tables again from the kept profiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL="${1:?usage: bench/insn_steps.sh MODEL.etm OUT_DIR [TRAIN_SEQ]}"
@@ -24,12 +25,13 @@ SEQ="${3:-128}"
 BUILD_DIR="${BUILD_DIR:-build-aarch64}"
 mkdir -p "$OUT"
 plugin="$BUILD_DIR/qemu_insn_profile.so"
-cc -shared -fPIC -O2 -Wall -Wextra -o "$plugin" bench/qemu_insn_profile.c
+cc -shared -fPIC -O2 -Wall -Wextra -o "$plugin.new" bench/qemu_insn_profile.c && mv "$plugin.new" "$plugin"
 run_bin="$BUILD_DIR/tools/edge_run/edge-run"
 train_bin="$BUILD_DIR/bench/train_bench"
 profile() {  # profile OUT.prof CPU KERNELS PROGRAM ARGS...: counts of one run
   local prof=$1 cpu=$2 kernels=$3
   shift 3
+  if [ "${REUSE:-0}" = 1 ] && [ -s "$prof" ]; then return 0; fi  # REUSE=1: tables again from kept profiles
   EDGERT_INSN_PROFILE="$prof" EDGERT_KERNELS="$kernels" QEMU_CPU="$cpu" \
     qemu-aarch64 -L / -plugin "$plugin" "$@" > "$prof.log" 2>&1
 }

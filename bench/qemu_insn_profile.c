@@ -4,7 +4,8 @@
  * the file named by $EDGERT_INSN_PROFILE (stderr when unset).
  * bench/insn_profile.py maps the addresses to the program's functions (its
  * symbol table; qemu-user loads a PIE at 0x5500000000) and those to kernel
- * operators. As bench/qemu_insn_count.c, the entry points are declared here
+ * operators; "map" lines after them give the guest's shared libraries (see
+ * OnExit). As bench/qemu_insn_count.c, the entry points are declared here
  * from QEMU's documented plugin API (version 1, QEMU 7.x), and the inline
  * adds are not atomic: profile single-threaded runs (--threads 1). */
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef uint64_t qemu_plugin_id_t;
 struct qemu_plugin_tb;
@@ -73,6 +75,17 @@ static void OnExit(qemu_plugin_id_t id, void* userdata) {
     if (blocks[i]->insns == 0) continue;
     fprintf(out, "%" PRIx64 " %" PRIu64 "\n", blocks[i]->vaddr, blocks[i]->insns);
     total += blocks[i]->insns;
+  }
+  /* qemu-user places the guest at host address 0 here ("guest_base 0"), so
+   * the host's map of its own address space names the guest's libraries:
+   * copied for insn_profile.py to attribute blocks outside the executable. */
+  FILE* maps = fopen("/proc/self/maps", "r");
+  if (maps != NULL) {
+    char line[512];
+    while (fgets(line, sizeof line, maps) != NULL) {
+      if (strstr(line, "aarch64-linux-gnu") != NULL) fprintf(out, "map %s", line);
+    }
+    fclose(maps);
   }
   fprintf(stderr, "insns %" PRIu64 "\n", total);
   if (out != stderr) fclose(out);
