@@ -47,7 +47,7 @@ RULES = [
     ("f32 dx tile (dx += dy·tile; attention products)", r"TransposedTile|kernels::neon::\(anonymous namespace\)::(Block|Tile|StoreStrip)<"),
     ("f32 dx tile: dequantize W", r"kernels::\(anonymous namespace\)::(Dequantize|DequantizeTransposed|Panel|ForwardPanel)\("),
     ("int8 dx: pack Wᵀ", r"PackTransposedQ8|kernels::neon::\(anonymous namespace\)::(DequantizeBlock|Transpose4x4|QuantizeColumn)"),
-    ("int8 dx: wide-format kernels", r"Int8Wide|kernels::\w+::\(anonymous namespace\)::(PackWide|WideGemm|QuantizeWide)"),
+    ("int8 dx: wide-format kernels (dy quantize, Wᵀ pack, product)", r"Int8Wide|::(PackWide|GemmWide|QuantizeWide)\("),
     ("int8 dx: operator (add into dx)", r"kernels::\(anonymous namespace\)::(RunPanel|RunPanelWide|RunSlot)\("),
     ("LoRA products (lowrank)", r"LowRank|kernels::\w+::\(anonymous namespace\)::(ProjectRows|ProjectChunk|OuterCols|OuterChunk|ProjectOuter\w*|ExpandRows|ForChunks)"),
     ("reference (de)quantizers, conversions", r"kernels::(Dequantize|Quantize)Row|ConvertRow|F16ToF32|F32ToF16"),
@@ -56,7 +56,7 @@ RULES = [
     ("sampler", r"Sampler"),
 ]
 COMPILED = [(name, re.compile(p)) for name, p in RULES]
-OTHER = "runtime and tools (everything else in the executable)"
+OTHER = "runtime and tools (the rest of the executable, PLT stubs)"
 SHARED = "other shared libraries (libc, libstdc++, pthreadpool)"
 
 
