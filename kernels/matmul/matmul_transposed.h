@@ -207,5 +207,15 @@ void TransposedTileStore(const float* tile, size_t rows, size_t cols, const floa
 // The dx += dy·tile microkernel the f32 path (MatmulTransposedAccumulateWith,
 // MatmulDequantizedAccumulateWith) runs on `isa`; null when not supported here.
 TransposedTileFn TransposedTileFor(Isa isa);
+// out[0 .. cols) = elements c0 .. c0 + cols of one row of W (any matmul weight
+// type; quantized: c0 and cols multiples of 32) as f32, exactly as the
+// reference conversions (DequantizeRowQ8_0 ...) give them: how the f32 path
+// fills its tiles. TransposedDequantizeFor(isa): the one `isa` runs.
+using TransposedDequantizeFn = void (*)(DType type, const void* row, size_t c0, size_t cols, float* out);
+void TransposedDequantizeScalar(DType type, const void* row, size_t c0, size_t cols, float* out);
+namespace neon {
+void TransposedDequantize(DType type, const void* row, size_t c0, size_t cols, float* out);
+}  // namespace neon
+TransposedDequantizeFn TransposedDequantizeFor(Isa isa);
 
 }  // namespace edgert::kernels

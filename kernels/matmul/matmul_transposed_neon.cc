@@ -7,11 +7,14 @@
 // such strips; a strip past `cols` is skipped, a partial one is stored
 // through a stack copy. Per output, the sum runs over the tile rows in order
 // from zero and is then added to dx (as the scalar reference).
+// TransposedDequantize: the rows of W that fill the tile, to f32, bit-equal
+// to the reference conversions (d·q in one rounding; FCVTL; a shift for bf16).
 #include <arm_neon.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "base/quant_blocks.h"
 #include "kernels/matmul/matmul_transposed.h"
 
 namespace edgert::kernels::neon {
@@ -91,7 +94,68 @@ void Tile(const float* tile, size_t rows, size_t cols, const float* dy, size_t l
   }
 }
 
+// One 32-weight block to f32: d · q, one rounding, as DequantizeRowQ8_0 / Q4_0.
+template <typename Block>
+void DequantizeBlock(const Block& b, float* out) {
+  int8x16_t q0, q1;
+  if constexpr (sizeof(Block) == sizeof(BlockQ8_0)) {
+    q0 = vld1q_s8(b.qs);
+    q1 = vld1q_s8(b.qs + 16);
+  } else {
+    const uint8x16_t raw = vld1q_u8(b.qs);
+    q0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+    q1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), vdupq_n_s8(8));
+  }
+  __fp16 h;
+  std::memcpy(&h, &b.d, 2);
+  const float d = static_cast<float>(h);
+  const int16x8_t w[4] = {vmovl_s8(vget_low_s8(q0)), vmovl_s8(vget_high_s8(q0)), vmovl_s8(vget_low_s8(q1)),
+                          vmovl_s8(vget_high_s8(q1))};
+  for (size_t j = 0; j < 4; ++j) {
+    vst1q_f32(out + 8 * j, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(w[j]))), d));
+    vst1q_f32(out + 8 * j + 4, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(w[j]))), d));
+  }
+}
+
 }  // namespace
+
+void TransposedDequantize(DType type, const void* row, size_t c0, size_t cols, float* out) {
+  switch (type) {
+    case DType::kF32: std::memcpy(out, static_cast<const float*>(row) + c0, cols * sizeof(float)); return;
+    case DType::kF16:
+    case DType::kBF16: {
+      const uint16_t* x = static_cast<const uint16_t*>(row) + c0;
+      size_t c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        const uint16x4_t bits = vld1_u16(x + c);
+        vst1q_f32(out + c, type == DType::kF16 ? vcvt_f32_f16(vreinterpret_f16_u16(bits))
+                                               : vreinterpretq_f32_u32(vshll_n_u16(bits, 16)));
+      }
+      for (; c < cols; ++c) {
+        const uint16_t b = x[c];
+        if (type == DType::kF16) {
+          __fp16 h;
+          std::memcpy(&h, &b, 2);
+          out[c] = static_cast<float>(h);
+        } else {
+          const uint32_t u = static_cast<uint32_t>(b) << 16;
+          std::memcpy(out + c, &u, 4);
+        }
+      }
+      return;
+    }
+    case DType::kQ8_0: {
+      const auto* b = static_cast<const BlockQ8_0*>(row) + c0 / kQuantBlock;
+      for (size_t j = 0; j < cols / kQuantBlock; ++j) DequantizeBlock(b[j], out + j * kQuantBlock);
+      return;
+    }
+    case DType::kQ4_0: {
+      const auto* b = static_cast<const BlockQ4_0*>(row) + c0 / kQuantBlock;
+      for (size_t j = 0; j < cols / kQuantBlock; ++j) DequantizeBlock(b[j], out + j * kQuantBlock);
+      return;
+    }
+  }
+}
 
 void TransposedTile(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
                     size_t ldx) {
