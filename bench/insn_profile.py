@@ -45,7 +45,7 @@ RULES = [
     ("attention backward: scaled softmax", r"::ScaledSoftmax\("),
     ("attention backward: softmax backward", r"::SoftmaxBackward\("),
     ("f32 dx tile (dx += dy·tile; attention products)", r"TransposedTile|kernels::neon::\(anonymous namespace\)::(Block|Tile|StoreStrip)<"),
-    ("f32 dx tile: dequantize W", r"kernels::\(anonymous namespace\)::(Dequantize|DequantizeTransposed|Panel|ForwardPanel)\("),
+    ("f32 dx tile: dequantize W", r"TransposedDequantize|kernels::\(anonymous namespace\)::(Dequantize|DequantizeTransposed|Panel|ForwardPanel)\("),
     ("int8 dx: pack Wᵀ", r"PackTransposedQ8|kernels::neon::\(anonymous namespace\)::(DequantizeBlock|Transpose4x4|QuantizeColumn)"),
     ("int8 dx: wide-format kernels (dy quantize, Wᵀ pack, product)", r"Int8Wide|::(PackWide|GemmWide|QuantizeWide)\("),
     ("int8 dx: operator (add into dx)", r"kernels::\(anonymous namespace\)::(RunPanel|RunPanelWide|RunSlot)\("),

@@ -36,7 +36,7 @@ profile() {  # profile OUT.prof CPU KERNELS PROGRAM ARGS...: counts of one run
     qemu-aarch64 -L / -plugin "$plugin" "$@" > "$prof.log" 2>&1
 }
 ops() { python3 bench/insn_profile.py ops "$@"; }
-for tier in scalar:max neon:cortex-a53 neondot:cortex-a76 neoni8mm:max; do
+for tier in ${TIERS:-scalar:max neon:cortex-a53 neondot:cortex-a76 neoni8mm:max}; do  # TIERS: a subset
   isa=${tier%%:*} cpu=${tier##*:}
   d="$OUT/$isa"
   mkdir -p "$d"
@@ -59,6 +59,7 @@ EOF
   ops "$train_bin" "$d/t2.prof" --minus "$d/t1.prof" > "$d/train.json"
 done
 for step in decode prefill train; do
+  [ -s "$OUT/scalar/$step.json" ] && [ -s "$OUT/neoni8mm/$step.json" ] || continue
   python3 bench/insn_profile.py table scalar="$OUT/scalar/$step.json" neon="$OUT/neon/$step.json" \
     neondot="$OUT/neondot/$step.json" neoni8mm="$OUT/neoni8mm/$step.json" > "$OUT/$step.md"
   echo "--- $step"
