@@ -31,6 +31,11 @@ const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
                                              avx512vnni::ScaledSoftmax, avx512vnni::SoftmaxBackward};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+  static const AttentionGradUkernels kNeon{"neon", neon::TransposedTile, neon::TransposedTileStore,
+                                           neon::ScaledSoftmax, neon::SoftmaxBackward};
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return &kNeon;
+#endif
   return &kScalar;
 }
 

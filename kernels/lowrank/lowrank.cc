@@ -56,6 +56,11 @@ const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
                                          avx512vnni::LowRankProjectOuter, avx512vnni::LowRankExpand};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+  static const LowRankUkernels kNeon{"neon", neon::LowRankProject, neon::LowRankOuter, neon::LowRankProjectOuter,
+                                     neon::LowRankExpand};
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return &kNeon;
+#endif
   return &kScalar;
 }
 
