@@ -153,12 +153,14 @@ Status Validate(const char* what, Isa isa, const MatmulWeights& w, const float* 
   fn = TransposedTileScalar;
 #ifdef EDGERT_HAVE_X86_KERNELS
   if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
+  if (isa == Isa::kAvx2) fn = TransposedTileAvx2;
 #endif
   return OkStatus();
 }
 
 Isa Best() {
-  static const Isa isa = BestIsa() == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kScalar;
+  static const Isa isa =
+      BestIsa() == Isa::kAvx512Vnni || BestIsa() == Isa::kAvx2 ? BestIsa() : Isa::kScalar;
   return isa;
 }
 

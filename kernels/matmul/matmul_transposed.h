@@ -8,7 +8,7 @@
 // that tile is used for every row of dy, in register blocks of 6 rows x 64
 // columns. Accumulation is f32 with the weights exactly as dequantized: the
 // result differs from a plain loop only in summation order. No allocation, no
-// scratch. Variants: portable C++ and AVX-512F, chosen once by BestIsa().
+// scratch. Variants: portable C++, AVX2 and AVX-512F, chosen once by BestIsa().
 #pragma once
 
 #include <pthreadpool.h>
@@ -182,12 +182,16 @@ using TransposedTileFn = void (*)(const float* tile, size_t rows, size_t cols, c
                                   float* dx, size_t ldx);
 void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                           float* dx, size_t ldx);
+void TransposedTileAvx2(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
+                        size_t ldx);
 void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                           float* dx, size_t ldx);
 // The same with = for +=: dx[m][cols] = dy · tile (training attention's
 // products whose every output comes from one call need no zeroed dx first).
 void TransposedTileStoreScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                                float* dx, size_t ldx);
+void TransposedTileStoreAvx2(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                             float* dx, size_t ldx);
 void TransposedTileStoreAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                                float* dx, size_t ldx);
 

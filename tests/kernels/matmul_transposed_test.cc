@@ -122,7 +122,7 @@ void CheckForward(Isa isa, DType type, size_t m, size_t n, size_t k) {
 }
 
 TEST(MatmulDequantized, EveryVariantAndTypeMatchesFloat64) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx512Vnni}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni}) {
     if (!IsaSupported(isa)) continue;
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       CheckForward(isa, t, 13, 150, 288);  // n: two panels and a part; k: two tiles and a part
@@ -133,7 +133,7 @@ TEST(MatmulDequantized, EveryVariantAndTypeMatchesFloat64) {
 }
 
 TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx512Vnni}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni}) {
     if (!IsaSupported(isa)) continue;
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       Check(isa, t, 13, 300, 160);  // k: two panels and a half; n: tile remainder; m: block remainder

@@ -19,7 +19,7 @@ const RowOpsUkernels& Ref() { return *RowOpsUkernelsFor(Isa::kScalar); }
 
 std::vector<const RowOpsUkernels*> Variants() {
   std::vector<const RowOpsUkernels*> v;
-  for (Isa isa : AllIsas()) {  // several ISAs may share a table (AVX2 uses the reference)
+  for (Isa isa : AllIsas()) {  // several ISAs may share a table (the ARM ones share NEON's)
     const RowOpsUkernels* k = RowOpsUkernelsFor(isa);
     if (k != nullptr && k != &Ref() && std::find(v.begin(), v.end(), k) == v.end()) v.push_back(k);
   }
