@@ -172,6 +172,14 @@ const Int8WideUkernels& Int8WideUkernelsAvx512();  // x86 builds only
 // are multiples of 32. Bit-equal to QuantizeRowQ8_0Ref of the dequantized column.
 void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                             BlockQ8_0* out, size_t out_blocks);
+// The same bits in AVX2 (x86 builds only).
+void PackTransposedQ8Avx2(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                          BlockQ8_0* out, size_t out_blocks);
+// The packer `isa`'s GGUF-block path runs (the scalar one where the ISA has
+// none of its own); null when this CPU lacks the ISA.
+using PackTransposedQ8Fn = void (*)(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                                   BlockQ8_0* out, size_t out_blocks);
+PackTransposedQ8Fn PackTransposedQ8For(Isa isa);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
 inline constexpr size_t kTransposedPanel = 64;   // dx columns per task

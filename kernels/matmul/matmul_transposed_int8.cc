@@ -39,6 +39,14 @@ void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t r
   }
 }
 
+PackTransposedQ8Fn PackTransposedQ8For(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#ifdef EDGERT_HAVE_X86_KERNELS
+  if (isa == Isa::kAvx2) return PackTransposedQ8Avx2;
+#endif
+  return PackTransposedQ8Scalar;
+}
+
 namespace {
 
 size_t Align64(size_t v) { return (v + 63) & ~size_t{63}; }
@@ -153,6 +161,7 @@ void QuantizeRow(void* ctx, size_t r) {
 
 struct Ctx {
   DyView q;
+  PackTransposedQ8Fn pack_q8;  // GGUF blocks
   size_t n0;  // dy's column of W's row 0
   DType type;
   const uint8_t* w;
@@ -185,7 +194,7 @@ void RunPanel(const Ctx& t, std::byte* slot, size_t panel) {
   auto* tmp = reinterpret_cast<float*>(slot + t.packed_bytes);
   for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
     const size_t nc = std::min(kInt8ChunkRows, t.n - n0), kb = RoundUp32(nc) / kQuantBlock;
-    PackTransposedQ8Scalar(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
+    t.pack_q8(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
     const size_t m = t.q.m, col = t.n0 + n0;
     const int8_t* qs = t.q.qs + m * col;
     const float* d = t.q.d + m * col / kQuantBlock;
@@ -314,6 +323,7 @@ Status MatmulTransposedInt8Prequantized(const MatmulWeights& w, const Transposed
   }
   Ctx t;
   t.q = v;
+  t.pack_q8 = PackTransposedQ8For(dy.isa);
   t.n0 = n0;
   t.type = w.type;
   t.w = static_cast<const uint8_t*>(w.data);

@@ -80,7 +80,7 @@ bool SameBlocks(const std::vector<BlockQ8_0>& a, const std::vector<BlockQ8_0>& b
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(BlockQ8_0)) == 0;
 }
 
-void CheckPack(decltype(&PackTransposedQ8Scalar) pack, const char* name, DType type, const std::vector<float>& src, size_t n, size_t k) {
+void CheckPack(PackTransposedQ8Fn pack, const char* name, DType type, const std::vector<float>& src, size_t n, size_t k) {
   std::vector<float> deq;
   const std::vector<uint8_t> w = Quantize(type, src, n, k, deq);
   const size_t nb = (n + kQuantBlock - 1) / kQuantBlock;
@@ -95,9 +95,18 @@ void CheckPack(decltype(&PackTransposedQ8Scalar) pack, const char* name, DType t
 }
 
 TEST(PackTransposedQ8, EqualsQuantizeRowRefOfTheColumns) {
-  {
-    const auto pack = PackTransposedQ8Scalar;
-    const char* name = "scalar";
+  std::vector<PackTransposedQ8Fn> packers;
+  std::vector<const char*> names;
+  for (Isa isa : AllIsas()) {  // the scalar packer and each ISA's own, once
+    const PackTransposedQ8Fn p = PackTransposedQ8For(isa);
+    if (p != nullptr && std::find(packers.begin(), packers.end(), p) == packers.end()) {
+      packers.push_back(p);
+      names.push_back(IsaName(isa));
+    }
+  }
+  for (size_t v = 0; v < packers.size(); ++v) {
+    const PackTransposedQ8Fn pack = packers[v];
+    const char* name = names[v];
     for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
       for (size_t n : {1, 31, 32, 33, 100, 257}) CheckPack(pack, name, t, Random(n * 96, 3 + static_cast<uint32_t>(n)), n, 96);
       // A zero column block and rows of very different scales.
