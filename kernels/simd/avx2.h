@@ -1,8 +1,8 @@
 // kernels/simd/avx2.h: AVX2 + FMA helpers (vector exp, reductions, tail
-// masks) shared by the AVX2 row ops, attention and low-rank files. Include
-// only from files compiled with the AVX2 flags (-mavx2 -mfma -mf16c).
-// Internal linkage (static inline), so files built with other flags never
-// share a copy.
+// masks) shared by the AVX2 row ops, attention, low-rank and dx += dy·tile
+// files. Include only from files compiled with the AVX2 flags (-mavx2
+// -mfma -mf16c). Internal linkage (an unnamed namespace), so files built
+// with other flags never share a copy.
 //
 // Exp is simd/avx512.h's: the same range reduction x = n·ln2 + r (ln2 split
 // in two), the same degree-6 polynomial (Cephes' expf coefficients, ~1-2
