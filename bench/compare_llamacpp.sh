@@ -15,6 +15,10 @@
 # ggml's AMX kernels: build with -DGGML_NATIVE=OFF -DGGML_AVX512=ON
 # -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX512_VBMI=ON (AMX off).
 #
+# What an AVX2 laptop gets, on an AVX-512 host: EDGERT_KERNELS=avx2 in the
+# environment (edge-run then runs its AVX2 tier) and LLAMA_BENCH built with
+# -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF.
+#
 # Distance to the memory wall, per case: the bytes of weights one decoded
 # token reads (every tensor; the embedding counts once, as the tied LM head,
 # or not at all beside an untied one: decoding gathers one row of it), times

@@ -6,6 +6,9 @@
 #   bench/compare_pytorch_train.sh [BUILD_DIR]
 #   env: PRESET (qwen2.5-0.5b)  SEQ (512)  RANK (8)  THREADS (2)  STEPS (3)  WARMUP (1)
 #        BUDGET (1.5GB: edge-tune's --budget for the Q8_0 job)  WORK (temp dir)
+#        ISA (native; avx2: what an AVX2 laptop gets, on an AVX-512 host: edge-rt with
+#             EDGERT_KERNELS=avx2, PyTorch with ATEN_CPU_CAPABILITY=avx2 and
+#             OPENBLAS_CORETYPE=Haswell)
 #
 # Random weights with the preset's exact shapes (edge-convert --random, seed 1);
 # PyTorch reads the f32 file's weights (bench/pytorch_train.py). Every step: one
@@ -22,7 +25,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
 PRESET="${PRESET:-qwen2.5-0.5b}"; SEQ="${SEQ:-512}"; RANK="${RANK:-8}"; THREADS="${THREADS:-2}"
-STEPS="${STEPS:-3}"; WARMUP="${WARMUP:-1}"; BUDGET="${BUDGET:-1.5GB}"
+STEPS="${STEPS:-3}"; WARMUP="${WARMUP:-1}"; BUDGET="${BUDGET:-1.5GB}"; ISA="${ISA:-native}"
+case "$ISA" in
+  native) TORCH_ISA=avx512; BLAS_CORE=SkylakeX ;;
+  avx2) TORCH_ISA=avx2; BLAS_CORE=Haswell; export EDGERT_KERNELS=avx2 ;;
+  *) echo "error: ISA=$ISA: expected native or avx2" >&2; exit 1 ;;
+esac
 TOKENIZER="${EDGERT_SHARED_DIR:-../shared}/data/tokenizer/qwen2.5/tokenizer.json"
 WORK="${WORK:-$(mktemp -d)}"
 for q in q8_0 f32; do
@@ -39,7 +47,7 @@ run() {
   printf "%-28s %10s %10s %8s\n" "$name" "$tps" "$(( $(cat "$WORK/$name.rss") / 1024 ))" "$load"
 }
 
-echo "$PRESET, r=$RANK, all seven targets, sequence $SEQ, $THREADS threads, $STEPS steps after $WARMUP"
+echo "$PRESET, r=$RANK, all seven targets, sequence $SEQ, $THREADS threads, $STEPS steps after $WARMUP, ISA $ISA"
 printf "%-28s %10s %10s %8s\n" system "tok/s" "peak MB" "load"
 E=(--seq "$SEQ" --rank "$RANK" --threads "$THREADS" --steps "$STEPS" --warmup "$WARMUP")
 
@@ -65,7 +73,7 @@ print(round(sum(s['tokens'] for s in steps) / sum(s['seconds'] for s in steps), 
 printf "%-28s %10s %10s %8s\n" "edge-tune-q8_0 ($BUDGET)" "$tps" "$(( $(cat "$WORK/edge-tune.rss") / 1024 ))" "$load"
 run edge-q8_0 "$BUILD/bench/train_bench" --model "$WORK/$PRESET-q8_0.etm" "${E[@]}" --budget "$BUDGET"
 run edge-f32 "$BUILD/bench/train_bench" --model "$WORK/$PRESET-f32.etm" "${E[@]}"
-export OPENBLAS_CORETYPE=SkylakeX ATEN_CPU_CAPABILITY=avx512
+export OPENBLAS_CORETYPE=$BLAS_CORE ATEN_CPU_CAPABILITY=$TORCH_ISA
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
 P=(/usr/bin/python3 bench/pytorch_train.py --model "$WORK/$PRESET-f32.etm" "${E[@]}")
 run pytorch-fp32 "${P[@]}"

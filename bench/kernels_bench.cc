@@ -95,9 +95,15 @@ WeightSet MakeWeights(DType type, Shape s, size_t min_footprint) {
   return ws;
 }
 
-void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
+// `isa` names the table to run; without one, this CPU's best (EDGERT_KERNELS caps it).
+void BM_MatmulOn(benchmark::State& state, DType type, Shape s, size_t m, const Isa* isa) {
   const int64_t threads = state.range(0);
-  const MatmulUkernels& uk = GetMatmulUkernels();
+  const MatmulUkernels* chosen = isa != nullptr ? MatmulUkernelsFor(*isa) : &GetMatmulUkernels();
+  if (chosen == nullptr) {
+    state.SkipWithError("this CPU lacks the ISA");
+    return;
+  }
+  const MatmulUkernels& uk = *chosen;
   // GEMV is memory-bound: keep it cold. GEMM is compute-bound: one copy.
   // EDGERT_BENCH_WARM=1 keeps one copy (cache-resident for small shapes): the
   // gap to the cold figure shows how memory-bound a kernel is.
@@ -124,6 +130,8 @@ void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) {
   state.counters["GOP/s"] =
       benchmark::Counter(calls * 2.0 * static_cast<double>(m * s.n * s.k) * 1e-9, benchmark::Counter::kIsRate);
 }
+
+void BM_Matmul(benchmark::State& state, DType type, Shape s, size_t m) { BM_MatmulOn(state, type, s, m, nullptr); }
 
 void BM_Transposed(benchmark::State& state, DType type, Shape s, size_t m, size_t ld, TransposedPrecision precision) {
   const int64_t threads = state.range(0);
@@ -274,10 +282,9 @@ void RegisterGemmShapes() {
 
 // The GGUF-block packer of one ISA alone (ns per weight), every panel of a
 // chunk of rows: the scalar reference beside each ISA's own.
-void BM_PackTransposedGguf(benchmark::State& state, Isa isa, DType type, Shape s) {
+void BM_PackTransposedGguf(benchmark::State& state, PackTransposedQ8Fn pack, const char* isa, DType type, Shape s) {
   WeightSet ws = MakeWeights(type, s, 0);
   const size_t row_bytes = ws.bytes / s.n, nb = (s.n + 31) / 32;
-  const PackTransposedQ8Fn pack = PackTransposedQ8For(isa);
   std::vector<BlockQ8_0> out(kInt8Panel * nb);
   for (auto _ : state) {
     for (size_t c0 = 0; c0 < s.k; c0 += kInt8Panel) {
@@ -285,7 +292,7 @@ void BM_PackTransposedGguf(benchmark::State& state, Isa isa, DType type, Shape s
     }
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetLabel(IsaName(isa));
+  state.SetLabel(isa);
   state.counters["ns/weight"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(s.n * s.k),
                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
@@ -293,15 +300,17 @@ void BM_PackTransposedGguf(benchmark::State& state, Isa isa, DType type, Shape s
 // The training backward's dx += dy·W (f32 and int8 paths, and the int8
 // path's Wᵀ packer alone) on the 0.5B projections and an LM-head chunk.
 void RegisterTransposed() {
-  std::vector<PackTransposedQ8Fn> packers;
+  std::vector<std::pair<PackTransposedQ8Fn, const char*>> packers = {{PackTransposedQ8Scalar, "scalar"}};
   for (Isa isa : AllIsas()) {
-    const PackTransposedQ8Fn p = PackTransposedQ8For(isa);
-    if (p == nullptr || std::find(packers.begin(), packers.end(), p) != packers.end()) continue;
-    packers.push_back(p);
+    if (const PackTransposedQ8Fn p = PackTransposedQ8For(isa); p != nullptr && p != PackTransposedQ8Scalar) {
+      packers.emplace_back(p, IsaName(isa));
+    }
+  }
+  for (const auto& [pack, isa] : packers) {
     for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
-      benchmark::RegisterBenchmark(("PackTransposedGguf/" + std::string(IsaName(isa)) + "/" + std::string(DTypeName(type)) +
+      benchmark::RegisterBenchmark(("PackTransposedGguf/" + std::string(isa) + "/" + std::string(DTypeName(type)) +
                                     "/1024x896").c_str(),
-                                   BM_PackTransposedGguf, isa, type, Shape{1024, 896})
+                                   BM_PackTransposedGguf, pack, isa, type, Shape{1024, 896})
           ->Unit(benchmark::kMillisecond);
     }
   }
@@ -333,6 +342,24 @@ void RegisterTransposed() {
   }
 }
 
+// The AVX2 tier (what a laptop without AVX-512 runs) at the 0.5B shapes,
+// whatever this CPU's best is: decode (m = 1) and prefill (m = 512), the LM
+// head included, Q8_0 and Q4_0, e.g. --benchmark_filter='^Avx2/' beside
+// EDGERT_KERNELS=avx2 runs of the generic cases.
+void RegisterAvx2() {
+  static constexpr Isa kAvx2 = Isa::kAvx2;
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    for (Shape s : {Shape{896, 896}, Shape{128, 896}, Shape{4864, 896}, Shape{896, 4864}, Shape{151936, 896}}) {
+      for (size_t m : {size_t{1}, size_t{512}}) {
+        const std::string name = std::string("Avx2/") + (m == 1 ? "Gemv/" : "Gemm512/") + std::string(DTypeName(type)) +
+                                 "/" + std::to_string(s.n) + "x" + std::to_string(s.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_MatmulOn, type, s, m, &kAvx2)
+            ->Arg(1)->Arg(2)->UseRealTime()->Unit(m == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
+      }
+    }
+  }
+}
+
 int RegisterAll() {
   benchmark::RegisterBenchmark("Dispatch", BM_Dispatch)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
   // Also the probe bench/compare_llamacpp.sh runs beside each decode figure.
@@ -355,6 +382,7 @@ int RegisterAll() {
     }
   }
   RegisterGemmShapes();
+  RegisterAvx2();
   RegisterTransposed();
   return 0;
 }

@@ -114,7 +114,7 @@ typedef struct edgert_session_s* edgert_session;
 
 typedef struct edgert_session_options {
   uint32_t struct_size;        /* sizeof(edgert_session_options); set by the _default function */
-  int32_t threads;             /* 0: one per core */
+  int32_t threads;             /* 0: one per performance core (SMT siblings and efficiency cores not counted) */
   uint64_t budget_bytes;       /* 0: none; else peak memory this session may lead to, refused up front if too small */
   int64_t context_length;      /* KV positions; 0: min(4096, the model's), or what fits the budget */
   /* sampling, Hugging Face's rules and order */
@@ -243,7 +243,7 @@ typedef struct edgert_train_options {
   int64_t max_seq_len;          /* 0: min(1024, the model's context) */
   int32_t train_on_prompt;
   int32_t skip_bad_lines;
-  int32_t threads;              /* 0: one per core */
+  int32_t threads;              /* 0: one per performance core (SMT siblings and efficiency cores not counted) */
   uint64_t budget_bytes;        /* 0: none; else peak memory of the job: planned as edge-tune's --budget (kept layers, loss chunk, weights streamed by layer, max_seq_len when 0), refused up front if too small */
 } edgert_train_options;
 

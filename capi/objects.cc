@@ -1,12 +1,12 @@
 // capi/objects.cc
 #include "capi/objects.h"
 
-#include <thread>
+#include "ports/cpu.h"
 
 namespace edgert::capi {
 
 Pool MakePool(int32_t threads) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
   return Pool(pthreadpool_create(threads > 0 ? static_cast<size_t>(threads) : cores));
 }
 

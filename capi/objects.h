@@ -24,7 +24,7 @@ struct PoolDeleter {
   void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
 };
 using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-Pool MakePool(int32_t threads);  // 0: one per core
+Pool MakePool(int32_t threads);  // 0: one per performance core
 
 struct ModelObject {
   std::shared_ptr<const Model> model;

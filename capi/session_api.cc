@@ -187,11 +187,12 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
     Pool pool = MakePool(o.threads);
     auto session = Session::Create(m->model, *plan, pool.get());
     if (!session.ok()) return FromStatus(session.status());
-    auto object = std::make_shared<SessionObject>(
+    // Brace-initialized through new: parenthesized aggregate initialization
+    // (what make_shared would need) is missing from libc++ before 16.
+    std::shared_ptr<SessionObject> object(new SessionObject{
         m, std::move(pool), std::move(*session), std::move(generate),
         o.system_prompt ? std::string(o.system_prompt) : m->model->file().metadata().chat.default_system_prompt,
-        o.raw_prompt != 0);
-    object->constraint = std::move(constraint);
+        o.raw_prompt != 0, {}, std::move(constraint)});
     *out_session = MakeHandle<edgert_session>(Kind::kSession, std::move(object));
     return EDGERT_OK;
   });

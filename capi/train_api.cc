@@ -171,7 +171,7 @@ edgert_status edgert_trainer_create(edgert_model model, const edgert_train_optio
     if (!data.ok()) return FromStatus(data.status());
     auto trainer = Trainer::Create(m->model, std::move(*adapter), std::move(data->train), std::move(data->val), tune->trainer);
     if (!trainer.ok()) return FromStatus(trainer.status());
-    auto object = std::make_shared<TrainerObject>(m, MakePool(tune->threads), std::move(*trainer));
+    std::shared_ptr<TrainerObject> object(new TrainerObject{m, MakePool(tune->threads), std::move(*trainer)});  // see SessionObject
     *out_trainer = MakeHandle<edgert_trainer>(Kind::kTrainer, std::move(object));
     return EDGERT_OK;
   });

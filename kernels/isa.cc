@@ -58,6 +58,18 @@ bool IsaSupported(Isa isa) {
   }
 }
 
+namespace {
+
+// The best supported ISA at or below kChain[start].
+Isa BestFrom(size_t start) {
+  for (size_t i = start; i < kChain.size(); ++i) {
+    if (IsaSupported(kChain[i])) return kChain[i];
+  }
+  return Isa::kScalar;
+}
+
+}  // namespace
+
 Isa BestIsa() {
   static const Isa best = [] {
     size_t start = 0;  // no cap: the head of the chain
@@ -66,12 +78,11 @@ Isa BestIsa() {
         if (std::strcmp(force, IsaName(kChain[i])) == 0) start = i;
       }
     }
-    for (size_t i = start; i < kChain.size(); ++i) {
-      if (IsaSupported(kChain[i])) return kChain[i];
-    }
-    return Isa::kScalar;
+    return BestFrom(start);
   }();
   return best;
 }
+
+bool IsaCapped() { return BestIsa() != BestFrom(0); }
 
 }  // namespace edgert::kernels

@@ -28,5 +28,7 @@ const char* IsaName(Isa isa);
 bool IsaSupported(Isa isa);
 // The best supported ISA, capped by EDGERT_KERNELS; decided once.
 Isa BestIsa();
+// True when EDGERT_KERNELS holds BestIsa() below what this CPU supports.
+bool IsaCapped();
 
 }  // namespace edgert::kernels

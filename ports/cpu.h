@@ -21,12 +21,21 @@ struct CpuFeatures {
   bool arm_dotprod = false;     // SDOT/UDOT (ARMv8.2 dotprod)
   bool arm_fp16_arith = false;  // half-precision vector arithmetic
   bool arm_i8mm = false;        // SMMLA (ARMv8.6 i8mm); from the OS, not cpuinfo
-  // Topology and caches of the first core (0 when unknown).
+  // Topology and caches of the first core (0 when unknown). `cores` counts
+  // physical cores (SMT siblings once); `performance_cores` those of the
+  // fastest kind (big.LITTLE / hybrid: the big ones; otherwise == cores).
   uint32_t cores = 0;
+  uint32_t performance_cores = 0;
   uint32_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
 };
 
 // The probed features; thread-safe, probed on first use.
 const CpuFeatures& Cpu();
+
+// The thread count a job uses unless told otherwise: one per performance
+// core. A second thread on an SMT sibling shares the core's vector units (the
+// products here are bound by them or by memory), and an efficiency core
+// finishes its share of a fork-join late, so every other thread waits for it.
+uint32_t DefaultThreadCount();
 
 }  // namespace edgert::ports

@@ -2,6 +2,8 @@
 // supports), completed by the OS-specific ArmI8mm() (linux/, macos/).
 #include <cpuinfo.h>
 
+#include <algorithm>
+
 #include "ports/cpu.h"
 #include "ports/cpu_os.h"
 
@@ -9,6 +11,26 @@ namespace edgert::ports {
 namespace {
 
 uint32_t CacheBytes(const cpuinfo_cache* c) { return c != nullptr ? c->size : 0; }
+
+// The OS's answer where it has one; otherwise the cores of the highest
+// frequency cpuinfo reports (ARM Linux reads each cluster's maximum; a board
+// with big and LITTLE clusters differs there), or all cores when frequencies
+// are unknown (x86 reports 0).
+uint32_t PerformanceCores(uint32_t cores) {
+  if (const unsigned os = OsPerformanceCores(); os > 0 && os <= cores) return os;
+  uint64_t top = 0;
+  uint32_t at_top = 0;
+  for (uint32_t i = 0; i < cores; ++i) {
+    const cpuinfo_core* c = cpuinfo_get_core(i);
+    if (c == nullptr) return cores;
+    if (c->frequency > top) {
+      top = c->frequency;
+      at_top = 0;
+    }
+    if (c->frequency == top) ++at_top;
+  }
+  return top > 0 ? at_top : cores;
+}
 
 CpuFeatures Probe() {
   CpuFeatures f;
@@ -31,6 +53,7 @@ CpuFeatures Probe() {
   f.arm_i8mm = ArmI8mm();
 #endif
   f.cores = cpuinfo_get_cores_count();
+  f.performance_cores = PerformanceCores(f.cores);
   if (const cpuinfo_processor* p = cpuinfo_get_processor(0)) {
     f.l1d_bytes = CacheBytes(p->cache.l1d);
     f.l2_bytes = CacheBytes(p->cache.l2);
@@ -44,6 +67,11 @@ CpuFeatures Probe() {
 const CpuFeatures& Cpu() {
   static const CpuFeatures features = Probe();
   return features;
+}
+
+uint32_t DefaultThreadCount() {
+  const CpuFeatures& f = Cpu();
+  return std::max<uint32_t>(1, f.performance_cores > 0 ? f.performance_cores : f.cores);
 }
 
 }  // namespace edgert::ports

@@ -58,4 +58,9 @@ struct SystemMemory {
 // Zeros where the platform cannot tell.
 SystemMemory ReadSystemMemory();
 
+// The VM page size (4 KiB on x86-64 Linux, 16 KiB on Apple silicon and on
+// some ARM Linux kernels): the unit of residency, advice and locking. Never
+// assume 4 KiB.
+uint64_t PageSize();
+
 }  // namespace edgert::ports

@@ -32,8 +32,9 @@ cmake --build "$BUILD_DIR" -j"$JOBS"
 # only the matmul and golden tests (i8mm changes nothing else).
 # EDGERT_QEMU_FULL=1 runs everything under every model.
 FIRST_TESTS=(-L 'unit|cli' -E 'Golden\.Qwen05BShaped|edge_tune_test|grammar_must_show')
-OTHER_TESTS=(-L unit -R '^(Matmul|MatmulTransposed|RowOps|Attention|Quantize|Golden)' -E 'Golden\.Qwen05BShaped')
-I8MM_TESTS=(-L unit -R '^(Matmul\.|Golden)' -E 'Golden\.Qwen05BShaped')
+OTHER_TESTS=(-L unit -R '^(Matmul|MatmulTransposed|PackTransposedQ8|LowRank|RowOps|Attention|Quantize|DispatchCoverage|Golden)'
+             -E 'Golden\.Qwen05BShaped')
+I8MM_TESTS=(-L unit -R '^(Matmul\.|DispatchCoverage|Golden)' -E 'Golden\.Qwen05BShaped')
 if [ "${EDGERT_QEMU_FULL:-0}" = 1 ]; then FIRST_TESTS=(-L 'unit|cli'); OTHER_TESTS=("${FIRST_TESTS[@]}"); I8MM_TESTS=("${FIRST_TESTS[@]}"); fi
 
 run() { QEMU_CPU="$1" qemu-aarch64 -L / "${@:2}"; }

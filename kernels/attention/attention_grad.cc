@@ -34,6 +34,11 @@ const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
                                            avx2::SoftmaxBackward};
   if (isa == Isa::kAvx2) return &kAvx2;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+  static const AttentionGradUkernels kNeon{"neon", neon::TransposedTile, neon::TransposedTileStore,
+                                           neon::ScaledSoftmax, neon::SoftmaxBackward};
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return &kNeon;
+#endif
   return &kScalar;
 }
 

@@ -59,6 +59,11 @@ const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
                                      avx2::LowRankExpand};
   if (isa == Isa::kAvx2) return &kAvx2;
 #endif
+#if defined(EDGERT_HAVE_NEON_KERNELS)
+  static const LowRankUkernels kNeon{"neon", neon::LowRankProject, neon::LowRankOuter, neon::LowRankProjectOuter,
+                                     neon::LowRankExpand};
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return &kNeon;
+#endif
   return &kScalar;
 }
 

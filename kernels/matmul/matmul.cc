@@ -8,6 +8,7 @@
 
 #include "base/quant_blocks.h"
 #include "kernels/matmul/matmul_variants.h"
+#include "kernels/xnnpack/xnn_fc.h"
 
 namespace edgert::kernels {
 namespace {
@@ -134,7 +135,8 @@ Result<size_t> CheckWeights(const MatmulWeights& w) {
 }  // namespace
 
 size_t MatmulScratchBytes(DType type, size_t m, size_t k) {
-  return Quantized(type) ? ActivationLayout(m, k).total : 0;
+  if (Quantized(type)) return ActivationLayout(m, k).total;
+  return m >= kXnnFcMinRows ? XnnFcScratchBytes(k) : 0;
 }
 
 Status MatmulSharedWith(const MatmulUkernels& uk, std::span<const MatmulOutput> outs, const float* x, size_t m,
@@ -198,6 +200,18 @@ Status MatmulSharedWith(const MatmulUkernels& uk, std::span<const MatmulOutput> 
 
 Status MatmulShared(std::span<const MatmulOutput> outs, const float* x, size_t m, void* scratch, size_t scratch_bytes,
                     pthreadpool_t pool) {
+  // Float weights with enough rows to pay for packing: XNNPACK, where the
+  // engine is on (xnn_fc.h); a refusal leaves the product to our kernels.
+  if (!outs.empty() && !Quantized(outs[0].w.type) && m >= kXnnFcMinRows && XnnFcEnabled() && x != nullptr) {
+    bool done = true;
+    for (const MatmulOutput& o : outs) {
+      const Result<size_t> stride = CheckWeights(o.w);
+      done = done && stride.ok() && o.y != nullptr && o.w.type == outs[0].w.type &&
+             XnnFc(o.w, *stride, x, m, o.bias, o.y, scratch, scratch_bytes, pool).ok();
+      if (!done) break;
+    }
+    if (done) return OkStatus();
+  }
   return MatmulSharedWith(GetMatmulUkernels(), outs, x, m, scratch, scratch_bytes, pool);
 }
 
@@ -209,7 +223,8 @@ Status MatmulWith(const MatmulUkernels& uk, const MatmulWeights& w, const float*
 
 Status Matmul(const MatmulWeights& w, const float* x, size_t m, const float* bias, float* y, void* scratch,
               size_t scratch_bytes, pthreadpool_t pool) {
-  return MatmulWith(GetMatmulUkernels(), w, x, m, bias, y, scratch, scratch_bytes, pool);
+  const MatmulOutput out{w, bias, y};
+  return MatmulShared(std::span(&out, 1), x, m, scratch, scratch_bytes, pool);
 }
 
 const MatmulUkernels* MatmulUkernelsFor(Isa isa) {

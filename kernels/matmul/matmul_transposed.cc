@@ -26,42 +26,40 @@ size_t RowBytes(DType t, size_t k) {
   return 0;
 }
 
+}  // namespace
+
+void TransposedDequantizeScalar(DType type, const void* row_data, size_t c0, size_t cols, float* out) {
+  const auto* row = static_cast<const uint8_t*>(row_data);
+  switch (type) {
+    case DType::kF32: std::memcpy(out, row + c0 * 4, cols * 4); break;
+    case DType::kF16: ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
+    case DType::kBF16: ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
+    case DType::kQ8_0: DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row) + c0 / kQuantBlock, out, cols); break;
+    case DType::kQ4_0: DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row) + c0 / kQuantBlock, out, cols); break;
+  }
+}
+
+namespace {
+
 // tile[r][0..cols) = W[n0 + r][c0 .. c0 + cols) as f32; tile[r][cols..64) = 0.
-void Dequantize(const MatmulWeights& w, size_t stride, size_t n0, size_t rows, size_t c0, size_t cols, float* tile) {
+void Dequantize(TransposedDequantizeFn deq, const MatmulWeights& w, size_t stride, size_t n0, size_t rows, size_t c0,
+                size_t cols, float* tile) {
   const auto* base = static_cast<const uint8_t*>(w.data);
   for (size_t r = 0; r < rows; ++r) {
-    const uint8_t* row = base + (n0 + r) * stride;
     float* out = tile + r * kTransposedPanel;
-    switch (w.type) {
-      case DType::kF32: std::memcpy(out, row + c0 * 4, cols * 4); break;
-      case DType::kF16: ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
-      case DType::kBF16: ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(row) + c0, out, cols); break;
-      case DType::kQ8_0:
-        DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(row) + c0 / kQuantBlock, out, cols);
-        break;
-      case DType::kQ4_0:
-        DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(row) + c0 / kQuantBlock, out, cols);
-        break;
-    }
+    deq(w.type, base + (n0 + r) * stride, c0, cols, out);
     std::fill(out + cols, out + kTransposedPanel, 0.0f);
   }
 }
 
 // tile[c][j] = W[n0 + j][c0 + c] as f32 for j < rows, c < cols (128 at most);
 // tile[c][rows..64) = 0.
-void DequantizeTransposed(const MatmulWeights& w, size_t stride, size_t n0, size_t rows, size_t c0, size_t cols,
-                          float* tile) {
+void DequantizeTransposed(TransposedDequantizeFn deq, const MatmulWeights& w, size_t stride, size_t n0, size_t rows,
+                          size_t c0, size_t cols, float* tile) {
   alignas(64) float row[kTransposedTileRows];
   const auto* base = static_cast<const uint8_t*>(w.data);
   for (size_t j = 0; j < rows; ++j) {
-    const uint8_t* src = base + (n0 + j) * stride;
-    switch (w.type) {
-      case DType::kF32: std::memcpy(row, src + c0 * 4, cols * 4); break;
-      case DType::kF16: ConvertRowF16ToF32(reinterpret_cast<const uint16_t*>(src) + c0, row, cols); break;
-      case DType::kBF16: ConvertRowBF16ToF32(reinterpret_cast<const uint16_t*>(src) + c0, row, cols); break;
-      case DType::kQ8_0: DequantizeRowQ8_0(reinterpret_cast<const BlockQ8_0*>(src) + c0 / kQuantBlock, row, cols); break;
-      case DType::kQ4_0: DequantizeRowQ4_0(reinterpret_cast<const BlockQ4_0*>(src) + c0 / kQuantBlock, row, cols); break;
-    }
+    deq(w.type, base + (n0 + j) * stride, c0, cols, row);
     for (size_t c = 0; c < cols; ++c) tile[c * kTransposedPanel + j] = row[c];
   }
   if (rows < kTransposedPanel) {
@@ -76,6 +74,7 @@ struct ForwardTask {
   size_t ldx, m;
   float* y;
   TransposedTileFn tile_fn;
+  TransposedDequantizeFn deq;
 };
 
 // Output features [panel·64, +64): y[:, panel] += Σ over k chunks x[:, chunk] · Wᵀ[chunk, panel].
@@ -86,7 +85,7 @@ void ForwardPanel(void* ctx, size_t panel) {
   alignas(64) float tile[kTransposedTileRows * kTransposedPanel];
   for (size_t k0 = 0; k0 < t.w->k; k0 += kTransposedTileRows) {
     const size_t kc = std::min(kTransposedTileRows, t.w->k - k0);
-    DequantizeTransposed(*t.w, t.stride, n0, outs, k0, kc, tile);
+    DequantizeTransposed(t.deq, *t.w, t.stride, n0, outs, k0, kc, tile);
     t.tile_fn(tile, kc, outs, t.x + k0, t.ldx, t.m, t.y + n0, t.w->n);
   }
 }
@@ -98,6 +97,7 @@ struct Task {
   size_t ldy, m;
   float* dx;
   TransposedTileFn tile_fn;
+  TransposedDequantizeFn deq;
 };
 
 void Panel(void* ctx, size_t panel) {
@@ -107,7 +107,7 @@ void Panel(void* ctx, size_t panel) {
   alignas(64) float tile[kTransposedTileRows * kTransposedPanel];  // 32 KB: stays in L1
   for (size_t n0 = 0; n0 < t.w->n; n0 += kTransposedTileRows) {
     const size_t rows = std::min(kTransposedTileRows, t.w->n - n0);
-    Dequantize(*t.w, t.stride, n0, rows, c0, cols, tile);
+    Dequantize(t.deq, *t.w, t.stride, n0, rows, c0, cols, tile);
     t.tile_fn(tile, rows, cols, t.dy + n0, t.ldy, t.m, t.dx + c0, t.w->k);
   }
 }
@@ -150,27 +150,43 @@ Status Validate(const char* what, Isa isa, const MatmulWeights& w, const float* 
                            std::to_string(min_stride));
   }
   if (!IsaSupported(isa)) return InvalidArgument(std::string(what) + ": ISA not supported: " + IsaName(isa));
-  fn = TransposedTileScalar;
-#ifdef EDGERT_HAVE_X86_KERNELS
-  if (isa == Isa::kAvx512Vnni) fn = TransposedTileAvx512;
-  if (isa == Isa::kAvx2) fn = TransposedTileAvx2;
-#endif
+  fn = TransposedTileFor(isa);
   return OkStatus();
 }
 
 Isa Best() {
-  static const Isa isa =
-      BestIsa() == Isa::kAvx512Vnni || BestIsa() == Isa::kAvx2 ? BestIsa() : Isa::kScalar;
+  static const Isa isa = BestIsa();
   return isa;
 }
 
 }  // namespace
 
+TransposedDequantizeFn TransposedDequantizeFor(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#ifdef EDGERT_HAVE_NEON_KERNELS
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::TransposedDequantize;
+#endif
+  return TransposedDequantizeScalar;
+}
+
+TransposedTileFn TransposedTileFor(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#ifdef EDGERT_HAVE_X86_KERNELS
+  if (isa == Isa::kAvx512Vnni) return TransposedTileAvx512;
+  if (isa == Isa::kAvx2) return TransposedTileAvx2;
+#endif
+#ifdef EDGERT_HAVE_NEON_KERNELS
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::TransposedTile;
+#endif
+  return TransposedTileScalar;
+}
+
 Status MatmulDequantizedAccumulateWith(Isa isa, const MatmulWeights& w, const float* x, size_t m, float* y,
                                        pthreadpool_t pool, size_t x_stride) {
   TransposedTileFn fn = nullptr;
   EDGERT_RETURN_IF_ERROR(Validate("dequantized matmul", isa, w, x, y, x_stride, w.k, fn));
-  ForwardTask task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), x, x_stride ? x_stride : w.k, m, y, fn};
+  ForwardTask task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), x, x_stride ? x_stride : w.k, m, y, fn,
+                   TransposedDequantizeFor(isa)};
   const size_t panels = (w.n + kTransposedPanel - 1) / kTransposedPanel;
   pthreadpool_parallelize_1d(pool, ForwardPanel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
   return OkStatus();
@@ -185,7 +201,8 @@ Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const flo
                                       pthreadpool_t pool, size_t dy_stride) {
   TransposedTileFn fn = nullptr;
   EDGERT_RETURN_IF_ERROR(Validate("transposed matmul", isa, w, dy, dx, dy_stride, w.n, fn));
-  Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, dy_stride ? dy_stride : w.n, m, dx, fn};
+  Task task{&w, w.row_stride ? w.row_stride : RowBytes(w.type, w.k), dy, dy_stride ? dy_stride : w.n, m, dx, fn,
+            TransposedDequantizeFor(isa)};
   const size_t panels = (w.k + kTransposedPanel - 1) / kTransposedPanel;
   pthreadpool_parallelize_1d(pool, Panel, &task, panels, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
   return OkStatus();

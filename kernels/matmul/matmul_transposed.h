@@ -8,7 +8,7 @@
 // that tile is used for every row of dy, in register blocks of 6 rows x 64
 // columns. Accumulation is f32 with the weights exactly as dequantized: the
 // result differs from a plain loop only in summation order. No allocation, no
-// scratch. Variants: portable C++, AVX2 and AVX-512F, chosen once by BestIsa().
+// scratch. Variants: portable C++, AVX2, AVX-512F and NEON, chosen once by BestIsa().
 #pragma once
 
 #include <pthreadpool.h>
@@ -61,8 +61,8 @@ Status MatmulTransposedAccumulateWith(Isa isa, const MatmulWeights& w, const flo
 //
 // GGUF blocks (the other ISAs: AVX2, NEON): dy is quantized per 32 columns by
 // the forward's QuantizeActivationsQ8Fn, panels of Wᵀ are requantized to Q8_0
-// rows (PackTransposedQ8Scalar: per 32 consecutive n exactly as
-// QuantizeRowQ8_0Ref would from the dequantized values), and the forward's
+// rows (PackTransposedQ8For(isa), bit-equal to PackTransposedQ8Scalar: per 32
+// consecutive n exactly as QuantizeRowQ8_0Ref would from the dequantized values), and the forward's
 // MatmulUkernels::q8_0_gemm runs on them into a [rows][panel] temporary that
 // is added into dx.
 //
@@ -172,13 +172,16 @@ const Int8WideUkernels& Int8WideUkernelsAvx512();  // x86 builds only
 // are multiples of 32. Bit-equal to QuantizeRowQ8_0Ref of the dequantized column.
 void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                             BlockQ8_0* out, size_t out_blocks);
+using PackTransposedQ8Fn = decltype(&PackTransposedQ8Scalar);
 // The same bits in AVX2 (x86 builds only).
 void PackTransposedQ8Avx2(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                           BlockQ8_0* out, size_t out_blocks);
-// The packer `isa`'s GGUF-block path runs (the scalar one where the ISA has
-// none of its own); null when this CPU lacks the ISA.
-using PackTransposedQ8Fn = void (*)(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
-                                   BlockQ8_0* out, size_t out_blocks);
+namespace neon {  // every aarch64 tier; bit-equal to the scalar packer
+void PackTransposedQ8(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols, BlockQ8_0* out,
+                      size_t out_blocks);
+}  // namespace neon
+// The GGUF-block packer `isa`'s int8 path runs; null when isa runs wide blocks
+// (Int8WideUkernelsFor(isa) non-null) or is not supported here.
 PackTransposedQ8Fn PackTransposedQ8For(Isa isa);
 
 // Panel geometry and one panel's microkernel, shared by the variants.
@@ -202,5 +205,24 @@ void TransposedTileStoreAvx2(const float* tile, size_t rows, size_t cols, const 
                              float* dx, size_t ldx);
 void TransposedTileStoreAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                                float* dx, size_t ldx);
+namespace neon {  // every aarch64 tier
+void TransposedTile(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
+                    size_t ldx);
+void TransposedTileStore(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                         float* dx, size_t ldx);
+}  // namespace neon
+// The dx += dy·tile microkernel the f32 path (MatmulTransposedAccumulateWith,
+// MatmulDequantizedAccumulateWith) runs on `isa`; null when not supported here.
+TransposedTileFn TransposedTileFor(Isa isa);
+// out[0 .. cols) = elements c0 .. c0 + cols of one row of W (any matmul weight
+// type; quantized: c0 and cols multiples of 32) as f32, exactly as the
+// reference conversions (DequantizeRowQ8_0 ...) give them: how the f32 path
+// fills its tiles. TransposedDequantizeFor(isa): the one `isa` runs.
+using TransposedDequantizeFn = void (*)(DType type, const void* row, size_t c0, size_t cols, float* out);
+void TransposedDequantizeScalar(DType type, const void* row, size_t c0, size_t cols, float* out);
+namespace neon {
+void TransposedDequantize(DType type, const void* row, size_t c0, size_t cols, float* out);
+}  // namespace neon
+TransposedDequantizeFn TransposedDequantizeFor(Isa isa);
 
 }  // namespace edgert::kernels

@@ -1,7 +1,7 @@
 // kernels/matmul/matmul_transposed_int8.cc: dx += dy·W through int8 products:
 // the operator for both formats (wide blocks: its own microkernels; GGUF
 // blocks: quantized dy, requantized Wᵀ panels, the forward GEMM microkernel),
-// and the GGUF-block Wᵀ packer.
+// and the GGUF-block Wᵀ packer's reference.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -39,14 +39,6 @@ void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t r
   }
 }
 
-PackTransposedQ8Fn PackTransposedQ8For(Isa isa) {
-  if (!IsaSupported(isa)) return nullptr;
-#ifdef EDGERT_HAVE_X86_KERNELS
-  if (isa == Isa::kAvx2) return PackTransposedQ8Avx2;
-#endif
-  return PackTransposedQ8Scalar;
-}
-
 namespace {
 
 size_t Align64(size_t v) { return (v + 63) & ~size_t{63}; }
@@ -81,6 +73,7 @@ DyLayout MakeDyLayout(bool wide, size_t m, size_t n) {
 struct DyView {
   const Int8WideUkernels* wide;  // non-null: the wide-block format
   const MatmulUkernels* uk;      // GGUF blocks: the quantizer and GEMM
+  PackTransposedQ8Fn pack;       // GGUF blocks: the Wᵀ packer
   size_t m, n, ldq, ldd;         // wide: row strides of the quants and of the scales / corrections
   int8_t* qs;
   float* d;
@@ -98,7 +91,7 @@ Result<DyView> View(const TransposedInt8Dy& q, const char* what) {
                            std::to_string(TransposedInt8DyBytes(q.isa, q.m, q.n)) + " for " + std::to_string(q.m) +
                            " rows of " + std::to_string(q.n));
   }
-  DyView v{wide, uk, q.m, q.n, RoundUpWide(q.n), RoundUpWide(q.n) / kInt8Block, nullptr, nullptr, nullptr};
+  DyView v{wide, uk, PackTransposedQ8For(q.isa), q.m, q.n, RoundUpWide(q.n), RoundUpWide(q.n) / kInt8Block, nullptr, nullptr, nullptr};
   v.qs = reinterpret_cast<int8_t*>(s);
   v.d = reinterpret_cast<float*>(s + l.d);
   v.corr = reinterpret_cast<int32_t*>(s + l.corr);
@@ -161,7 +154,6 @@ void QuantizeRow(void* ctx, size_t r) {
 
 struct Ctx {
   DyView q;
-  PackTransposedQ8Fn pack_q8;  // GGUF blocks
   size_t n0;  // dy's column of W's row 0
   DType type;
   const uint8_t* w;
@@ -194,7 +186,7 @@ void RunPanel(const Ctx& t, std::byte* slot, size_t panel) {
   auto* tmp = reinterpret_cast<float*>(slot + t.packed_bytes);
   for (size_t n0 = 0; n0 < t.n; n0 += kInt8ChunkRows) {
     const size_t nc = std::min(kInt8ChunkRows, t.n - n0), kb = RoundUp32(nc) / kQuantBlock;
-    t.pack_q8(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
+    t.q.pack(t.type, t.w + n0 * t.w_stride, t.w_stride, nc, c0, cols, packed, kb);
     const size_t m = t.q.m, col = t.n0 + n0;
     const int8_t* qs = t.q.qs + m * col;
     const float* d = t.q.d + m * col / kQuantBlock;
@@ -268,6 +260,17 @@ const Int8WideUkernels* Int8WideUkernelsFor(Isa isa) {
   return nullptr;
 }
 
+PackTransposedQ8Fn PackTransposedQ8For(Isa isa) {
+  if (!IsaSupported(isa) || Int8WideUkernelsFor(isa) != nullptr) return nullptr;
+#ifdef EDGERT_HAVE_X86_KERNELS
+  if (isa == Isa::kAvx2) return PackTransposedQ8Avx2;
+#endif
+#ifdef EDGERT_HAVE_NEON_KERNELS
+  if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::PackTransposedQ8;
+#endif
+  return PackTransposedQ8Scalar;
+}
+
 size_t TransposedInt8DyBytes(Isa isa, size_t m, size_t n) {
   return MakeDyLayout(Int8WideUkernelsFor(isa) != nullptr, m, n).total + 64;  // + 64: room to align
 }
@@ -323,7 +326,6 @@ Status MatmulTransposedInt8Prequantized(const MatmulWeights& w, const Transposed
   }
   Ctx t;
   t.q = v;
-  t.pack_q8 = PackTransposedQ8For(dy.isa);
   t.n0 = n0;
   t.type = w.type;
   t.w = static_cast<const uint8_t*>(w.data);

@@ -13,4 +13,13 @@ bool ArmI8mm() {
   return ::sysctlbyname("hw.optional.arm.FEAT_I8MM", &value, &size, nullptr, 0) == 0 && value != 0;
 }
 
+unsigned OsPerformanceCores() {
+  // Apple silicon numbers its core kinds by performance level, 0 the fastest
+  // (macOS 12 and later); Intel Macs have no hw.perflevel0 and answer 0.
+  int value = 0;
+  size_t size = sizeof(value);
+  if (::sysctlbyname("hw.perflevel0.physicalcpu", &value, &size, nullptr, 0) != 0 || value < 0) return 0;
+  return static_cast<unsigned>(value);
+}
+
 }  // namespace edgert::ports

@@ -1,5 +1,6 @@
 // ports/posix/anonymous_memory.cc: AnonymousMemory over mmap/mlock.
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -64,8 +65,16 @@ bool AnonymousMemory::Lock(std::string* why) {
 
 void AnonymousMemory::Prefault() {
   // One write per page makes it resident now rather than in the hot path.
-  constexpr uint64_t kPage = 4096;
-  for (uint64_t i = 0; i < size_; i += kPage) data_[i] = std::byte{0};
+  const uint64_t page = PageSize();
+  for (uint64_t i = 0; i < size_; i += page) data_[i] = std::byte{0};
+}
+
+uint64_t PageSize() {
+  static const uint64_t page = [] {
+    const long p = ::sysconf(_SC_PAGESIZE);
+    return p > 0 ? static_cast<uint64_t>(p) : uint64_t{4096};
+  }();
+  return page;
 }
 
 }  // namespace edgert::ports

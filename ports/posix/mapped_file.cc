@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ports/memory.h"
+
 namespace edgert::ports {
 
 Result<MappedFile> MappedFile::Open(const std::string& path) {
@@ -74,7 +76,7 @@ void MappedFile::Advise(uint64_t offset, uint64_t length, AccessHint hint) const
 
 void AdviseRange(const void* address, uint64_t length, AccessHint hint) {
   if (address == nullptr || length == 0) return;
-  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t page = PageSize();
   const uintptr_t begin = reinterpret_cast<uintptr_t>(address) / page * page;
   const uintptr_t end = reinterpret_cast<uintptr_t>(address) + length;
   int advice = MADV_NORMAL;

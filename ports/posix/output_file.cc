@@ -97,9 +97,24 @@ Status OutputFile::WriteZeros(uint64_t count) {
   return OkStatus();
 }
 
+namespace {
+
+// Data on stable storage before the rename makes it visible. On macOS fsync
+// only hands the data to the drive, whose cache may still lose it on power
+// loss; F_FULLFSYNC asks the drive to flush (refused by some filesystems, such
+// as network ones: then fsync is what there is).
+int SyncToStorage(int fd) {
+#if defined(__APPLE__)
+  if (::fcntl(fd, F_FULLFSYNC) == 0) return 0;
+#endif
+  return ::fsync(fd);
+}
+
+}  // namespace
+
 Status OutputFile::Commit() {
   if (fd_ < 0) return Internal(path_ + ": commit of a closed output file");
-  if (::fsync(fd_) != 0) return Errno(path_, "fsync failed");
+  if (SyncToStorage(fd_) != 0) return Errno(path_, "fsync failed");
   if (::close(fd_) != 0) {
     fd_ = -1;
     return Errno(path_, "close failed");
@@ -109,7 +124,7 @@ Status OutputFile::Commit() {
   temp_path_.clear();
   const int dir = ::open(ParentDirectory(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
-    (void)::fsync(dir);  // makes the rename durable; not all filesystems allow it
+    (void)SyncToStorage(dir);  // makes the rename durable; not all filesystems allow it
     ::close(dir);
   }
   return OkStatus();

@@ -2,8 +2,10 @@
 #include "runtime/memory/arena.h"
 
 #include <cctype>
-#include <charconv>
 #include <cmath>
+#include <optional>
+
+#include "base/parse_number.h"
 
 namespace edgert {
 
@@ -40,10 +42,9 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
     }
     if (scale != 1) text.remove_suffix(1);
   }
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(value >= 0) ||
-      !std::isfinite(value * scale) || value * scale >= 1.8e19) {
+  const std::optional<double> parsed = ParseDecimal(text);
+  const double value = parsed.value_or(-1.0);
+  if (!parsed || !(value >= 0) || !std::isfinite(value * scale) || value * scale >= 1.8e19) {
     return InvalidArgument("size '" + original + "': expected a number with an optional K, M, G or T suffix (e.g. 12G)");
   }
   return static_cast<uint64_t>(std::llround(value * scale));

@@ -25,6 +25,11 @@ uint64_t LinearScratchBytes(const WeightView& w, int64_t m) {
   return kernels::MatmulScratchBytes(w.dtype, static_cast<size_t>(m), static_cast<size_t>(w.cols));
 }
 
+uint64_t LinearScratchBytesAnyType(int64_t cols, int64_t m) {
+  return std::max(LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, cols}, m),
+                  LinearScratchBytes(WeightView{nullptr, DType::kF32, 1, cols}, m));
+}
+
 void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
             pthreadpool_t pool) {
   const kernels::MatmulWeights mw{w.dtype, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), 0};

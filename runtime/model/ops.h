@@ -19,6 +19,9 @@ namespace edgert::ops {
 void Linear(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
             pthreadpool_t pool);
 uint64_t LinearScratchBytes(const WeightView& w, int64_t m);
+// Enough for any weight type with rows of at most `cols` inputs (quantized
+// activations, or XNNPACK's packed chunk of float rows: kernels/xnnpack).
+uint64_t LinearScratchBytesAnyType(int64_t cols, int64_t m);
 
 // Several projections of the same x (q, k and v; gate and up): y_j[m][w_j.rows]
 // = x · w_jᵀ (+ bias_j). One activation quantization and one dispatch over the

@@ -56,8 +56,7 @@ struct Layout {
                  sizeof(float) + 1;
     logits = static_cast<uint64_t>(c.vocab_size);
     const int64_t widest = std::max({c.hidden_size, c.q_dim(), c.intermediate_size});
-    WeightView probe{nullptr, DType::kQ8_0, 1, widest};
-    linear = ops::LinearScratchBytes(probe, o.max_batch);
+    linear = ops::LinearScratchBytesAnyType(widest, o.max_batch);
   }
 
   uint64_t TotalBytes() const {

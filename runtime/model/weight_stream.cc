@@ -4,11 +4,10 @@
 #include <algorithm>
 
 #include "ports/mapped_file.h"
+#include "ports/memory.h"
 
 namespace edgert {
 namespace {
-
-constexpr uint64_t kPage = 4096;
 
 uint64_t Bytes(const WeightView& w) { return w.data == nullptr ? 0 : static_cast<uint64_t>(w.rows) * w.row_bytes(); }
 
@@ -24,8 +23,9 @@ std::vector<std::pair<const std::byte*, uint64_t>> LayerRanges(const LayerWeight
 }
 
 uint64_t PagedBytes(const std::vector<std::pair<const std::byte*, uint64_t>>& ranges) {
+  const uint64_t page = ports::PageSize();
   uint64_t b = 0;
-  for (const auto& [p, n] : ranges) b += (n + 2 * kPage - 1) / kPage * kPage;
+  for (const auto& [p, n] : ranges) b += (n + 2 * page - 1) / page * page;
   return b;
 }
 

@@ -13,6 +13,7 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul/matmul_transposed.h"
 #include "kernels/rowops/rowops.h"
+#include "kernels/xnnpack/xnn_fc.h"
 #include "runtime/model/ops.h"
 #include "runtime/train/causal_attention.h"
 
@@ -20,7 +21,11 @@ namespace edgert::grad {
 
 void Project(const WeightView& w, const float* bias, const float* x, int64_t m, float* y, void* scratch,
              pthreadpool_t pool) {
-  if (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_0) {
+  // Quantized weights, and float weights where XNNPACK takes the product
+  // (kernels/xnnpack/xnn_fc.h): the forward operator. Otherwise the f32
+  // tiles of the backward products, faster than our forward float GEMM.
+  if (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_0 ||
+      (m >= static_cast<int64_t>(kernels::kXnnFcMinRows) && kernels::XnnFcEnabled())) {
     ops::Linear(w, bias, x, m, y, scratch, pool);
     return;
   }

@@ -155,7 +155,7 @@ void EachBuffer(const ModelConfig& c, const LoraGraphOptions& o, LoraGraph::Stat
   take(Holds::kScratch, s.sin, T * static_cast<uint64_t>(c.head_dim / 2));
   take(Holds::kScratch, s.lora_scratch, static_cast<uint64_t>(grad::LoraScratchFloats(o.max_tokens, o.rank, widest)));
   take(Holds::kScratch, s.linear_scratch,
-       ops::LinearScratchBytes(WeightView{nullptr, DType::kQ8_0, 1, widest}, o.max_tokens) / sizeof(float) + 1);
+       ops::LinearScratchBytesAnyType(widest, o.max_tokens) / sizeof(float) + 1);
   if (o.int8_backward) {  // dy is [T][widest] in the layers; at the LM head, quantized ahead (head_dy)
     const uint64_t lm_bytes = kernels::MatmulTransposedInt8PrequantizedScratchBytes(
         T, static_cast<size_t>(std::min(kVocabChunk, c.vocab_size)), kInt8Threads);

@@ -97,6 +97,10 @@ expect_error "prompt longer than the context" "exceed the model's context of 409
 [ ! -e "$TMP/bad.npy" ] && ok "no logits file after a failure" || bad "a failed run left bad.npy"
 out=$("$RUN" --model "$TMP/tiny.etm" --bench --prompt-tokens 16 --gen-tokens 4 --json 2>&1)
 case "$out" in *decode_tokens_per_s*peak_rss_bytes*) ok "--bench --json" ;; *) bad "--bench --json: $out" ;; esac
+# The CLIs are linked with mimalloc (CMake EDGERT_MIMALLOC, off under the sanitizers): it must have taken malloc over.
+if [ "${EDGERT_EXPECT_HEAP:-}" != "" ]; then
+  case "$out" in *"\"heap\":\"$EDGERT_EXPECT_HEAP\""*) ok "heap is $EDGERT_EXPECT_HEAP" ;; *) bad "heap is not $EDGERT_EXPECT_HEAP: $out" ;; esac
+fi
 
 # The memory plan: a table, JSON, streaming below the weights, a refusal naming the minimum.
 "$RUN" --model "$TMP/tiny.etm" --budget 1GB --plan >"$TMP/out" 2>"$TMP/err" && grep -q "^predicted peak" "$TMP/out" \

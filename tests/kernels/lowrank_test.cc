@@ -28,7 +28,7 @@ TEST(LowRank, ProjectAndOuterMatchDoubleLoops) {
   for (const Isa isa : AllIsas()) {
     const LowRankUkernels* lr = LowRankUkernelsFor(isa);
     if (lr == nullptr) continue;
-    for (size_t r : {1, 8, 12, 16}) {
+    for (size_t r : {1, 5, 8, 12, 16}) {
       for (size_t m : {1, 5, 13, 40}) {
         for (size_t n : {3, 17, 64, 100}) {
           SCOPED_TRACE(std::string(lr->isa) + " r " + std::to_string(r) + " m " + std::to_string(m) + " n " +

@@ -145,8 +145,13 @@ void CheckQuantized(DType type) {
   // (the gather group), and not a multiple of the GEMM chunk (8). n = 300
   // spans two GEMM tile groups (256 rows), so the packing of one group
   // overlaps the prefetch of the next.
-  const QuantShape shapes[] = {{1, 1, 1}, {1, 13, 3}, {1, 37, 29}, {1, 70, 33}, {1, 9, 515}, {2, 5, 1},
-                               {3, 37, 17}, {5, 33, 9}, {9, 70, 28}, {4, 64, 8}, {17, 3, 40}, {6, 300, 19}};
+  // The AVX2 GEMM's edges: 8-row weight octets and 4-row activation tiles
+  // (m, n = 4..9, not multiples of the tile; k = 32 one block), 32-block
+  // chunks (kb = 32, 33, 65), activation passes of ~256 KB (kb = 300: 24 rows
+  // per pass, so m = 30 takes two, the second 6 rows).
+  const QuantShape shapes[] = {{1, 1, 1},   {1, 13, 3},  {1, 37, 29}, {1, 70, 33}, {1, 9, 515}, {2, 5, 1},
+                               {3, 37, 17}, {5, 33, 9},  {9, 70, 28}, {4, 64, 8},  {17, 3, 40}, {6, 300, 19},
+                               {4, 4, 1},   {5, 7, 1},   {8, 6, 32},  {7, 9, 33},  {6, 5, 65},  {30, 5, 300}};
   for (const QuantShape& s : shapes) {
     const Quantized q = MakeQuantized(type, s, static_cast<uint32_t>(s.n * 131 + s.kb));
     std::vector<float> ref(s.m * s.n), out(s.m * s.n);
@@ -170,9 +175,12 @@ void CheckQuantized(DType type) {
       for (size_t e = 0; e < out.size(); ++e) {
         // Integer dots are exact, so only f32 summation order differs: each of
         // at most kb + 16 roundings errs by ≤ 2^-24 of a partial sum, and every
-        // partial sum is bounded by mag. The AVX-512 and i8mm GEMMs keep the
-        // reference order exactly and must match bit for bit.
-        if (s.m > 1 && (std::strcmp(uk->isa, "avx512vnni") == 0 || std::strcmp(uk->isa, "neoni8mm") == 0)) {
+        // partial sum is bounded by mag. The AVX-512 and i8mm GEMMs and the
+        // AVX2 GEMM and GEMV keep the reference order exactly and must match
+        // bit for bit.
+        const bool exact = std::strcmp(uk->isa, "avx2") == 0 ||
+                           (s.m > 1 && (std::strcmp(uk->isa, "avx512vnni") == 0 || std::strcmp(uk->isa, "neoni8mm") == 0));
+        if (exact) {
           ASSERT_EQ(out[e], ref[e]) << uk->isa << " m=" << s.m << " n=" << s.n << " kb=" << s.kb << " at " << e;
         } else {
           const float tol = static_cast<float>(s.kb + 16) * 0x1p-24f * mag[e];

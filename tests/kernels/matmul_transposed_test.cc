@@ -5,6 +5,8 @@
 #include <pthreadpool.h>
 
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "base/quant_blocks.h"
@@ -122,7 +124,7 @@ void CheckForward(Isa isa, DType type, size_t m, size_t n, size_t k) {
 }
 
 TEST(MatmulDequantized, EveryVariantAndTypeMatchesFloat64) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni}) {
+  for (Isa isa : AllIsas()) {
     if (!IsaSupported(isa)) continue;
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       CheckForward(isa, t, 13, 150, 288);  // n: two panels and a part; k: two tiles and a part
@@ -133,7 +135,7 @@ TEST(MatmulDequantized, EveryVariantAndTypeMatchesFloat64) {
 }
 
 TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512Vnni}) {
+  for (Isa isa : AllIsas()) {
     if (!IsaSupported(isa)) continue;
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       Check(isa, t, 13, 300, 160);  // k: two panels and a half; n: tile remainder; m: block remainder
@@ -141,6 +143,32 @@ TEST(MatmulTransposed, EveryVariantAndTypeMatchesFloat64) {
       Check(isa, t, 6, 128, 64);
     }
     Check(isa, DType::kF32, 5, 9, 40);  // a float panel narrower than a block
+  }
+}
+
+// Each ISA's tile filler gives the reference conversions' bits (row slices
+// at odd offsets and lengths for the float types, whole blocks for quantized).
+TEST(MatmulTransposed, EveryDequantizerEqualsTheReference) {
+  const size_t n = 3, k = 160;
+  for (Isa isa : AllIsas()) {
+    const TransposedDequantizeFn deq = TransposedDequantizeFor(isa);
+    if (deq == nullptr) continue;
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
+      std::vector<float> unused;
+      const std::vector<uint8_t> w = MakeWeights(t, n, k, unused);
+      const size_t row_bytes = w.size() / n;
+      const bool quantized = t == DType::kQ8_0 || t == DType::kQ4_0;
+      for (const auto& [c0, cols] : quantized ? std::vector<std::pair<size_t, size_t>>{{0, 64}, {32, 128}, {128, 32}}
+                                              : std::vector<std::pair<size_t, size_t>>{{0, 64}, {3, 37}, {150, 10}}) {
+        for (size_t r = 0; r < n; ++r) {
+          std::vector<float> got(cols, NAN), want(cols, 0.0f);
+          deq(t, w.data() + r * row_bytes, c0, cols, got.data());
+          TransposedDequantizeScalar(t, w.data() + r * row_bytes, c0, cols, want.data());
+          EXPECT_EQ(0, std::memcmp(got.data(), want.data(), cols * sizeof(float)))
+              << IsaName(isa) << " " << DTypeName(t) << " c0 " << c0 << " cols " << cols << " row " << r;
+        }
+      }
+    }
   }
 }
 

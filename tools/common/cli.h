@@ -37,6 +37,10 @@ struct AdapterSpec {
 };
 AdapterSpec ParseAdapterSpec(const std::string& spec);
 
+// The allocator behind malloc in this process: "mimalloc" (the CLIs are
+// linked with it unless built with EDGERT_MIMALLOC=OFF) or "libc".
+const char* HeapAllocatorName();
+
 // "1.5 GB"-style sizes for humans (decimal units, as disks and RAM are sold).
 std::string HumanBytes(uint64_t bytes);
 

@@ -18,7 +18,7 @@ struct EvalOptions {
   bool compare_base = false;
   bool responses = false;         // score the file's own responses; no model
   int64_t max_tokens = 256;
-  int threads = 0;                // 0: one per core
+  int threads = 0;                // 0: one per performance core
   SamplingOptions sampling;       // greedy unless --temperature
   std::string system;
   bool have_system = false;

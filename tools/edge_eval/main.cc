@@ -16,8 +16,8 @@
 #include <cstdio>
 #include <memory>
 #include <span>
-#include <thread>
 
+#include "ports/cpu.h"
 #include "ports/output_file.h"
 #include "runtime/generate/chat.h"
 #include "tools/common/batch_io.h"
@@ -101,7 +101,7 @@ Status GenerateRuns(const EvalOptions& o, const Prompts& prompts, Evaluation& e)
   if (o.grammar) request.grammar = diagram::DiagramFormatName(e.settings.format);
   if (o.have_system) request.system = o.system;
   EDGERT_ASSIGN_OR_RETURN(cli::GenerationSetup setup, cli::PrepareGeneration(*model, request));
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
       pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
   EDGERT_ASSIGN_OR_RETURN(Session session, Session::Create(model, cli::SessionOptionsFor(*model, 0), pool.get()));
@@ -174,7 +174,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--compare-base", o.compare_base, "with --lora: also run the base model and compare");
   app.add_flag("--responses", o.responses, "score the prompt file's own responses instead of generating");
   app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(CLI::PositiveNumber);
-  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.sampling.seed, "seed for sampling (with --temperature)");
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy (default)");
   auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");

@@ -8,11 +8,16 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/npy/npy.h"
+#include "kernels/isa.h"
+#include "kernels/xnnpack/xnn_fc.h"
 #include "ports/process_stats.h"
 #include "tools/common/cli.h"
 
 namespace edgert {
 namespace {
+
+// Who multiplies float weights in prefill: XNNPACK (kernels/xnnpack) or ours.
+const char* FloatEngine() { return kernels::XnnFcEnabled() ? "xnnpack" : "ours"; }
 
 using Clock = std::chrono::steady_clock;
 
@@ -65,11 +70,16 @@ int RunBench(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpoo
                                 {"major_faults", mem.major_faults},
                                 {"minor_faults", mem.minor_faults},
                                 {"weights_streamed", so.stream_weights},
-                                {"arena_locked", session->arena().locked()}};
+                                {"arena_locked", session->arena().locked()},
+                                {"kernels", kernels::IsaName(kernels::BestIsa())},
+                                {"float_products", FloatEngine()},
+                                {"heap", cli::HeapAllocatorName()}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("model            %s (%s)\n", o.model.c_str(), cli::HumanBytes(model->file().file_size()).c_str());
     std::printf("threads          %zu\n", threads);
+    std::printf("kernels          %s (float products of %zu+ rows: %s); heap %s\n", kernels::IsaName(kernels::BestIsa()),
+                kernels::kXnnFcMinRows, FloatEngine(), cli::HeapAllocatorName());
     std::printf("prefill          %lld tokens, %.1f tokens/s\n", static_cast<long long>(o.prompt_tokens), prefill_tps);
     std::printf("decode           %lld tokens, %.1f tokens/s\n", static_cast<long long>(o.gen_tokens), decode_tps);
     std::printf("time to first    %.1f ms\n", ttft_ms);

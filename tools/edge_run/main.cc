@@ -20,8 +20,8 @@
 #include <iterator>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "ports/cpu.h"
 #include "runtime/grammar/grammar.h"
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
@@ -90,7 +90,7 @@ int Run(int argc, char** argv) {
   app.add_option("--grammar", o.grammar,
                  "constrain the output to a grammar: a built-in (dot, json, mermaid, NAME-fenced) or a .gbnf file; "
                  "the output is always brought to a valid end within --max-tokens");
-  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
   app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(CLI::NonNegativeNumber);
   app.add_option("--tokens", o.tokens, "comma-separated token ids to run as they are");
   app.add_option("--logits-out", o.logits_out, "with --tokens: write [T, vocab] f32 logits as .npy");
@@ -140,7 +140,7 @@ int Run(int argc, char** argv) {
   // otherwise: without CAP_IPC_LOCK or a large ulimit -l it never is).
   o.session.lock_arena = true;
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
       pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
   if (!o.tokens.empty()) return RunLogits(*model, o, pool.get());

@@ -23,7 +23,7 @@ struct RunOptions {
   SamplingOptions sampling;
   std::vector<std::string> stop;
   std::string grammar;         // empty: free text; a built-in name or a .gbnf file
-  int threads = 0;             // 0: one per core
+  int threads = 0;             // 0: one per performance core
   int64_t context = 0;         // 0: planner's choice
   std::string tokens;          // "1,2,3"
   std::string logits_out;

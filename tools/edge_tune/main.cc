@@ -18,8 +18,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "ports/cpu.h"
 #include "ports/stop_signal.h"
 #include "runtime/model/session.h"
 #include "runtime/tokenizer/tokenizer.h"
@@ -96,7 +96,7 @@ int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   auto progress = Progress::Create(o.json_log, !o.resume.empty(), budget->bytes);
   if (!progress.ok()) return cli::Fail(progress.status());
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
       pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
   ports::CatchStopSignals();
@@ -162,7 +162,7 @@ int Run(int argc, char** argv) {
   app.add_flag("--skip-bad-lines", o.skip_bad_lines, "skip malformed records (counted) instead of failing");
   app.add_option("--replay", o.replay, "older examples to mix in");
   app.add_option("--replay-ratio", o.replay_ratio, "share of replayed examples in the training set");
-  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
   app.add_option("--json-log", o.json_log, "one JSON object per step");
   app.add_flag("--no-shuffle", o.no_shuffle, "take examples in file order");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
