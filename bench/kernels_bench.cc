@@ -170,13 +170,13 @@ void BM_PackTransposed(benchmark::State& state, DType type, Shape s) {
       if (wide != nullptr) {
         wide->pack(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, units.get());
       } else {
-        PackTransposedQ8Scalar(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
+        PackTransposedQ8For(BestIsa())(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
       }
     }
     benchmark::DoNotOptimize(out.data());
     benchmark::DoNotOptimize(units.get());
   }
-  state.SetLabel(wide != nullptr ? wide->isa : "gguf scalar");
+  state.SetLabel(wide != nullptr ? wide->isa : std::string("gguf ") + IsaName(BestIsa()));
   state.counters["ns/weight"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(s.n * s.k),
                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
@@ -280,9 +280,40 @@ void RegisterGemmShapes() {
   }
 }
 
+// The GGUF-block packer of one ISA alone (ns per weight), every panel of a
+// chunk of rows: the scalar reference beside each ISA's own.
+void BM_PackTransposedGguf(benchmark::State& state, PackTransposedQ8Fn pack, const char* isa, DType type, Shape s) {
+  WeightSet ws = MakeWeights(type, s, 0);
+  const size_t row_bytes = ws.bytes / s.n, nb = (s.n + 31) / 32;
+  std::vector<BlockQ8_0> out(kInt8Panel * nb);
+  for (auto _ : state) {
+    for (size_t c0 = 0; c0 < s.k; c0 += kInt8Panel) {
+      pack(type, ws.copies[0].get(), row_bytes, s.n, c0, kInt8Panel, out.data(), nb);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(isa);
+  state.counters["ns/weight"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(s.n * s.k),
+                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // The training backward's dx += dy·W (f32 and int8 paths, and the int8
 // path's Wᵀ packer alone) on the 0.5B projections and an LM-head chunk.
 void RegisterTransposed() {
+  std::vector<std::pair<PackTransposedQ8Fn, const char*>> packers = {{PackTransposedQ8Scalar, "scalar"}};
+  for (Isa isa : AllIsas()) {
+    if (const PackTransposedQ8Fn p = PackTransposedQ8For(isa); p != nullptr && p != PackTransposedQ8Scalar) {
+      packers.emplace_back(p, IsaName(isa));
+    }
+  }
+  for (const auto& [pack, isa] : packers) {
+    for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+      benchmark::RegisterBenchmark(("PackTransposedGguf/" + std::string(isa) + "/" + std::string(DTypeName(type)) +
+                                    "/1024x896").c_str(),
+                                   BM_PackTransposedGguf, pack, isa, type, Shape{1024, 896})
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
   benchmark::RegisterBenchmark("Int8WideGemm/512x128x1024", BM_Int8WideGemm)->Unit(benchmark::kMillisecond);
   for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
     for (Shape s : {Shape{128, 896}, Shape{1024, 896}, Shape{4864, 896}, Shape{16384, 896}}) {

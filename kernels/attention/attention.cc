@@ -85,9 +85,9 @@ Status Attention(const AttentionParams& p, const float* q, size_t m, size_t pos0
 const AttentionUkernels* AttentionUkernelsFor(Isa isa) {
   if (!IsaSupported(isa)) return nullptr;
   switch (isa) {
-    case Isa::kScalar:
-    case Isa::kAvx2: return &scalar::AttentionUkernelsScalar();  // AVX2-only CPUs: the reference
+    case Isa::kScalar: return &scalar::AttentionUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
+    case Isa::kAvx2: return &avx2::AttentionUkernelsAvx2();
     case Isa::kAvx512Vnni: return &avx512vnni::AttentionUkernelsAvx512();
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)

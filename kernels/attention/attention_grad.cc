@@ -30,6 +30,9 @@ const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
   static const AttentionGradUkernels kAvx512{"avx512vnni", TransposedTileAvx512, TransposedTileStoreAvx512,
                                              avx512vnni::ScaledSoftmax, avx512vnni::SoftmaxBackward};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
+  static const AttentionGradUkernels kAvx2{"avx2", TransposedTileAvx2, TransposedTileStoreAvx2, avx2::ScaledSoftmax,
+                                           avx2::SoftmaxBackward};
+  if (isa == Isa::kAvx2) return &kAvx2;
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
   static const AttentionGradUkernels kNeon{"neon", neon::TransposedTile, neon::TransposedTileStore,

@@ -7,7 +7,7 @@
 // kernels/matmul/matmul_transposed.h (64-column tiles, 6 x 64 register
 // blocks); the row operations are the scaled softmax and its backward, one row
 // at a time. Both are per-ISA like the other kernel families: scalar is the
-// reference, AVX-512 the x86 variant, NEON every aarch64 tier's.
+// reference, AVX2 and AVX-512 the x86 variants, NEON every aarch64 tier's.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +38,10 @@ namespace scalar {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
 }  // namespace scalar
+namespace avx2 {
+void ScaledSoftmax(size_t n, float scale, float* x);
+void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);
+}  // namespace avx2
 namespace avx512vnni {
 void ScaledSoftmax(size_t n, float scale, float* x);
 void SoftmaxBackward(size_t n, const float* p, float scale, float* ds);

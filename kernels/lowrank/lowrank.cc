@@ -55,6 +55,9 @@ const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
   static const LowRankUkernels kAvx512{"avx512vnni", avx512vnni::LowRankProject, avx512vnni::LowRankOuter,
                                          avx512vnni::LowRankProjectOuter, avx512vnni::LowRankExpand};
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
+  static const LowRankUkernels kAvx2{"avx2", avx2::LowRankProject, avx2::LowRankOuter, avx2::LowRankProjectOuter,
+                                     avx2::LowRankExpand};
+  if (isa == Isa::kAvx2) return &kAvx2;
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
   static const LowRankUkernels kNeon{"neon", neon::LowRankProject, neon::LowRankOuter, neon::LowRankProjectOuter,

@@ -44,6 +44,13 @@ void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n,
 void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
                          float scale, float* v, float* g);
 }  // namespace scalar
+namespace avx2 {
+void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
+void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);
+void LowRankExpand(const float* u, size_t m, size_t r, const float* w, size_t n, float scale, float* y, size_t ldy);
+void LowRankProjectOuter(const float* x, size_t ldx, size_t m, size_t n, const float* w, const float* u, size_t r,
+                         float scale, float* v, float* g);
+}  // namespace avx2
 namespace avx512vnni {
 void LowRankProject(const float* x, size_t ldx, size_t m, size_t n, const float* w, size_t r, float* u);
 void LowRankOuter(const float* x, size_t ldx, size_t m, size_t n, const float* u, size_t r, float scale, float* g);

@@ -8,7 +8,7 @@
 // that tile is used for every row of dy, in register blocks of 6 rows x 64
 // columns. Accumulation is f32 with the weights exactly as dequantized: the
 // result differs from a plain loop only in summation order. No allocation, no
-// scratch. Variants: portable C++, AVX-512F and NEON, chosen once by BestIsa().
+// scratch. Variants: portable C++, AVX2, AVX-512F and NEON, chosen once by BestIsa().
 #pragma once
 
 #include <pthreadpool.h>
@@ -173,6 +173,9 @@ const Int8WideUkernels& Int8WideUkernelsAvx512();  // x86 builds only
 void PackTransposedQ8Scalar(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
                             BlockQ8_0* out, size_t out_blocks);
 using PackTransposedQ8Fn = decltype(&PackTransposedQ8Scalar);
+// The same bits in AVX2 (x86 builds only).
+void PackTransposedQ8Avx2(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols,
+                          BlockQ8_0* out, size_t out_blocks);
 namespace neon {  // every aarch64 tier; bit-equal to the scalar packer
 void PackTransposedQ8(DType type, const void* w, size_t w_stride, size_t rows, size_t c0, size_t cols, BlockQ8_0* out,
                       size_t out_blocks);
@@ -190,12 +193,16 @@ using TransposedTileFn = void (*)(const float* tile, size_t rows, size_t cols, c
                                   float* dx, size_t ldx);
 void TransposedTileScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                           float* dx, size_t ldx);
+void TransposedTileAvx2(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m, float* dx,
+                        size_t ldx);
 void TransposedTileAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                           float* dx, size_t ldx);
 // The same with = for +=: dx[m][cols] = dy · tile (training attention's
 // products whose every output comes from one call need no zeroed dx first).
 void TransposedTileStoreScalar(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                                float* dx, size_t ldx);
+void TransposedTileStoreAvx2(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
+                             float* dx, size_t ldx);
 void TransposedTileStoreAvx512(const float* tile, size_t rows, size_t cols, const float* dy, size_t ldy, size_t m,
                                float* dx, size_t ldx);
 namespace neon {  // every aarch64 tier

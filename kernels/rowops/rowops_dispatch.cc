@@ -1,6 +1,5 @@
-// kernels/rowops/rowops_dispatch.cc: the row-op table per ISA. AVX2-only CPUs
-// use the scalar table (these ops are a small share of a layer's time); every
-// ARM variant uses the NEON one.
+// kernels/rowops/rowops_dispatch.cc: the row-op table per ISA. Every ARM
+// variant uses the NEON one.
 #include "kernels/rowops/rowops_variants.h"
 
 namespace edgert::kernels {
@@ -9,8 +8,8 @@ const RowOpsUkernels* RowOpsUkernelsFor(Isa isa) {
   if (!IsaSupported(isa)) return nullptr;
   switch (isa) {
     case Isa::kScalar: return &scalar::RowOpsUkernelsScalar();
-    case Isa::kAvx2: return &scalar::RowOpsUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
+    case Isa::kAvx2: return &avx2::RowOpsUkernelsAvx2();
     case Isa::kAvx512Vnni: return &avx512vnni::RowOpsUkernelsAvx512();
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)

@@ -1,6 +1,7 @@
 // Attention: the operator (GQA mapping, causal lengths) against an f64 direct
 // formula, every SIMD variant against the reference, and thread-count
-// independence.
+// independence; the training attention's row operations (attention_grad.h)
+// of every SIMD table against the scalar ones.
 #include "kernels/attention/attention.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,10 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "kernels/attention/attention_grad.h"
 #include "kernels/convert/fp16.h"
 
 #include "tests/kernels/random_input.h"
@@ -59,7 +62,7 @@ const Case kCases[] = {
 TEST(Attention, MatchesDirectFormulaAndVariants) {
   const AttentionUkernels& ref = *AttentionUkernelsFor(Isa::kScalar);
   std::vector<const AttentionUkernels*> all = {&ref};
-  for (Isa isa : AllIsas()) {  // several ISAs may share a table (AVX2 uses the reference)
+  for (Isa isa : AllIsas()) {  // several ISAs may share a table (the ARM ones share NEON's)
     const AttentionUkernels* k = AttentionUkernelsFor(isa);
     if (k != nullptr && std::find(all.begin(), all.end(), k) == all.end()) all.push_back(k);
   }
@@ -109,6 +112,53 @@ TEST(Attention, IndependentOfThreadCount) {
   ASSERT_TRUE(Attention(p, q.data(), c.m, c.pos0, k.data(), v.data(), b.data(), scratch.data(), scratch.size(), pool).ok());
   pthreadpool_destroy(pool);
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4));
+}
+
+// scaled_softmax and softmax_backward of every SIMD table against the scalar
+// table's, on lengths around the 8- and 16-lane vectors (masked tails).
+TEST(AttentionGrad, RowOpsMatchScalar) {
+  const AttentionGradUkernels& ref = *AttentionGradUkernelsFor(Isa::kScalar);
+  std::vector<const AttentionGradUkernels*> variants;
+  for (Isa isa : AllIsas()) {
+    const AttentionGradUkernels* k = AttentionGradUkernelsFor(isa);
+    if (k != nullptr && k != &ref && std::find(variants.begin(), variants.end(), k) == variants.end()) {
+      variants.push_back(k);
+    }
+  }
+  if (variants.empty()) GTEST_SKIP() << "no SIMD training-attention table here";
+  constexpr double u = 0x1p-24;  // f32 unit roundoff
+  const float scale = 0.125f;    // 1/sqrt(64)
+  for (const AttentionGradUkernels* uk : variants) {
+    for (size_t n : {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 512}) {
+      SCOPED_TRACE(std::string(uk->isa) + " n " + std::to_string(n));
+      const std::vector<float> x = Random(n, 21, 8.0f);
+      std::vector<float> want = x, got = x;
+      ref.scaled_softmax(n, scale, want.data());
+      uk->scaled_softmax(n, scale, got.data());
+      // The reference rounds scale·x before exp (relative u of an argument
+      // |scale·(x - max)| ≤ 6 here, so ~7u of exp), the vector exp is within
+      // ~2 ulp, and each side's sum of n positive terms carries up to n
+      // roundings in its own order: (16 + 2n)·u of each probability.
+      for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], want[i], (16.0 + 2.0 * static_cast<double>(n)) * u * want[i] + 1e-30) << i;
+
+      const std::vector<float> p = want, ds0 = Random(n, 22);
+      std::vector<float> ds_want = ds0, ds_got = ds0;
+      ref.softmax_backward(n, p.data(), scale, ds_want.data());
+      uk->softmax_backward(n, p.data(), scale, ds_got.data());
+      double abs_dot = 0, dot = 0;
+      for (size_t i = 0; i < n; ++i) {
+        abs_dot += std::fabs(double{p[i]} * ds0[i]);
+        dot += double{p[i]} * ds0[i];
+      }
+      for (size_t i = 0; i < n; ++i) {
+        // Each side's Σ p·ds is off by ≤ (n + 1)·u·Σ|p·ds|; ds − dot, the two
+        // products and the f32 dot each round once more (≤ 4u of their sizes).
+        const double tol =
+            scale * p[i] * (2.0 * static_cast<double>(n + 1) * u * abs_dot + 8.0 * u * (std::fabs(ds0[i]) + std::fabs(dot))) + 1e-30;
+        ASSERT_NEAR(ds_got[i], ds_want[i], tol) << i;
+      }
+    }
+  }
 }
 
 TEST(Attention, RejectsBadParams) {

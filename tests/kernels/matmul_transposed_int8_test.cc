@@ -81,7 +81,7 @@ bool SameBlocks(const std::vector<BlockQ8_0>& a, const std::vector<BlockQ8_0>& b
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(BlockQ8_0)) == 0;
 }
 
-void CheckPack(decltype(&PackTransposedQ8Scalar) pack, const char* name, DType type, const std::vector<float>& src, size_t n, size_t k) {
+void CheckPack(PackTransposedQ8Fn pack, const char* name, DType type, const std::vector<float>& src, size_t n, size_t k) {
   std::vector<float> deq;
   const std::vector<uint8_t> w = Quantize(type, src, n, k, deq);
   const size_t nb = (n + kQuantBlock - 1) / kQuantBlock;

@@ -19,7 +19,7 @@ const RowOpsUkernels& Ref() { return *RowOpsUkernelsFor(Isa::kScalar); }
 
 std::vector<const RowOpsUkernels*> Variants() {
   std::vector<const RowOpsUkernels*> v;
-  for (Isa isa : AllIsas()) {  // several ISAs may share a table (AVX2 uses the reference)
+  for (Isa isa : AllIsas()) {  // several ISAs may share a table (the ARM ones share NEON's)
     const RowOpsUkernels* k = RowOpsUkernelsFor(isa);
     if (k != nullptr && k != &Ref() && std::find(v.begin(), v.end(), k) == v.end()) v.push_back(k);
   }
@@ -230,6 +230,15 @@ TEST(RowOps, VariantsMatchReference) {
     uk->softmax(s2.size(), s2.data());
     ExpectClose(s2, s, 1e-6f, 0.0f, "softmax with -inf");
     EXPECT_EQ(s2[1], 0.0f);
+    // exp into subnormals and to zero (the vector exp's 2^n in two halves):
+    // within one subnormal step (2^-149) of libm's, or 1e-6 relative.
+    std::vector<float> sub = {0.0f, -87.0f, -90.0f, -100.0f, -103.0f, -103.5f, -110.0f, -1000.0f};
+    std::vector<float> sub2 = sub;
+    const ExpSum er = Ref().exp_sum(sub.size(), sub.data()), ev = uk->exp_sum(sub2.size(), sub2.data());
+    EXPECT_EQ(ev.max, er.max);
+    ExpectClose(sub2, sub, 1e-6f, 0x1p-149f, "exp_sum subnormals");
+    EXPECT_GT(sub2[4], 0.0f) << uk->isa << ": exp(-103) is a subnormal, not 0";
+    EXPECT_EQ(sub2[7], 0.0f);
     for (size_t head_dim : {64u, 128u, 6u, 34u}) {
       const size_t heads = 3, half = head_dim / 2;
       const std::vector<float> c = Random(half, 8), sn = Random(half, 9);
