@@ -24,6 +24,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/bench_pool.h"
 #include "base/dtype.h"
 #include "kernels/convert/fp16.h"
 #include "kernels/matmul/matmul.h"
@@ -32,12 +33,8 @@
 namespace edgert::kernels {
 namespace {
 
-struct PoolDeleter {
-  void operator()(pthreadpool* p) const { pthreadpool_destroy(p); }
-};
-using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-
-Pool MakePool(int64_t threads) { return Pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr); }
+using bench::MakePool;
+using bench::Pool;
 
 // Random but valid weights: quants uniform, scales ~1e-2, floats ~N(0, 0.02).
 void FillWeights(DType type, uint8_t* p, size_t n, size_t k) {

@@ -10,17 +10,15 @@
 #include <random>
 #include <vector>
 
+#include "bench/bench_pool.h"
 #include "kernels/matmul/matmul_transposed.h"
 #include "runtime/train/backward_ops.h"
 
 namespace edgert {
 namespace {
 
-struct PoolDeleter {
-  void operator()(pthreadpool* p) const { pthreadpool_destroy(p); }
-};
-using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-Pool MakePool(int64_t threads) { return Pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr); }
+using bench::MakePool;
+using bench::Pool;
 
 std::vector<float> Random(size_t n, float scale) {
   std::mt19937 rng(1);

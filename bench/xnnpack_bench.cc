@@ -27,6 +27,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/bench_pool.h"
 #include "kernels/lowrank/lowrank.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/rowops/rowops.h"
@@ -35,11 +36,8 @@
 namespace edgert::kernels {
 namespace {
 
-struct PoolDeleter {
-  void operator()(pthreadpool* p) const { pthreadpool_destroy(p); }
-};
-using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-Pool MakePool(int64_t threads) { return Pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr); }
+using bench::MakePool;
+using bench::Pool;
 
 struct OpDeleter {
   void operator()(xnn_operator* op) const { xnn_delete_operator(op); }

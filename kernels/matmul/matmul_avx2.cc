@@ -21,6 +21,7 @@
 
 #include "base/quant_blocks.h"
 #include "kernels/matmul/matmul_variants.h"
+#include "kernels/simd/avx2.h"
 
 namespace edgert::kernels::avx2 {
 namespace {
@@ -28,26 +29,8 @@ namespace {
 constexpr size_t kQ8 = sizeof(BlockQ8_0);
 constexpr size_t kQ4 = sizeof(BlockQ4_0);
 
-inline float Hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline float Hmax(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline int32_t HsumI(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
+using simd::ReduceAdd;
+using simd::ReduceMax;
 
 // Same quants as QuantizeRowQ8_0Ref (halves away from zero, emulated exactly).
 void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d, int32_t* corr) {
@@ -60,7 +43,7 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
       v[j] = _mm256_loadu_ps(x + 8 * j);
       amax = _mm256_max_ps(amax, _mm256_and_ps(v[j], abs_mask));
     }
-    const float db = Hmax(amax) / 127.0f;
+    const float db = ReduceMax(amax) / 127.0f;
     const float id = db != 0.0f ? 1.0f / db : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
@@ -78,7 +61,7 @@ void QuantizeQ8(const float* x, size_t k, int32_t corr_mul, int8_t* qs, float* d
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs),
                         _mm256_permutevar8x32_epi32(i8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     d[b] = db;
-    corr[b] = corr_mul * HsumI(sum);
+    corr[b] = corr_mul * ReduceAdd(sum);
   }
 }
 
@@ -378,7 +361,7 @@ void FTile(size_t nr, size_t k, const std::byte* w, size_t w_stride, const float
   }
   for (size_t i = 0; i < MR; ++i) {
     for (size_t j = 0; j < nr; ++j) {
-      float s = Hsum(acc[i][j]);
+      float s = ReduceAdd(acc[i][j]);
       for (size_t t = c; t < k; ++t) s = std::fma(Scalar(row[j][t]), x[i * x_stride + t], s);
       y[i * y_stride + j] = s;
     }
