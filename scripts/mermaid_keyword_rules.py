@@ -24,7 +24,7 @@ NAME_KEYWORDS = {
     "fc-id": COMMON | {
         "end", "style", "class", "classdef", "click", "call", "href", "graph", "flowchart",
         "subgraph", "linkstyle", "interpolate", "default", "direction",
-        "tb", "td", "bt", "rl", "lr", "o", "x", "v", "u"},
+        "tb", "td", "bt", "rl", "lr", "o", "x"},
     # sequenceDiagram (its lexer ignores case)
     "sq-id": COMMON | {
         "participant", "actor", "loop", "alt", "else", "opt", "par", "and", "rect", "critical",
