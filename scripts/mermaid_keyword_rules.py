@@ -48,7 +48,7 @@ NAME_KEYWORDS = {
     # gantt: a task name's first word (the line keywords)
     "gn-id": COMMON | {
         "gantt", "title", "section", "dateformat", "axisformat", "tickinterval", "excludes", "includes",
-        "todaymarker", "inclusiveenddates", "topaxis", "weekday", "weekend", "click"},
+        "todaymarker", "inclusiveenddates", "topaxis", "weekday", "weekend", "click", "call", "href"},
 }
 FIELD_KEYWORDS = ["fk", "pk", "uk"]
 REST = "A-Za-z0-9_"
