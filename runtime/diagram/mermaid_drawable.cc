@@ -169,40 +169,6 @@ std::optional<DrawProblem> SubgraphCycles(const std::vector<std::string_view>& l
   return std::nullopt;
 }
 
-// A gantt task ending `until X` needs a task X before it: mermaid reads X's
-// start when it lays the chart out, and fails on a name it has not met.
-// (`after X` on an unknown X is drawn, from today.)
-std::optional<DrawProblem> GanttUntil(const std::vector<std::string_view>& lines) {
-  std::set<std::string, std::less<>> ids;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const std::string_view body = Trim(lines[i]);
-    const size_t colon = body.find(':');
-    if (colon == std::string_view::npos) continue;
-    bool setting = false;
-    for (std::string_view keyword : {"title", "axisFormat", "dateFormat", "click", "%%", "accTitle", "accDescr", "todayMarker"}) {
-      setting = setting || body.starts_with(keyword);
-    }
-    if (setting) continue;
-    std::vector<std::string_view> parts;  // the task's data, tags dropped
-    for (std::string_view rest = body.substr(colon + 1); !rest.empty();) {
-      const size_t comma = rest.find(',');
-      const std::string_view part = Trim(rest.substr(0, comma));
-      if (part != "crit" && part != "done" && part != "active" && part != "milestone") parts.push_back(part);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-    for (std::string_view part : parts) {
-      if (!part.starts_with("until ")) continue;
-      const std::string_view name = Trim(part.substr(6));
-      if (!ids.contains(name)) {
-        return DrawProblem{static_cast<int>(i + 1), "a task until '" + std::string(name) +
-                                                        "', which no earlier task is called (mermaid cannot draw it)"};
-      }
-    }
-    if (parts.size() == 3) ids.insert(std::string(parts[0]));
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<DrawProblem> FindUndrawable(std::string_view text) {
@@ -210,7 +176,6 @@ std::optional<DrawProblem> FindUndrawable(std::string_view text) {
   const std::string_view header = Trim(lines.front());
   if (header.starts_with("stateDiagram")) return StateNotes(lines);
   if (header.starts_with("flowchart") || header.starts_with("graph")) return SubgraphCycles(lines);
-  if (header.starts_with("gantt")) return GanttUntil(lines);
   return std::nullopt;
 }
 

@@ -16,12 +16,11 @@ struct DrawProblem {
 };
 
 // The first such problem in `text` (a diagram the mermaid grammar accepted), or
-// nullopt. Three are known and checked:
+// nullopt. Two are known and checked:
 //  - stateDiagram: a note on a state that no earlier line introduced (by a
 //    transition, `X : text`, `state "..." as X` or `state X {`);
 //  - flowchart: a subgraph that would contain itself (its id used as a node in
-//    its own body, or subgraphs holding each other);
-//  - gantt: a task `until X` where no earlier task has the id X.
+//    its own body, or subgraphs holding each other).
 std::optional<DrawProblem> FindUndrawable(std::string_view text);
 
 }  // namespace edgert::diagram
