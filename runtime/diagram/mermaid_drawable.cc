@@ -71,6 +71,61 @@ std::optional<DrawProblem> StateNotes(const std::vector<std::string_view>& lines
   return std::nullopt;
 }
 
+// mermaid cannot draw a composite state that holds itself ("Setting X as
+// parent of X would create a cycle"): its name used inside its own braces.
+std::optional<DrawProblem> StateCycles(const std::vector<std::string_view>& lines) {
+  std::vector<std::pair<std::string, int>> open;  // composite names and their lines
+  auto check = [&](std::string_view name) -> std::optional<DrawProblem> {
+    name = Trim(name);
+    for (const auto& [composite, line] : open) {
+      if (name == composite) {
+        return DrawProblem{line, "state '" + composite + "' would contain itself (mermaid cannot draw it)"};
+      }
+    }
+    return std::nullopt;
+  };
+  bool in_note = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view body = Trim(lines[i]);
+    if (in_note) {
+      in_note = body != "end note";
+      continue;
+    }
+    if (body.starts_with("note ")) {
+      in_note = body.find(" : ") == std::string_view::npos;
+      continue;
+    }
+    if (body == "}") {
+      if (!open.empty()) open.pop_back();
+      continue;
+    }
+    std::string_view name;
+    if (body.starts_with("state \"")) {
+      const size_t as = body.find("\" as ");
+      if (as != std::string_view::npos) name = body.substr(as + 5);
+    } else if (body.starts_with("state ")) {
+      name = body.substr(6);
+      name = name.substr(0, name.find(" <<"));
+    } else if (const size_t arrow = body.find(" --> "); arrow != std::string_view::npos) {
+      if (auto p = check(body.substr(0, arrow))) return p;
+      std::string_view to = body.substr(arrow + 5);
+      if (auto p = check(to.substr(0, to.find(" : ")))) return p;
+      continue;
+    } else if (const size_t colon = body.find(':'); colon != std::string_view::npos && !body.starts_with("class") &&
+                                                      !body.starts_with("style")) {
+      if (auto p = check(body.substr(0, colon))) return p;
+      continue;
+    } else {
+      continue;
+    }
+    const bool opens = name.ends_with(" {");
+    if (opens) name.remove_suffix(2);
+    if (auto p = check(name)) return p;
+    if (opens) open.emplace_back(std::string(Trim(name)), static_cast<int>(i + 1));
+  }
+  return std::nullopt;
+}
+
 // The names a flowchart statement line mentions: words outside labels
 // ("...", [..], (..), {..}, |..|) and outside `:::class` suffixes. Loose on
 // purpose (the grammar has checked the form): a word of inline link text
@@ -174,7 +229,10 @@ std::optional<DrawProblem> SubgraphCycles(const std::vector<std::string_view>& l
 std::optional<DrawProblem> FindUndrawable(std::string_view text) {
   const std::vector<std::string_view> lines = Lines(text);
   const std::string_view header = Trim(lines.front());
-  if (header.starts_with("stateDiagram")) return StateNotes(lines);
+  if (header.starts_with("stateDiagram")) {
+    if (auto problem = StateNotes(lines)) return problem;
+    return StateCycles(lines);
+  }
   if (header.starts_with("flowchart") || header.starts_with("graph")) return SubgraphCycles(lines);
   return std::nullopt;
 }

@@ -18,7 +18,8 @@ struct DrawProblem {
 // The first such problem in `text` (a diagram the mermaid grammar accepted), or
 // nullopt. Two are known and checked:
 //  - stateDiagram: a note on a state that no earlier line introduced (by a
-//    transition, `X : text`, `state "..." as X` or `state X {`);
+//    transition, `X : text`, `state "..." as X` or `state X {`); a composite
+//    state that names itself inside its braces;
 //  - flowchart: a subgraph that would contain itself (its id used as a node in
 //    its own body, or subgraphs holding each other).
 std::optional<DrawProblem> FindUndrawable(std::string_view text);

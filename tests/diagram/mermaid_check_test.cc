@@ -112,6 +112,20 @@ TEST(MermaidCheck, SubgraphsThatContainThemselvesAreInvalid) {
   EXPECT_TRUE(v->valid) << v->message;
 }
 
+TEST(MermaidCheck, CompositeStatesThatContainThemselvesAreInvalid) {
+  // Parsed by mermaid, not drawn ("Setting o as parent of o would create a cycle").
+  auto v = CheckMermaid("stateDiagram-v2\n    state o {\n        [*] --> o\n    }");
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->valid);
+  EXPECT_EQ(v->line, 2);
+  EXPECT_NE(v->message.find("state 'o' would contain itself"), std::string::npos) << v->message;
+  EXPECT_FALSE(CheckMermaid("stateDiagram-v2\n    state \"a\" as R {\n        [*] --> B\n        state \"b\" as R {\n"
+                            "            n : n\n        }\n    }")->valid);
+  v = CheckMermaid("stateDiagram-v2\n    state Outer {\n        [*] --> Inner\n        state Inner {\n"
+                   "            [*] --> Leaf\n        }\n    }\n    Outer --> [*]");
+  EXPECT_TRUE(v->valid) << v->message;
+}
+
 TEST(MermaidCheck, StateNotesOnlyOnStatesIntroducedBefore) {
   // Introduced by a transition, a description, an alias, a composite: drawn by mermaid.
   auto v = CheckMermaid(
