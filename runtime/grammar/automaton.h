@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/grammar/grammar.h"
@@ -77,8 +78,12 @@ class GrammarAutomaton {
     size_t operator()(const std::vector<int32_t>& v) const;
   };
 
+  struct Continuation {
+    uint32_t pos;    // element index
+    int32_t parent;  // node id below it, or kBottom
+  };
   int32_t Intern(uint32_t pos, int32_t parent);
-  void Expand(uint32_t pos, int32_t parent, std::vector<int32_t>& out);
+  void Expand(std::vector<Continuation>& todo, std::vector<int32_t>& out);  // empties todo
   int32_t MakeState(std::vector<int32_t> stacks);
   int32_t Compute(int32_t state, uint8_t byte);
 
@@ -89,6 +94,7 @@ class GrammarAutomaton {
   std::vector<int32_t> next_;  // [states][256] transitions, kUnknown until computed
   std::unordered_map<std::vector<int32_t>, int32_t, VecHash> state_ids_;
   std::vector<int32_t> scratch_;
+  std::unordered_set<uint64_t> expanded_;  // Expand's (element, parent) already followed
   int32_t start_ = kDead;
 };
 

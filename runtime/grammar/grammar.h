@@ -57,6 +57,11 @@ struct GrammarElement {
 
 inline constexpr uint32_t kNeverFinishes = UINT32_MAX;
 
+// The most symbols (bytes and rule references) a grammar may have once its
+// repetitions and character classes are expanded: about 16 MiB while
+// compiling. Larger grammars are refused with a message naming this limit.
+inline constexpr size_t kMaxGrammarSymbols = size_t{1} << 20;
+
 struct GrammarRule {
   std::string name;                  // generated rules are "name~N" after the rule they help
   std::vector<uint32_t> alternatives; // index of each alternative's first element in Grammar::elements
