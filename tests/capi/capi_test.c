@@ -317,6 +317,15 @@ int main(int argc, char** argv) {
   so.struct_size = 3;
   EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
   so.struct_size = sizeof(so);
+  /* issue 23: thread counts far beyond the cores are refused, naming the limit */
+  so.threads = 100000;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
+  CHECK(strstr(edgert_last_error(), "threads 100000: at most ") != NULL);
+  so.threads = 1;
+  to = small_run(NULL);
+  to.threads = 100000;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_trainer_create(model, &to, examples, 4, &trainer));
+  CHECK(strstr(edgert_last_error(), "threads 100000: at most ") != NULL);
   to = small_run(NULL);
   EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_trainer_create(model, &to, NULL, 0, &trainer)); /* no data */
   to.budget_bytes = 1u << 20;

@@ -20,6 +20,7 @@
 
 #include "ports/output_file.h"
 #include "runtime/generate/chat.h"
+#include "runtime/thread_count.h"
 #include "tools/common/batch_io.h"
 #include "tools/common/cli.h"
 #include "tools/common/generation.h"
@@ -183,6 +184,9 @@ int Main(int argc, char** argv) {
   app.add_option("--report", o.report_out, "write one self-contained HTML report");
   app.add_option("--training-log", o.training_log, "edge-tune --json-log output: the report's loss curve");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_system = system->count() > 0;
   if (Status st = Evaluate(o); !st.ok()) return cli::Fail(st);
   return 0;

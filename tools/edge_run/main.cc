@@ -24,6 +24,7 @@
 
 #include "runtime/grammar/grammar.h"
 #include "runtime/model/session.h"
+#include "runtime/thread_count.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/memory/planner.h"
 #include "runtime/model/weight_stream.h"
@@ -106,6 +107,9 @@ int Run(int argc, char** argv) {
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
   app.add_option("--lora", o.lora, "LoRA adapter A.eta[:SCALE], applied without merging (repeatable)");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_prompt = prompt->count() > 0;
   o.have_system = system->count() > 0;
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);

@@ -22,6 +22,7 @@
 
 #include "ports/stop_signal.h"
 #include "runtime/model/session.h"
+#include "runtime/thread_count.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/peft_io.h"
@@ -166,6 +167,9 @@ int Run(int argc, char** argv) {
   app.add_option("--json-log", o.json_log, "one JSON object per step");
   app.add_flag("--no-shuffle", o.no_shuffle, "take examples in file order");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_system = system->count() > 0;
   o.explicit_rank = r->count() > 0;
   o.explicit_alpha = alpha->count() > 0;
