@@ -42,5 +42,40 @@ expect_error "edge-eval --threads 1000" "--threads 1000: at most " \
   "$EVAL" --model "$M" --prompts "$TMP/train.jsonl" --format dot --threads 1000
 no_leftovers "--threads refusals" tiny.etm train.jsonl chain.gbnf
 
+# --- 3. non-finite learning rates and adapter scales; a step that goes non-finite ------
+TUNE_ARGS=(--model "$M" --data "$TMP/train.jsonl" --system "S." --batch 2 --threads 2)
+expect_error "edge-tune --lr inf" "--lr must be a positive finite number" "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/inf.eta" --lr inf
+expect_error "edge-tune --lr nan" "--lr must be a positive finite number" "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/inf.eta" --lr nan
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/a.eta" --max-steps 1 >"$TMP/out" 2>"$TMP/err" && [ -f "$TMP/a.eta" ] \
+  && ok "edge-tune makes an adapter" || bad "edge-tune: $(cat "$TMP/err")"
+rm -f "$TMP/a.eta.ckpt"
+# 1e30 is finite, but the first update makes the weights so large that the next loss is not.
+if "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/huge.eta" --lr 1e30 --max-steps 4 --save-every 1 --warmup-steps 0 \
+  >"$TMP/out" 2>"$TMP/err"; then
+  bad "a step with a non-finite loss stops training (exit 0)"
+else
+  tail -1 "$TMP/err" | grep -q "^error: step 2: the loss is not a finite number, so training stopped" \
+    && ok "a step with a non-finite loss stops training" || bad "non-finite step: $(tail -1 "$TMP/err")"
+fi
+[ ! -e "$TMP/huge.eta" ] && ok "no adapter written after a non-finite step" || bad "huge.eta was written"
+# The checkpoint of step 1 is the last good one: it loads, and step 2 fails the same way again.
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/huge.eta" --resume "$TMP/huge.eta.ckpt" --lr 1e30 --max-steps 4 --save-every 1 \
+  --warmup-steps 0 >"$TMP/out" 2>"$TMP/err"
+tail -1 "$TMP/err" | grep -q "^error: step 2: the loss is not a finite number" \
+  && ok "the last good checkpoint still loads" || bad "checkpoint after a non-finite step: $(tail -1 "$TMP/err")"
+rm -f "$TMP"/huge*
+for scale in nan inf -inf 1e39; do
+  expect_error "edge-run --lora a.eta:$scale" "--lora $TMP/a.eta:$scale: the scale must be a finite number" \
+    "$RUN" --model "$M" --lora "$TMP/a.eta:$scale" --prompt hi --max-tokens 2 --threads 1
+done
+
+# --- 4. adapters with a checksum: a flipped byte of a weight is refused -------------------
+size=$(stat -c %s "$TMP/a.eta")
+cp "$TMP/a.eta" "$TMP/flipped.eta"
+printf '\x7f' | dd of="$TMP/flipped.eta" bs=1 seek=$((size / 2)) conv=notrunc status=none
+expect_error "edge-run --lora with a flipped byte" "flipped.eta: checksum mismatch" \
+  "$RUN" --model "$M" --lora "$TMP/flipped.eta" --prompt hi --max-tokens 2 --threads 1
+rm -f "$TMP/flipped.eta"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -44,14 +44,19 @@ Result<uint64_t> ParseBytes(const std::string& text) {
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
-AdapterSpec ParseAdapterSpec(const std::string& spec) {
+Result<AdapterSpec> ParseAdapterSpec(const std::string& spec) {
   if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
     const std::string tail = spec.substr(colon + 1);
     char* end = nullptr;
     const float v = std::strtof(tail.c_str(), &end);
-    if (!tail.empty() && end == tail.c_str() + tail.size()) return {spec.substr(0, colon), v};
+    if (!tail.empty() && end == tail.c_str() + tail.size()) {
+      // strtof takes "nan" and "inf" (and overflows to inf): a scale that is
+      // not a finite number would turn every output into NaN.
+      if (!std::isfinite(v)) return InvalidArgument("--lora " + spec + ": the scale must be a finite number");
+      return AdapterSpec{spec.substr(0, colon), v};
+    }
   }
-  return {spec, 1.0f};
+  return AdapterSpec{spec, 1.0f};
 }
 
 }  // namespace edgert::cli

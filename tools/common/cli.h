@@ -30,12 +30,13 @@ inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
 }
 
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
-// ':' is a scale when it is a number). A may be an .eta file or a PEFT folder.
+// ':' is a scale when it is a number; one that is not finite, such as "nan" or
+// "inf", is an error). A may be an .eta file or a PEFT folder.
 struct AdapterSpec {
   std::string path;
   float scale = 1.0f;
 };
-AdapterSpec ParseAdapterSpec(const std::string& spec);
+Result<AdapterSpec> ParseAdapterSpec(const std::string& spec);
 
 // "1.5 GB"-style sizes for humans (decimal units, as disks and RAM are sold).
 std::string HumanBytes(uint64_t bytes);

@@ -40,7 +40,7 @@ SessionOptions SessionOptionsFor(const Model& model, int64_t context) {
 Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs) {
   auto delta = std::make_shared<LoraDelta>();
   for (const std::string& spec : specs) {
-    const AdapterSpec s = ParseAdapterSpec(spec);
+    EDGERT_ASSIGN_OR_RETURN(const AdapterSpec s, ParseAdapterSpec(spec));
     EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapterOrPeft(s.path, base));
     delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), s.scale);
   }
