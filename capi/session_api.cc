@@ -179,6 +179,9 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
     if (o.grammar != nullptr && o.grammar[0] != '\0') {
       auto grammar = GrammarOption(o.grammar);
       if (!grammar.ok()) return FromStatus(grammar.status().WithContext("grammar"));
+      if (Status st = CheckTokenBudget(**grammar, o.max_tokens); !st.ok()) {
+        return FromStatus(st.WithContext("max_tokens " + std::to_string(o.max_tokens)));
+      }
       const ModelFile& file = m->model->file();
       constraint = std::make_shared<TokenConstraint>(
           std::move(*grammar), MakeGrammarVocabulary(m->tokenizer, file.metadata().tokenizer, m->model->config().vocab_size),

@@ -239,6 +239,14 @@ Result<std::shared_ptr<const Grammar>> Compile(std::string_view text, std::strin
 
 }  // namespace grammar_internal
 
+Status CheckTokenBudget(const Grammar& grammar, int64_t max_tokens) {
+  const uint32_t need = grammar.min_bytes();
+  if (max_tokens >= 0 && static_cast<uint64_t>(max_tokens) >= need) return OkStatus();
+  return InvalidArgument("too few tokens for the grammar " + grammar.source_name + ": its shortest text is " +
+                         std::to_string(need) + " bytes, so at least " + std::to_string(need) +
+                         " tokens always finish one (a token may be a single byte)");
+}
+
 Result<std::shared_ptr<const Grammar>> CompileGrammar(std::string_view gbnf_text, std::string_view source_name) {
   return grammar_internal::Compile(gbnf_text, source_name, "root");
 }

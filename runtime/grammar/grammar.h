@@ -82,6 +82,13 @@ struct Grammar {
 // Compiles GBNF text; `source_name` (a file name) starts every error message.
 Result<std::shared_ptr<const Grammar>> CompileGrammar(std::string_view gbnf_text, std::string_view source_name);
 
+// Constrained decoding always finishes a text of `grammar` within
+// `max_tokens` only when the budget covers its shortest text at one token a
+// byte (every byte is a token; longer tokens only help). A smaller budget is
+// an error naming the minimum, so a generation is refused up front instead of
+// ending cut short ("at least 11 tokens: the shortest text of ... is 11 bytes").
+Status CheckTokenBudget(const Grammar& grammar, int64_t max_tokens);
+
 // A built-in grammar by name ("json", "dot", "dot-fenced", ...), compiled once
 // per process and shared.
 Result<std::shared_ptr<const Grammar>> BuiltinGrammar(std::string_view name);

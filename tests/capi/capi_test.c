@@ -298,6 +298,11 @@ int main(int argc, char** argv) {
   CHECK(stats.generated_tokens <= 40 && c.length > 0 && c.text[c.length - 1 - (c.text[c.length - 1] == '\n')] == '}');
   CHECK(strncmp(c.text, "digraph", 7) == 0 || strncmp(c.text, "graph", 5) == 0 || strncmp(c.text, "strict", 6) == 0);
   MUST(edgert_session_destroy(s2));
+  /* issue 23: a max_tokens too small for any whole text of the grammar is refused up front */
+  so.max_tokens = 3;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
+  CHECK(strstr(edgert_last_error(), "max_tokens 3: too few tokens for the grammar") != NULL);
+  so.max_tokens = 40;
   so.grammar = "no-such-grammar";
   CHECK(edgert_session_create(model, &so, &s2) != EDGERT_OK && s2 == NULL);
   so.grammar = NULL;

@@ -77,5 +77,18 @@ expect_error "edge-run --lora with a flipped byte" "flipped.eta: checksum mismat
   "$RUN" --model "$M" --lora "$TMP/flipped.eta" --prompt hi --max-tokens 2 --threads 1
 rm -f "$TMP/flipped.eta"
 
+# --- 6. a token budget too small for the grammar is refused; a cut-short text is said ---
+expect_error "--grammar mermaid -n 4" "--max-tokens 4: too few tokens for the grammar grammars/mermaid.gbnf: its shortest text is" \
+  "$RUN" --model "$M" --grammar mermaid -n 4 --prompt hi --threads 1
+echo 'root ::= (("a"{1000}){1000}){1000}' >"$TMP/huge.gbnf"
+expect_error "a grammar whose shortest text is 10^9 bytes" "its shortest text is 1000000000 bytes" \
+  "$RUN" --model "$M" --grammar "$TMP/huge.gbnf" --prompt hi --threads 1
+echo 'root ::= "x"{50}' >"$TMP/fifty.gbnf"
+"$RUN" --model "$M" --grammar "$TMP/fifty.gbnf" --raw --prompt a --context 8 -n 100 --threads 1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -ne 0 ] && grep -q "^error: the output is not a complete text of the grammar $TMP/fifty.gbnf: generation stopped (context full)" "$TMP/err" \
+  && ok "a constrained text cut short by the context is reported" || bad "cut short by the context (exit $rc: $(cat "$TMP/err"))"
+rm -f "$TMP/huge.gbnf" "$TMP/fifty.gbnf"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -172,6 +172,21 @@ TEST(Grammar, SizeLimitsAreNamed) {
   EXPECT_NE(CompileError(many + "\n").find("the grammar is too large"), std::string::npos);
 }
 
+// Issue 23 item 6: a budget below the shortest text ended the output cut
+// short without a word; now it is refused up front, naming the minimum.
+TEST(Grammar, TooSmallTokenBudgetsAreRefused) {
+  auto g = MustCompile("root ::= ((\"a\"{1000}){1000}){1000}\n");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->min_bytes(), 1000000000u);
+  EXPECT_EQ(CheckTokenBudget(*g, 4096).message(),
+            "too few tokens for the grammar t.gbnf: its shortest text is 1000000000 bytes, so at least 1000000000 "
+            "tokens always finish one (a token may be a single byte)");
+  auto dot = BuiltinGrammar("dot");
+  ASSERT_TRUE(dot.ok());
+  EXPECT_FALSE(CheckTokenBudget(**dot, (*dot)->min_bytes() - 1).ok());
+  EXPECT_TRUE(CheckTokenBudget(**dot, (*dot)->min_bytes()).ok());
+}
+
 TEST(Grammar, BuiltinsAndFencedForms) {
   const auto names = BuiltinGrammarNames();
   for (const char* want : {"dot", "dot-fenced", "json", "json-fenced"}) {

@@ -23,6 +23,9 @@ Result<GenerationSetup> PrepareGeneration(const Model& model, const GenerationRe
   std::shared_ptr<TokenConstraint> constraint;
   if (!request.grammar.empty()) {
     EDGERT_ASSIGN_OR_RETURN(auto grammar, LoadGrammar(request.grammar));
+    if (Status st = CheckTokenBudget(*grammar, request.max_tokens); !st.ok()) {
+      return st.WithContext("--max-tokens " + std::to_string(request.max_tokens));
+    }
     auto vocab = MakeGrammarVocabulary(tokenizer, model.file().metadata().tokenizer, model.config().vocab_size);
     constraint = std::make_shared<TokenConstraint>(std::move(grammar), std::move(vocab), options.end_ids);
     options.constraint = constraint.get();

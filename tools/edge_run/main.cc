@@ -121,7 +121,11 @@ int Run(int argc, char** argv) {
                                        "--tokenize or --tokens"));
     }
     // Checked before the model loads, so a grammar error is reported first and alone.
-    if (auto g = LoadGrammar(o.grammar); !g.ok()) return cli::Fail(g.status().WithContext("--grammar"));
+    auto g = LoadGrammar(o.grammar);
+    if (!g.ok()) return cli::Fail(g.status().WithContext("--grammar"));
+    if (Status st = CheckTokenBudget(**g, o.max_tokens); !st.ok()) {
+      return cli::Fail(st.WithContext("--max-tokens " + std::to_string(o.max_tokens)));
+    }
   }
 
   auto model = Model::Open(o.model);
