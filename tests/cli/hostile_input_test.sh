@@ -77,6 +77,18 @@ expect_error "edge-run --lora with a flipped byte" "flipped.eta: checksum mismat
   "$RUN" --model "$M" --lora "$TMP/flipped.eta" --prompt hi --max-tokens 2 --threads 1
 rm -f "$TMP/flipped.eta"
 
+# --- 5. the header has a checksum: --verify and loading agree on a flipped metadata byte --
+"$CONVERT" --verify "$M" >"$TMP/out" 2>&1 && grep -q "header checksum matches" "$TMP/out" \
+  && ok "--verify checks the header" || bad "--verify: $(cat "$TMP/out")"
+at=$(grep -boa "You are Qwen" "$M" | head -1 | cut -d: -f1)
+cp "$M" "$TMP/flipped.etm"
+printf 'y' | dd of="$TMP/flipped.etm" bs=1 seek="$at" conv=notrunc status=none
+expect_error "--verify: a flipped byte in the system prompt" "flipped.etm: header checksum mismatch" \
+  "$CONVERT" --verify "$TMP/flipped.etm"
+expect_error "edge-run: a flipped byte in the system prompt" "flipped.etm: header checksum mismatch" \
+  "$RUN" --model "$TMP/flipped.etm" --prompt hi -n 1 --threads 1
+rm -f "$TMP/flipped.etm"
+
 # --- 6. a token budget too small for the grammar is refused; a cut-short text is said ---
 expect_error "--grammar mermaid -n 4" "--max-tokens 4: too few tokens for the grammar grammars/mermaid.gbnf: its shortest text is" \
   "$RUN" --model "$M" --grammar mermaid -n 4 --prompt hi --threads 1
