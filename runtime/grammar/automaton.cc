@@ -59,6 +59,13 @@ void GrammarAutomaton::Expand(std::vector<Continuation>& todo, std::vector<int32
     auto [pos, parent] = todo.back();
     todo.pop_back();
     for (;;) {
+      if (expanded_.size() >= kMaxExpansion) {
+        // Pathological nullable nesting: keep what was found (every stack is
+        // genuine, so accepted text stays in the language) and stop.
+        truncated_ = true;
+        todo.clear();
+        break;
+      }
       if (!expanded_.insert((uint64_t{pos} << 32) | static_cast<uint32_t>(parent + 1)).second) break;
       const GrammarElement& e = g.elements[pos];
       if (e.kind == GrammarElement::kBytes) {

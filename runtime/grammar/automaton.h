@@ -58,6 +58,13 @@ class GrammarAutomaton {
   // "'}', ';', 'a'..'z' or end of text": what may come next, for messages.
   std::string Expected(int32_t state) const;
   size_t num_states() const { return states_.size(); }
+  // Some position had more than kMaxExpansion (element, frame) pairs to
+  // follow, and only the first were kept. Only grammars that nest empty-able
+  // repetitions or sequences (("a"?){0,1000}){0,1000} get there, where the
+  // stacks multiply per level: the automaton then accepts a subset of the
+  // language (never text outside it) instead of running out of memory.
+  bool truncated() const { return truncated_; }
+  static constexpr size_t kMaxExpansion = size_t{1} << 20;  // far above what grammars without such nesting need
 
  private:
   static constexpr int32_t kUnknown = -2;
@@ -96,6 +103,7 @@ class GrammarAutomaton {
   std::vector<int32_t> scratch_;
   std::unordered_set<uint64_t> expanded_;  // Expand's (element, parent) already followed
   int32_t start_ = kDead;
+  bool truncated_ = false;
 };
 
 }  // namespace edgert

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "runtime/grammar/automaton.h"
 #include "runtime/grammar/match.h"
 #include "tests/common/temp_dir.h"
 
@@ -159,6 +160,16 @@ TEST(Grammar, NullableRunsExpandOnce) {
   auto g = MustCompile(text);
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(Match(*g, "a"), MatchState::kAccepted);
+}
+
+// Nested repetitions of something that can be empty multiply the parse
+// stacks per level (1000^3 here); the matcher keeps a bounded subset.
+TEST(Grammar, NestedEmptyableRepetitionsStayBounded) {
+  auto g = MustCompile("root ::= (((\"a\"?){0,1000}){0,1000}){0,1000} \"b\"\n");
+  ASSERT_NE(g, nullptr);
+  GrammarAutomaton a(g);
+  EXPECT_TRUE(a.truncated());
+  EXPECT_NE(a.Walk(a.start(), "aab"), GrammarAutomaton::kDead);
 }
 
 TEST(Grammar, SizeLimitsAreNamed) {
