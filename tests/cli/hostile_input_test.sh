@@ -102,5 +102,15 @@ rc=$?
   && ok "a constrained text cut short by the context is reported" || bad "cut short by the context (exit $rc: $(cat "$TMP/err"))"
 rm -f "$TMP/huge.gbnf" "$TMP/fifty.gbnf"
 
+# --- 7. a temporary file left by a kill is removed by the next save of the same path -----
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/b.eta" --max-steps 1 >"$TMP/out" 2>"$TMP/err" || bad "edge-tune b.eta: $(cat "$TMP/err")"
+head -c 4096 /dev/urandom >"$TMP/b.eta.ckpt.tmp-AbC123"
+head -c 4096 /dev/urandom >"$TMP/b.eta.tmp-XyZ789"
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/b.eta" --max-steps 1 >"$TMP/out" 2>"$TMP/err" \
+  || bad "edge-tune again: $(cat "$TMP/err")"
+[ ! -e "$TMP/b.eta.ckpt.tmp-AbC123" ] && [ ! -e "$TMP/b.eta.tmp-XyZ789" ] \
+  && ok "stale temporaries removed by the next run" || bad "stale temporaries left: $(ls "$TMP")"
+rm -f "$TMP"/b.eta*
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
