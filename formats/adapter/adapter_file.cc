@@ -10,6 +10,7 @@
 
 #include "adapter_generated.h"
 #include "base/dtype.h"
+#include "formats/regular_file.h"
 #include "ports/mapped_file.h"
 #include "ports/output_file.h"
 
@@ -246,6 +247,7 @@ Result<AdapterFileData> ParseAdapterFile(const void* bytes, size_t size, const s
 }
 
 Result<AdapterFileData> ReadAdapterFile(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   EDGERT_ASSIGN_OR_RETURN(ports::MappedFile f, ports::MappedFile::Open(path));
   return ParseAdapterFile(f.data(), f.size(), path);
 }

@@ -137,6 +137,13 @@ int main(int argc, char** argv) {
   /* model and tokenizer */
   MUST(edgert_model_open(argv[1], &model));
   MUST(edgert_model_open(argv[2], &other));
+  /* issue 23: a missing file is EDGERT_ERR_NOT_FOUND, as the header documents; a folder is refused */
+  {
+    edgert_model none = NULL;
+    EXPECT_STATUS(EDGERT_ERR_NOT_FOUND, edgert_model_open("/nonexistent/model.etm", &none));
+    EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_model_open("/", &none));
+    CHECK(strstr(edgert_last_error(), "not a regular file (a folder)") != NULL && none == NULL);
+  }
   MUST(edgert_model_get_info(model, &info));
   CHECK(info.num_layers > 0 && info.vocab_size >= info.tokenizer_size && info.parameter_count > 0);
   CHECK(strcmp(info.architecture, "qwen2") == 0);

@@ -112,5 +112,19 @@ head -c 4096 /dev/urandom >"$TMP/b.eta.tmp-XyZ789"
   && ok "stale temporaries removed by the next run" || bad "stale temporaries left: $(ls "$TMP")"
 rm -f "$TMP"/b.eta*
 
+# --- 9. a FIFO, a folder or a device as an input is refused, not read (a FIFO blocked forever) --
+mkfifo "$TMP/fifo"
+expect_error "--model FIFO" "fifo: not a regular file (a FIFO" "$RUN" --model "$TMP/fifo" --prompt hi
+expect_error "--lora FIFO" "fifo: not a regular file (a FIFO" "$RUN" --model "$M" --lora "$TMP/fifo" --prompt hi -n 1 --threads 1
+expect_error "--data FIFO" "fifo: not a regular file (a FIFO" "$TUNE" --model "$M" --data "$TMP/fifo" --out "$TMP/f.eta"
+expect_error "--input FIFO" "fifo: not a regular file (a FIFO" "$RUN" --model "$M" --input "$TMP/fifo" --output "$TMP/o.json"
+expect_error "--data a folder" "$TMP: not a regular file (a folder)" "$TUNE" --model "$M" --data "$TMP" --out "$TMP/f.eta"
+expect_error "--model /dev/zero" "/dev/zero: not a regular file (a device)" "$RUN" --model /dev/zero --prompt hi
+rm -f "$TMP/fifo"
+
+# --- 10. messages that say what was wrong ----------------------------------------------------
+expect_error "--budget 1e30" "--budget: size '1e30': too large" "$RUN" --model "$M" --prompt hi --budget 1e30
+expect_error "--budget 0.5" "--budget: size '0.5': less than one byte" "$RUN" --model "$M" --prompt hi --budget 0.5
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

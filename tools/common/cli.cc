@@ -39,7 +39,15 @@ Result<uint64_t> ParseBytes(const std::string& text) {
                                                                            {"Gi", 1073741824.0},
                                                                            {"Ti", 1099511627776.0}}};
   for (const auto& [name, factor] : kUnits) {
-    if (unit == name) return static_cast<uint64_t>(v * factor);
+    if (unit != name) continue;
+    // A double at or above 2^64 has no uint64_t value (the cast is undefined:
+    // 1e30 became 0, reported as "--budget 0").
+    const double bytes = v * factor;
+    if (!(bytes < 18446744073709551616.0)) {
+      return InvalidArgument("size '" + text + "': too large (the limit is 2^64 bytes, about 18 EB)");
+    }
+    if (bytes < 1.0) return InvalidArgument("size '" + text + "': less than one byte");
+    return static_cast<uint64_t>(bytes);
   }
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
