@@ -126,5 +126,10 @@ rm -f "$TMP/fifo"
 expect_error "--budget 1e30" "--budget: size '1e30': too large" "$RUN" --model "$M" --prompt hi --budget 1e30
 expect_error "--budget 0.5" "--budget: size '0.5': less than one byte" "$RUN" --model "$M" --prompt hi --budget 0.5
 
+expect_error "--max-tokens abc" "--max-tokens: expected a whole number, got 'abc'" "$RUN" --model "$M" --prompt hi --max-tokens abc
+[ "$(wc -c <"$TMP/err")" -lt 200 ] && ok "--max-tokens abc: a short message" || bad "--max-tokens abc: $(cat "$TMP/err")"
+expect_error "--seed -1" "--seed: expected a whole number from 0 to 2^64-1, got '-1'" "$RUN" --model "$M" --prompt hi --seed -1
+expect_error "--batch 0" "--batch: expected 1 or more, got 0" "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --batch 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

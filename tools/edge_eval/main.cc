@@ -174,12 +174,12 @@ int Main(int argc, char** argv) {
   app.add_flag("--grammar", o.grammar, "constrain decoding with the format's grammar");
   app.add_flag("--compare-base", o.compare_base, "with --lora: also run the base model and compare");
   app.add_flag("--responses", o.responses, "score the prompt file's own responses instead of generating");
-  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(CLI::PositiveNumber);
-  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", o.sampling.seed, "seed for sampling (with --temperature)");
+  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(cli::PositiveInteger());
+  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(cli::NonNegativeInteger());
+  app.add_option("--seed", o.sampling.seed, "seed for sampling (with --temperature)")->check(cli::Unsigned64());
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy (default)");
   auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
-  app.add_option("--limit", o.limit, "only the first N prompts")->check(CLI::NonNegativeNumber);
+  app.add_option("--limit", o.limit, "only the first N prompts")->check(cli::NonNegativeInteger());
   app.add_option("--json", o.json_out, "write every prompt, output, verdict and error position (JSON)");
   app.add_option("--report", o.report_out, "write one self-contained HTML report");
   app.add_option("--training-log", o.training_log, "edge-tune --json-log output: the report's loss curve");

@@ -80,19 +80,19 @@ int Run(int argc, char** argv) {
   auto* prompt = app.add_option("--prompt,-p", o.prompt, "input text (--tokenize: default standard input)");
   app.add_flag("--raw", o.raw, "no chat template: the prompt is the model's input as is");
   auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
-  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most")->check(cli::NonNegativeInteger());
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy");
   app.add_option("--top-k", o.sampling.top_k, "0 = off");
   app.add_option("--top-p", o.sampling.top_p, "1 = off");
   app.add_option("--min-p", o.sampling.min_p, "0 = off");
   app.add_option("--repeat-penalty", o.sampling.repetition_penalty, "1 = off (Hugging Face's repetition_penalty)");
-  app.add_option("--seed", o.sampling.seed, "seed for sampling");
+  app.add_option("--seed", o.sampling.seed, "seed for sampling")->check(cli::Unsigned64());
   app.add_option("--stop", o.stop, "stop when this text is generated (repeatable)");
   app.add_option("--grammar", o.grammar,
                  "constrain the output to a grammar: a built-in (dot, json, mermaid, NAME-fenced) or a .gbnf file; "
                  "the output is always brought to a valid end within --max-tokens");
-  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per core)")->check(cli::NonNegativeInteger());
+  app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(cli::NonNegativeInteger());
   app.add_option("--tokens", o.tokens, "comma-separated token ids to run as they are");
   app.add_option("--logits-out", o.logits_out, "with --tokens: write [T, vocab] f32 logits as .npy");
   app.add_flag("--tokenize", o.tokenize, "print the token ids of the input and exit");
