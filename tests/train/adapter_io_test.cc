@@ -131,6 +131,25 @@ TEST(AdapterIo, NonFiniteWeightsAndSettingsAreRefused) {
   EXPECT_THAT(cfg.Validate().message(), HasSubstr("finite"));
 }
 
+// Issue 23 item 11: the adapter recorded the base's path as typed, so the
+// same adapter saved against "dir/m1.etm" and "dir/./m1.etm" differed.
+TEST(AdapterIo, TheBasePathAsTypedDoesNotChangeTheFile) {
+  const testing::TempDir temp("adapter_io_test");
+  const std::string model = MakeModel(temp.path(), 1);
+  auto plain = ModelFile::Open(model);
+  auto dotted = ModelFile::Open((temp.path() / "." / fs::path(model).filename()).string());
+  ASSERT_TRUE(plain.ok() && dotted.ok());
+  LoraConfig cfg;
+  cfg.rank = 2;
+  cfg.targets = *ParseLoraTargets("q_proj");
+  auto adapter = LoraAdapter::Create(plain->config(), cfg, 3);
+  ASSERT_TRUE(adapter.ok());
+  const std::string a = (temp.path() / "a.eta").string(), b = (temp.path() / "b.eta").string();
+  ASSERT_TRUE(SaveAdapter(a, *adapter, *plain).ok());
+  ASSERT_TRUE(SaveAdapter(b, *adapter, *dotted).ok());
+  EXPECT_EQ(ReadAll(a), ReadAll(b));
+}
+
 // Format versions 1 and 2 had no checksum: they are still read (unchecked).
 TEST(AdapterIo, FilesWithoutAChecksumStillLoad) {
   const std::string old = ReadAll(EDGERT_FUZZ_CORPUS_DIR "/adapter_fuzz/adapter.eta");
