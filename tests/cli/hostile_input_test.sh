@@ -131,5 +131,21 @@ expect_error "--max-tokens abc" "--max-tokens: expected a whole number, got 'abc
 expect_error "--seed -1" "--seed: expected a whole number from 0 to 2^64-1, got '-1'" "$RUN" --model "$M" --prompt hi --seed -1
 expect_error "--batch 0" "--batch: expected 1 or more, got 0" "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --batch 0
 
+# --- 8. an output that is also an input is refused before any work; a missing folder too ---
+printf '{"prompt": "hi"}\n' >"$TMP/in.jsonl"
+cp "$TMP/in.jsonl" "$TMP/in.copy"
+expect_error "--input x --output x" "--output $TMP/./in.jsonl: is also an input" \
+  "$RUN" --model "$M" --input "$TMP/in.jsonl" --output "$TMP/./in.jsonl" -n 1 --threads 1
+cmp -s "$TMP/in.jsonl" "$TMP/in.copy" && ok "the input is left as it was" || bad "the input was changed"
+expect_error "edge-tune --out DATA" "--out $TMP/train.jsonl: is also an input" \
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/train.jsonl"
+expect_error "edge-tune --json-log in a missing folder" "--json-log $TMP/nowhere/log.jsonl: folder $TMP/nowhere does not exist" \
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --json-log "$TMP/nowhere/log.jsonl"
+expect_error "edge-eval --report PROMPTS" "--report $TMP/train.jsonl: is also an input" \
+  "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --report "$TMP/train.jsonl"
+expect_error "edge-run --output in a missing folder" "folder $TMP/nowhere does not exist" \
+  "$RUN" --model "$M" --input "$TMP/in.jsonl" --output "$TMP/nowhere/o.json" -n 1 --threads 1
+rm -f "$TMP/in.jsonl" "$TMP/in.copy"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 namespace edgert::cli {
 
@@ -50,6 +52,24 @@ Result<uint64_t> ParseBytes(const std::string& text) {
     return static_cast<uint64_t>(bytes);
   }
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
+}
+
+Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return OkStatus();
+  const std::string what = std::string(flag) + " " + path;
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return InvalidArgument(what + ": folder " + parent.string() + " does not exist");
+  }
+  if (fs::is_directory(path, ec)) return InvalidArgument(what + ": is a folder");
+  for (const std::string& input : inputs) {
+    if (!input.empty() && fs::equivalent(path, input, ec) && !ec) {
+      return InvalidArgument(what + ": is also an input (" + input + "); writing it would destroy that input");
+    }
+  }
+  return OkStatus();
 }
 
 Result<AdapterSpec> ParseAdapterSpec(const std::string& spec) {

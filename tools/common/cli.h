@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -62,6 +63,12 @@ inline CLI::Validator Unsigned64() {
       },
       "UINT64");
 }
+
+// Checks an output path before any work: its folder exists, it is not a
+// folder, and it is not one of `inputs` (by identity, so "x.jsonl" and
+// "./x.jsonl" are the same file): writing there would destroy that input.
+// Empty paths (options not given) pass. Messages: "FLAG PATH: why".
+Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs = {});
 
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
 // ':' is a scale when it is a number; one that is not finite, such as "nan" or

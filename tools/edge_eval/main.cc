@@ -188,6 +188,11 @@ int Main(int argc, char** argv) {
     return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
   }
   o.have_system = system->count() > 0;
+  for (const auto& [path, flag] : {std::pair{o.report_out, "--report"}, std::pair{o.json_out, "--json"}}) {
+    if (Status st = cli::CheckOutputPath(path, flag, {o.prompts, o.model, o.training_log}); !st.ok()) {
+      return cli::Fail(st);
+    }
+  }
   if (Status st = Evaluate(o); !st.ok()) return cli::Fail(st);
   return 0;
 }

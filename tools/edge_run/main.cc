@@ -115,6 +115,8 @@ int Run(int argc, char** argv) {
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
   if (!o.tokens.empty() && o.logits_out.empty()) return cli::Fail(InvalidArgument("--tokens needs --logits-out FILE.npy"));
   if (!o.input.empty() && o.output.empty()) return cli::Fail(InvalidArgument("--input needs --output OUT.json"));
+  if (Status st = cli::CheckOutputPath(o.output, "--output", {o.input, o.model}); !st.ok()) return cli::Fail(st);
+  if (Status st = cli::CheckOutputPath(o.logits_out, "--logits-out", {o.model}); !st.ok()) return cli::Fail(st);
   if (!o.grammar.empty()) {
     if (o.bench || o.tokenize || !o.tokens.empty()) {
       return cli::Fail(InvalidArgument("--grammar applies to generation (--prompt, --chat, --input), not to --bench, "

@@ -36,22 +36,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Fails before hours of training, not after, when the outputs cannot be written.
-Status CheckWritable(const std::string& path, const char* flag) {
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent)) {
-    return InvalidArgument(std::string(flag) + " " + path + ": folder " + parent.string() + " does not exist");
-  }
-  if (fs::is_directory(path)) return InvalidArgument(std::string(flag) + " " + path + ": is a folder");
-  return OkStatus();
-}
-
 int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   if (o.out.empty() && !plan_output.plan) return cli::Fail(InvalidArgument("--out is required"));
   if (!plan_output.plan) {
-    if (Status st = CheckWritable(o.out, "--out"); !st.ok()) return cli::Fail(st);
+    // Checked before hours of training, not after.
+    const auto inputs = {o.model, o.data, o.val, o.replay, o.init_adapter};
+    if (Status st = cli::CheckOutputPath(o.out, "--out", inputs); !st.ok()) return cli::Fail(st);
     if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
-    if (Status st = CheckWritable(o.checkpoint, "--checkpoint"); !st.ok()) return cli::Fail(st);
+    if (Status st = cli::CheckOutputPath(o.checkpoint, "--checkpoint", inputs); !st.ok()) return cli::Fail(st);
+    if (Status st = cli::CheckOutputPath(o.json_log, "--json-log", inputs); !st.ok()) return cli::Fail(st);
   }
   auto budget = cli::ResolveBudget(o.budget);
   if (!budget.ok()) return cli::Fail(budget.status());
