@@ -1,13 +1,14 @@
 // capi/objects.cc
 #include "capi/objects.h"
 
-#include "ports/cpu.h"
+#include "runtime/thread_count.h"
 
 namespace edgert::capi {
 
 Pool MakePool(int32_t threads) {
-  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
-  return Pool(pthreadpool_create(threads > 0 ? static_cast<size_t>(threads) : cores));
+  // Checked by ThreadCount when the options were read; 0: one per performance core.
+  const Result<size_t> count = ThreadCount(threads);
+  return Pool(pthreadpool_create(count.ok() ? *count : 1));
 }
 
 }  // namespace edgert::capi

@@ -12,6 +12,7 @@
 #include "runtime/generate/score.h"
 #include "runtime/memory/planner.h"
 #include "runtime/model/weight_stream.h"
+#include "runtime/thread_count.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/lora_delta.h"
 
@@ -157,7 +158,9 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
                                                    ", expected " + std::to_string(sizeof(edgert_session_options)) +
                                                    " (fill it with edgert_session_options_default())");
     }
-    if (o.threads < 0) return Fail(EDGERT_ERR_INVALID_ARGUMENT, "threads " + std::to_string(o.threads) + " is negative");
+    if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+      return FromStatus(threads.status().WithContext("threads " + std::to_string(o.threads)));
+    }
     if (o.max_tokens < 0) return Fail(EDGERT_ERR_INVALID_ARGUMENT, "max_tokens " + std::to_string(o.max_tokens) + " is negative");
     if (o.stop_string_count > 0 && o.stop_strings == nullptr) {
       return Fail(EDGERT_ERR_INVALID_ARGUMENT, "stop_strings is NULL with stop_string_count " + std::to_string(o.stop_string_count));
@@ -176,6 +179,9 @@ edgert_status edgert_session_create(edgert_model model, const edgert_session_opt
     if (o.grammar != nullptr && o.grammar[0] != '\0') {
       auto grammar = GrammarOption(o.grammar);
       if (!grammar.ok()) return FromStatus(grammar.status().WithContext("grammar"));
+      if (Status st = CheckTokenBudget(**grammar, o.max_tokens); !st.ok()) {
+        return FromStatus(st.WithContext("max_tokens " + std::to_string(o.max_tokens)));
+      }
       const ModelFile& file = m->model->file();
       constraint = std::make_shared<TokenConstraint>(
           std::move(*grammar), MakeGrammarVocabulary(m->tokenizer, file.metadata().tokenizer, m->model->config().vocab_size),

@@ -10,6 +10,7 @@
 #include "capi/objects.h"
 #include "ports/process_stats.h"
 #include "runtime/memory/planner.h"
+#include "runtime/thread_count.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/peft_io.h"
 #include "runtime/train/tune_job.h"
@@ -55,7 +56,9 @@ Result<TuneOptions> ToTuneOptions(const Model& model, const edgert_train_options
   }
   o.train_on_prompt = c.train_on_prompt != 0;
   o.skip_bad_lines = c.skip_bad_lines != 0;
-  if (c.threads < 0) return InvalidArgument("threads is negative");
+  if (auto threads = ThreadCount(c.threads); !threads.ok()) {
+    return threads.status().WithContext("threads " + std::to_string(c.threads));
+  }
   o.threads = c.threads;
   TrainerOptions& t = o.trainer;
   if (c.epochs <= 0 || c.batch <= 0 || c.grad_accum <= 0 || c.max_steps < 0) {

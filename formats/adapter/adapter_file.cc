@@ -2,9 +2,15 @@
 #include "formats/adapter/adapter_file.h"
 
 #include <flatbuffers/flatbuffers.h>
+#include <xxhash.h>
+
+#include <cmath>
+#include <filesystem>
+#include <system_error>
 
 #include "adapter_generated.h"
 #include "base/dtype.h"
+#include "formats/regular_file.h"
 #include "ports/mapped_file.h"
 #include "ports/output_file.h"
 
@@ -14,7 +20,91 @@ namespace {
 namespace fbs = ::edgert::fb;
 using flatbuffers::Offset;
 
-constexpr uint32_t kAdapterFormatVersion = 1;
+// 3: the checksum (adapter.fbs's revision history). Version 1 and 2 files
+// carry none and are read without that check.
+constexpr uint32_t kAdapterFormatVersion = 3;
+constexpr uint32_t kFirstVersionWithChecksum = 3;
+
+// Hashes the decoded contents field by field, each length-prefixed so that
+// moving a byte from one field to the next changes the sum.
+class ContentHash {
+ public:
+  ContentHash() : state_(XXH3_createState()) { XXH3_64bits_reset(state_); }
+  ~ContentHash() { XXH3_freeState(state_); }
+  ContentHash(const ContentHash&) = delete;
+  ContentHash& operator=(const ContentHash&) = delete;
+
+  template <typename T>
+  void Value(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    XXH3_64bits_update(state_, &v, sizeof(v));
+  }
+  template <typename T>
+  void Values(std::span<const T> v) {
+    Value(static_cast<uint64_t>(v.size()));
+    XXH3_64bits_update(state_, v.data(), v.size_bytes());
+  }
+  void Text(const std::string& s) { Values(std::span<const char>(s)); }
+  void Tensors(const std::vector<NamedTensor>& ts) {
+    Value(static_cast<uint64_t>(ts.size()));
+    for (const NamedTensor& t : ts) {
+      Text(t.name);
+      Values(std::span<const int64_t>(t.shape));
+      Values(t.values());
+    }
+  }
+  uint64_t Digest() const { return XXH3_64bits_digest(state_); }
+
+ private:
+  XXH3_state_t* state_;
+};
+
+uint64_t ContentChecksum(const AdapterFileData& d) {
+  ContentHash h;
+  h.Value(d.base_fingerprint);
+  h.Text(d.base_description);
+  h.Value(d.settings.rank);
+  h.Value(d.settings.alpha);
+  h.Value(d.settings.dropout);
+  h.Value(static_cast<uint8_t>(d.settings.rslora));
+  h.Value(d.settings.targets);
+  h.Tensors(d.tensors);
+  h.Value(static_cast<uint8_t>(d.training.has_value()));
+  if (d.training) {
+    const TrainingStateData& t = *d.training;
+    for (int64_t v : {t.step, t.epoch, t.cursor}) h.Value(v);
+    h.Values(std::span<const uint64_t>(t.rng_state));
+    h.Value(t.run_id);
+    h.Tensors(t.m);
+    h.Tensors(t.v);
+    h.Values(std::span<const float>(t.losses));
+    h.Values(std::span<const int64_t>(t.eval_steps));
+    h.Values(std::span<const float>(t.eval_losses));
+  }
+  return h.Digest();
+}
+
+// Weights, moments and settings must be numbers: NaN or infinity in an
+// adapter spreads into every output (and a merge would write it into a model).
+Status CheckFinite(const AdapterFileData& d) {
+  if (!std::isfinite(d.settings.alpha) || !std::isfinite(d.settings.dropout)) {
+    return CorruptFile("LoRA settings: alpha or dropout is not a finite number");
+  }
+  auto tensors = [](const std::vector<NamedTensor>& ts, const char* what) -> Status {
+    for (const NamedTensor& t : ts) {
+      for (float x : t.values()) {
+        if (!std::isfinite(x)) return CorruptFile(std::string(what) + " '" + t.name + "' holds a value that is not a finite number");
+      }
+    }
+    return OkStatus();
+  };
+  EDGERT_RETURN_IF_ERROR(tensors(d.tensors, "tensor"));
+  if (d.training) {
+    EDGERT_RETURN_IF_ERROR(tensors(d.training->m, "first moment"));
+    EDGERT_RETURN_IF_ERROR(tensors(d.training->v, "second moment"));
+  }
+  return OkStatus();
+}
 
 std::vector<Offset<fbs::LoraTensor>> WriteTensors(flatbuffers::FlatBufferBuilder& b, const std::vector<NamedTensor>& ts) {
   std::vector<Offset<fbs::LoraTensor>> out;
@@ -65,9 +155,31 @@ size_t EstimatedFileBytes(const AdapterFileData& d) {
   return n;
 }
 
+// A kill between creating "<path>.tmp-XXXXXX" (ports/output_file.h) and the
+// rename leaves that file behind, as large as the adapter or checkpoint. The
+// next write of the same path removes them; errors are ignored (a leftover
+// only costs disk space).
+void RemoveStaleTemporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code ec;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 && it->is_regular_file(ec)) {
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 Status WriteAdapterFile(const std::string& path, const AdapterFileData& d) {
+  if (Status st = CheckFinite(d); !st.ok()) {
+    return InvalidArgument(path + ": not written: " + st.message());
+  }
+  RemoveStaleTemporaries(path);
   flatbuffers::FlatBufferBuilder b(EstimatedFileBytes(d));
   const auto tensors = b.CreateVector(WriteTensors(b, d.tensors));
   const auto settings = fbs::CreateLoraSettings(b, d.settings.rank, d.settings.alpha, d.settings.dropout,
@@ -81,8 +193,9 @@ Status WriteAdapterFile(const std::string& path, const AdapterFileData& d) {
                                         b.CreateVector(t.losses), b.CreateVector(t.eval_steps),
                                         b.CreateVector(t.eval_losses));
   }
-  const auto root = fbs::CreateAdapter(b, kAdapterFormatVersion, d.base_fingerprint,
-                                       b.CreateString(d.base_description), settings, tensors, training);
+  const auto description = b.CreateString(d.base_description);
+  const auto root = fbs::CreateAdapter(b, kAdapterFormatVersion, d.base_fingerprint, description, settings, tensors,
+                                       training, ContentChecksum(d));
   fbs::FinishAdapterBuffer(b, root);
   return ports::WriteFileAtomically(path, std::as_bytes(std::span(b.GetBufferPointer(), b.GetSize())));
 }
@@ -126,10 +239,15 @@ Result<AdapterFileData> ParseAdapterFile(const void* bytes, size_t size, const s
     if (s.eval_steps.size() != s.eval_losses.size()) return CorruptFile(name + ": eval_steps and eval_losses differ in length");
     d.training = std::move(s);
   }
+  if (a->format_version() >= kFirstVersionWithChecksum && a->checksum() != ContentChecksum(d)) {
+    return CorruptFile(name + ": checksum mismatch (the file is damaged)");
+  }
+  if (Status st = CheckFinite(d); !st.ok()) return st.WithContext(name);
   return d;
 }
 
 Result<AdapterFileData> ReadAdapterFile(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   EDGERT_ASSIGN_OR_RETURN(ports::MappedFile f, ports::MappedFile::Open(path));
   return ParseAdapterFile(f.data(), f.size(), path);
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "formats/etm/etm_schema.h"
+#include "formats/regular_file.h"
 
 namespace edgert {
 namespace {
@@ -59,6 +60,7 @@ ModelFile& ModelFile::operator=(ModelFile&&) noexcept = default;
 ModelFile::~ModelFile() = default;
 
 Result<ModelFile> ModelFile::Open(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   EDGERT_ASSIGN_OR_RETURN(ports::MappedFile mapped, ports::MappedFile::Open(path));
   ModelFile file;
   file.mapping_ = std::make_unique<ports::MappedFile>(std::move(mapped));

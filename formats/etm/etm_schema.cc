@@ -2,7 +2,10 @@
 #include "formats/etm/etm_schema.h"
 
 #include <flatbuffers/flatbuffers.h>
+#include <xxhash.h>
 
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "model_generated.h"
@@ -12,6 +15,33 @@ namespace {
 
 namespace fbs = ::edgert::fb;
 using flatbuffers::Offset;
+
+// Where Model.header_checksum sits, counted from the size prefix, or nullopt
+// when the field is absent. `data` must hold a verified size-prefixed Model.
+std::optional<size_t> HeaderChecksumOffset(const uint8_t* data) {
+  const uint8_t* buffer = data + sizeof(flatbuffers::uoffset_t);  // after the size prefix
+  const uint8_t* table = buffer + flatbuffers::ReadScalar<flatbuffers::uoffset_t>(buffer);
+  const uint8_t* vtable = table - flatbuffers::ReadScalar<flatbuffers::soffset_t>(table);
+  const auto vtable_size = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable);
+  const flatbuffers::voffset_t field = fbs::Model::VT_HEADER_CHECKSUM;
+  if (field >= vtable_size) return std::nullopt;
+  const auto at = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable + field);
+  if (at == 0) return std::nullopt;
+  return static_cast<size_t>(table + at - data);
+}
+
+// XXH3-64 of header[0, size) with the 8 bytes at `field` read as zeros.
+uint64_t HeaderChecksum(const uint8_t* header, size_t size, size_t field) {
+  static constexpr uint8_t kZeros[8] = {};
+  XXH3_state_t* h = XXH3_createState();
+  XXH3_64bits_reset(h);
+  XXH3_64bits_update(h, header, field);
+  XXH3_64bits_update(h, kZeros, sizeof(kZeros));
+  XXH3_64bits_update(h, header + field + 8, size - field - 8);
+  const uint64_t sum = XXH3_64bits_digest(h);
+  XXH3_freeState(h);
+  return sum;
+}
 
 std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
@@ -89,8 +119,14 @@ void BuildHeader(const ModelMetadata& m, const std::vector<TensorInfo>& tensors,
   const auto tensor_vec = b.CreateVector(ts);
   const auto source = b.CreateString(m.source);
   const auto root = fbs::CreateModel(b, kEtmFormatVersion, config, tokenizer, chat, generation, tensor_vec,
-                                     data_offset, source);
+                                     data_offset, source, /*header_checksum=*/0);
   fbs::FinishSizePrefixedModelBuffer(b, root);
+  // Stored by ForceDefaults even while 0; patched in place once the bytes are final.
+  uint8_t* header = b.GetBufferPointer();
+  if (const auto field = HeaderChecksumOffset(header)) {
+    const uint64_t sum = HeaderChecksum(header, b.GetSize(), *field);
+    flatbuffers::WriteScalar(header + *field, sum);
+  }
 }
 
 Result<ParsedHeader> ParseHeader(std::span<const std::byte> bytes) {
@@ -117,6 +153,14 @@ Result<ParsedHeader> ParseHeader(std::span<const std::byte> bytes) {
   if (h.format_version == 0 || h.format_version > kEtmFormatVersion) {
     return Unsupported("format version " + std::to_string(h.format_version) + " (this build reads up to " +
                        std::to_string(kEtmFormatVersion) + ")");
+  }
+  if (h.format_version >= kEtmFirstVersionWithHeaderChecksum) {
+    const auto field = HeaderChecksumOffset(data);
+    if (!field) return CorruptFile("header has no checksum (format version " + std::to_string(h.format_version) + ")");
+    if (HeaderChecksum(data, h.header_size, *field) != model->header_checksum()) {
+      return CorruptFile("header checksum mismatch: the metadata (config, tokenizer, chat or generation defaults, "
+                         "tensor index) is damaged");
+    }
   }
   h.data_offset = model->data_offset();
   const fbs::ModelConfig* c = model->config();

@@ -11,7 +11,9 @@
 
 namespace edgert {
 
-inline constexpr uint32_t kEtmFormatVersion = 1;
+// 2: the header checksum (formats/model.fbs's revision history).
+inline constexpr uint32_t kEtmFormatVersion = 2;
+inline constexpr uint32_t kEtmFirstVersionWithHeaderChecksum = 2;
 inline constexpr uint64_t kEtmTensorAlignment = 64;   // every tensor's start
 inline constexpr uint64_t kEtmDataAlignment = 4096;   // start of the data area: page-aligned for madvise
 

@@ -2,6 +2,7 @@
 // count is checked against what is left of the file before anything is
 // allocated or read.
 #include "formats/gguf/gguf.h"
+#include "formats/regular_file.h"
 
 #include <algorithm>
 #include <cstring>
@@ -154,6 +155,7 @@ GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
 Result<GgufFile> GgufFile::Open(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   EDGERT_ASSIGN_OR_RETURN(ports::MappedFile mapped, ports::MappedFile::Open(path));
   GgufFile f;
   f.mapping_ = std::make_unique<ports::MappedFile>(std::move(mapped));

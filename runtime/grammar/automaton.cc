@@ -31,7 +31,9 @@ size_t GrammarAutomaton::VecHash::operator()(const std::vector<int32_t>& v) cons
 GrammarAutomaton::GrammarAutomaton(std::shared_ptr<const Grammar> grammar) : grammar_(std::move(grammar)) {
   nodes_.push_back({0, kBottom, 0});  // kAcceptNode: the empty stack
   std::vector<int32_t> stacks;
-  for (uint32_t alt : grammar_->rules[grammar_->start_rule].alternatives) Expand(alt, kBottom, stacks);
+  std::vector<Continuation> todo;
+  for (uint32_t alt : grammar_->rules[grammar_->start_rule].alternatives) todo.push_back({alt, kBottom});
+  Expand(todo, stacks);
   start_ = MakeState(std::move(stacks));
 }
 
@@ -45,33 +47,49 @@ int32_t GrammarAutomaton::Intern(uint32_t pos, int32_t parent) {
   return it->second;
 }
 
-// Pushes the stacks that continue from element `pos` with `parent` below it,
-// each with a byte set on top (or the accept marker), into `out`.
-void GrammarAutomaton::Expand(uint32_t pos, int32_t parent, std::vector<int32_t>& out) {
+// Pushes the stacks that continue from each (element, frame below) in
+// `todo`, each with a byte set on top (or the accept marker), into `out`.
+// Iterative, so a long chain of rules cannot exhaust the call stack, and each
+// (element, frame) is followed once per call: empty alternatives side by side
+// would otherwise be walked once per combination.
+void GrammarAutomaton::Expand(std::vector<Continuation>& todo, std::vector<int32_t>& out) {
   const Grammar& g = *grammar_;
-  for (;;) {
-    const GrammarElement& e = g.elements[pos];
-    if (e.kind == GrammarElement::kBytes) {
-      out.push_back(Intern(pos, parent));
-      return;
-    }
-    if (e.kind == GrammarElement::kEnd) {
-      if (parent == kBottom) {
-        out.push_back(kAcceptNode);
-        return;
+  expanded_.clear();
+  while (!todo.empty()) {
+    auto [pos, parent] = todo.back();
+    todo.pop_back();
+    for (;;) {
+      if (expanded_.size() >= kMaxExpansion) {
+        // Pathological nullable nesting: keep what was found (every stack is
+        // genuine, so accepted text stays in the language) and stop.
+        truncated_ = true;
+        todo.clear();
+        break;
       }
-      pos = nodes_[parent].pos;
-      parent = nodes_[parent].parent;
-      continue;
+      if (!expanded_.insert((uint64_t{pos} << 32) | static_cast<uint32_t>(parent + 1)).second) break;
+      const GrammarElement& e = g.elements[pos];
+      if (e.kind == GrammarElement::kBytes) {
+        out.push_back(Intern(pos, parent));
+        break;
+      }
+      if (e.kind == GrammarElement::kEnd) {
+        if (parent == kBottom) {
+          out.push_back(kAcceptNode);
+          break;
+        }
+        pos = nodes_[parent].pos;
+        parent = nodes_[parent].parent;
+        continue;
+      }
+      // A rule reference. When it is the last element, its rule returns
+      // straight to our parent (a tail call): repetition rules stay one frame deep.
+      const int32_t ret = g.elements[pos + 1].kind == GrammarElement::kEnd ? parent : Intern(pos + 1, parent);
+      const auto& alts = g.rules[e.value].alternatives;
+      if (alts.empty()) break;  // cannot happen in a checked grammar
+      for (size_t i = 0; i + 1 < alts.size(); ++i) todo.push_back({alts[i], ret});
+      pos = alts.back();
+      parent = ret;
     }
-    // A rule reference. When it is the last element, its rule returns straight
-    // to our parent (a tail call): repetition rules stay one frame deep.
-    const int32_t ret = g.elements[pos + 1].kind == GrammarElement::kEnd ? parent : Intern(pos + 1, parent);
-    const auto& alts = g.rules[e.value].alternatives;
-    for (size_t i = 0; i + 1 < alts.size(); ++i) Expand(alts[i], ret, out);
-    if (alts.empty()) return;  // cannot happen in a checked grammar
-    pos = alts.back();
-    parent = ret;
   }
 }
 
@@ -96,11 +114,13 @@ int32_t GrammarAutomaton::MakeState(std::vector<int32_t> stacks) {
 int32_t GrammarAutomaton::Compute(int32_t state, uint8_t byte) {
   const Grammar& g = *grammar_;
   std::vector<int32_t> out;
+  std::vector<Continuation> todo;
   for (int32_t n : states_[state].stacks) {
     if (n == kAcceptNode) continue;
     const Node node = nodes_[n];
-    if (g.byte_sets[g.elements[node.pos].value].Has(byte)) Expand(node.pos + 1, node.parent, out);
+    if (g.byte_sets[g.elements[node.pos].value].Has(byte)) todo.push_back({node.pos + 1, node.parent});
   }
+  Expand(todo, out);
   return MakeState(std::move(out));
 }
 

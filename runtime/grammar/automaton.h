@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/grammar/grammar.h"
@@ -57,6 +58,13 @@ class GrammarAutomaton {
   // "'}', ';', 'a'..'z' or end of text": what may come next, for messages.
   std::string Expected(int32_t state) const;
   size_t num_states() const { return states_.size(); }
+  // Some position had more than kMaxExpansion (element, frame) pairs to
+  // follow, and only the first were kept. Only grammars that nest empty-able
+  // repetitions or sequences (("a"?){0,1000}){0,1000} get there, where the
+  // stacks multiply per level: the automaton then accepts a subset of the
+  // language (never text outside it) instead of running out of memory.
+  bool truncated() const { return truncated_; }
+  static constexpr size_t kMaxExpansion = size_t{1} << 20;  // far above what grammars without such nesting need
 
  private:
   static constexpr int32_t kUnknown = -2;
@@ -77,8 +85,12 @@ class GrammarAutomaton {
     size_t operator()(const std::vector<int32_t>& v) const;
   };
 
+  struct Continuation {
+    uint32_t pos;    // element index
+    int32_t parent;  // node id below it, or kBottom
+  };
   int32_t Intern(uint32_t pos, int32_t parent);
-  void Expand(uint32_t pos, int32_t parent, std::vector<int32_t>& out);
+  void Expand(std::vector<Continuation>& todo, std::vector<int32_t>& out);  // empties todo
   int32_t MakeState(std::vector<int32_t> stacks);
   int32_t Compute(int32_t state, uint8_t byte);
 
@@ -89,7 +101,9 @@ class GrammarAutomaton {
   std::vector<int32_t> next_;  // [states][256] transitions, kUnknown until computed
   std::unordered_map<std::vector<int32_t>, int32_t, VecHash> state_ids_;
   std::vector<int32_t> scratch_;
+  std::unordered_set<uint64_t> expanded_;  // Expand's (element, parent) already followed
   int32_t start_ = kDead;
+  bool truncated_ = false;
 };
 
 }  // namespace edgert

@@ -1,6 +1,7 @@
 // runtime/grammar/gbnf_parser.cc: a recursive-descent parser for GBNF.
 #include "runtime/grammar/gbnf_parser.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -28,7 +29,12 @@ std::string Printable(char c) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
+  Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
 
   Result<ParsedGrammar> Run() {
     SkipSpace(true);
@@ -50,17 +56,41 @@ class Parser {
   bool AtEnd() const { return pos_ >= text_.size(); }
   char Peek(size_t ahead = 0) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
 
-  void LineCol(size_t at, int& line, int& col) const {
-    line = 1;
-    col = 1;
-    for (size_t i = 0; i < at && i < text_.size(); ++i) {
-      if (text_[i] == '\n') {
-        ++line;
-        col = 1;
-      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
-        ++col;
-      }
+  // Every rule records where it is, so this must not rescan the text: the line
+  // is a binary search, the column counts on from the last position asked
+  // about when that was earlier on the same line (the common case).
+  void LineCol(size_t at, int& line, int& col) {
+    at = std::min(at, text_.size());
+    const auto next_line = std::upper_bound(line_starts_.begin(), line_starts_.end(), at);
+    const size_t line_index = static_cast<size_t>(next_line - line_starts_.begin()) - 1;
+    size_t from = line_starts_[line_index];
+    int column = 1;
+    if (last_line_ == line_index && last_at_ <= at && last_at_ >= from) {
+      from = last_at_;
+      column = last_column_;
     }
+    for (size_t i = from; i < at; ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
+    }
+    last_line_ = line_index;
+    last_at_ = at;
+    last_column_ = column;
+    line = static_cast<int>(std::min<size_t>(line_index + 1, INT32_MAX));
+    col = column;
+  }
+
+  // Every symbol made counts against kMaxGrammarSymbols (those a repetition
+  // moves into a rule count twice: the bound only needs to be safe), checked
+  // before copies are made so a huge repetition never allocates.
+  bool Count(size_t symbols, size_t at) {
+    if (symbols > kMaxGrammarSymbols - symbols_made_) {
+      Fail(at, "the grammar is too large: more than " + std::to_string(kMaxGrammarSymbols) +
+                   " symbols once repetitions and character classes are expanded (the limit; each {m,n} copies "
+                   "what it repeats n times)");
+      return false;
+    }
+    symbols_made_ += symbols;
+    return true;
   }
 
   void Fail(size_t at, const std::string& what) {
@@ -257,6 +287,9 @@ class Parser {
   // when they are all ASCII, else a generated rule of UTF-8 byte sequences.
   std::vector<Symbol> ClassSymbols(const std::vector<CodePointRange>& ranges, size_t at) {
     const auto seqs = Utf8Sequences(ranges);
+    size_t symbols = 1;
+    for (const auto& s : seqs) symbols += s.size();
+    if (!Count(symbols, at)) return {};
     bool single = true;
     for (const auto& s : seqs) single = single && s.size() == 1;
     if (single && !seqs.empty()) {
@@ -282,9 +315,10 @@ class Parser {
     return {{true, id}};
   }
 
-  void AppendCodePoint(uint32_t cp, std::vector<Symbol>& seq) {
+  void AppendCodePoint(uint32_t cp, std::vector<Symbol>& seq, size_t at) {
     uint8_t b[4];
     const int n = EncodeUtf8(cp, b);
+    if (!Count(static_cast<size_t>(n), at)) return;
     for (int i = 0; i < n; ++i) seq.push_back(ByteSymbol(b[i], b[i]));
   }
 
@@ -302,7 +336,7 @@ class Parser {
         last_start = seq.size();
         while (ok_ && Peek() != '"') {
           auto cp = ParseChar('"');
-          if (cp) AppendCodePoint(*cp, seq);
+          if (cp) AppendCodePoint(*cp, seq, at);
         }
         if (!ok_) break;
         ++pos_;
@@ -347,6 +381,7 @@ class Parser {
           break;
         }
         pos_ = after;
+        if (!Count(1, at)) break;
         last_start = seq.size();
         seq.push_back({true, RuleIndex(name, at)});
         have_item = true;
@@ -371,6 +406,7 @@ class Parser {
           break;
         }
         ++pos_;
+        if (!Count(1, at)) break;
         out_.rules[id].alternatives = std::move(alts);
         last_start = seq.size();
         seq.push_back({true, id});
@@ -385,7 +421,7 @@ class Parser {
         if (c == '+') min = 1;
         if (c == '?') max = 1;
         if (c == '{' && !ParseBounds(at, min, max)) break;
-        ApplyRepetition(seq, last_start, min, max, at);
+        if (!ApplyRepetition(seq, last_start, min, max, at)) break;
         have_item = false;
       } else {
         break;
@@ -447,8 +483,11 @@ class Parser {
   // seq[last_start..] repeated min..max times (max -1: unbounded), as rules:
   // x* is R ::= x R | "", x{0,n} nests optional rules, so the matcher's
   // stacks stay flat (the reference to R is the last element: a tail call).
-  void ApplyRepetition(std::vector<Symbol>& seq, size_t last_start, int min, int max, size_t at) {
+  bool ApplyRepetition(std::vector<Symbol>& seq, size_t last_start, int min, int max, size_t at) {
     std::vector<Symbol> item(seq.begin() + static_cast<std::ptrdiff_t>(last_start), seq.end());
+    const size_t copy = std::min<size_t>(item.size(), 1);  // a longer item becomes one rule reference
+    const size_t copies = static_cast<size_t>(min) + (max < 0 ? 1 : static_cast<size_t>(max - min));
+    if (!Count(copies * (copy + 1) + 1, at)) return false;
     seq.resize(last_start);
     if (item.size() > 1) {
       const uint32_t id = NewRule(current_, at);
@@ -462,7 +501,7 @@ class Parser {
       rec.push_back({true, id});
       out_.rules[id].alternatives = {rec, {}};
       seq.push_back({true, id});
-      return;
+      return true;
     }
     std::optional<Symbol> tail;  // x (x (x)?)? built from the inside out
     for (int i = 0; i < max - min; ++i) {
@@ -473,6 +512,7 @@ class Parser {
       tail = Symbol{true, id};
     }
     if (tail) seq.push_back(*tail);
+    return true;
   }
 
   std::string_view text_;
@@ -485,6 +525,10 @@ class Parser {
   std::string current_;  // the rule being defined, which names generated rules
   int generated_count_ = 0;
   int depth_ = 0;  // open groups
+  std::vector<size_t> line_starts_;  // offset of each line's first byte
+  size_t last_line_ = SIZE_MAX, last_at_ = 0;  // LineCol's last answer, to count on from
+  int last_column_ = 1;
+  size_t symbols_made_ = 0;
 };
 
 }  // namespace

@@ -57,6 +57,11 @@ struct GrammarElement {
 
 inline constexpr uint32_t kNeverFinishes = UINT32_MAX;
 
+// The most symbols (bytes and rule references) a grammar may have once its
+// repetitions and character classes are expanded: about 16 MiB while
+// compiling. Larger grammars are refused with a message naming this limit.
+inline constexpr size_t kMaxGrammarSymbols = size_t{1} << 20;
+
 struct GrammarRule {
   std::string name;                  // generated rules are "name~N" after the rule they help
   std::vector<uint32_t> alternatives; // index of each alternative's first element in Grammar::elements
@@ -76,6 +81,13 @@ struct Grammar {
 
 // Compiles GBNF text; `source_name` (a file name) starts every error message.
 Result<std::shared_ptr<const Grammar>> CompileGrammar(std::string_view gbnf_text, std::string_view source_name);
+
+// Constrained decoding always finishes a text of `grammar` within
+// `max_tokens` only when the budget covers its shortest text at one token a
+// byte (every byte is a token; longer tokens only help). A smaller budget is
+// an error naming the minimum, so a generation is refused up front instead of
+// ending cut short ("at least 11 tokens: the shortest text of ... is 11 bytes").
+Status CheckTokenBudget(const Grammar& grammar, int64_t max_tokens);
 
 // A built-in grammar by name ("json", "dot", "dot-fenced", ...), compiled once
 // per process and shared.

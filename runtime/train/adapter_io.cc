@@ -1,6 +1,7 @@
 // runtime/train/adapter_io.cc
 #include "runtime/train/adapter_io.h"
 
+#include <filesystem>
 #include <unordered_map>
 
 namespace edgert {
@@ -59,7 +60,9 @@ Result<LoraAdapter> AdapterFromTensors(const ModelConfig& model, const LoraSetti
 AdapterFileData AdapterFileFor(const LoraAdapter& adapter, const ModelFile& base) {
   AdapterFileData d;
   d.base_fingerprint = base.fingerprint();
-  d.base_description = base.path() + " (" + base.metadata().source + ")";
+  // The file name, not the path as typed: the same training run from
+  // "m.etm" and "./models/../m.etm" must write the same bytes.
+  d.base_description = std::filesystem::path(base.path()).filename().string() + " (" + base.metadata().source + ")";
   const LoraConfig& c = adapter.config;
   d.settings = {c.rank, c.alpha, c.dropout, c.rslora, c.targets};
   d.tensors = AdapterTensors(adapter);

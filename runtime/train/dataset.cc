@@ -49,10 +49,14 @@ Result<std::vector<Message>> Conversation(const json& j) {
     }
     return out;
   }
-  auto instruction = StringField(j, "instruction");
+  // "prompt" is what edge-run --input and the C API take: the same record
+  // trains here (issue 23) as a synonym of "instruction".
+  const char* question = j.contains("instruction") || !j.contains("prompt") ? "instruction" : "prompt";
+  auto instruction = StringField(j, question);
   if (!instruction.ok()) {
     return InvalidArgument(
-        "expected {instruction, response}, {instruction, input, output}, {messages}, {text} or {input_ids}");
+        "expected {instruction, response}, {prompt, response}, {instruction, input, output}, {messages}, {text} "
+        "or {input_ids}");
   }
   std::string user = *instruction;
   if (const auto in = j.find("input"); in != j.end()) {
@@ -60,7 +64,7 @@ Result<std::vector<Message>> Conversation(const json& j) {
     if (!in->get<std::string>().empty()) user += "\n\n" + in->get<std::string>();
   }
   auto answer = j.contains("response") ? StringField(j, "response") : StringField(j, "output");
-  if (!answer.ok()) return InvalidArgument("'instruction' needs a 'response' (or 'output') string");
+  if (!answer.ok()) return InvalidArgument(std::string("'") + question + "' needs a 'response' (or 'output') string");
   return std::vector<Message>{{"user", user}, {"assistant", *answer}};
 }
 

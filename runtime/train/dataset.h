@@ -2,6 +2,7 @@
 //
 // Each record is one of
 //   {instruction, response}            a user turn and the assistant's answer
+//   {prompt, response}                 the same (edge-run --input's and the C API's form)
 //   {instruction, input, output}       Alpaca: the input follows the instruction
 //   {messages: [{role, content}...]}   a conversation (system, user, assistant)
 //   {text}                             plain text, no template, every token trained

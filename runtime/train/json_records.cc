@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/regular_file.h"
+
 namespace edgert {
 namespace {
 
@@ -54,6 +56,7 @@ Result<JsonRecords> ReadLines(const std::string& path, const std::string& text, 
 }  // namespace
 
 Result<JsonRecords> ReadJsonRecords(const std::string& path, bool keep_going) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open");
   std::stringstream ss;

@@ -21,9 +21,22 @@ float LoraConfig::scale() const {
   return rslora ? alpha / std::sqrt(static_cast<float>(rank)) : alpha / static_cast<float>(rank);
 }
 
+bool AllFinite(const LoraAdapter& adapter) {
+  for (const auto& layer : adapter.layers) {
+    for (const LoraPair& pair : layer) {
+      for (const std::vector<float>* w : {&pair.a, &pair.b}) {
+        for (float x : *w) {
+          if (!std::isfinite(x)) return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 Status LoraConfig::Validate() const {
   if (rank <= 0 || rank > 1024) return InvalidArgument("LoRA rank must be in 1..1024, got " + std::to_string(rank));
-  if (!(alpha > 0.0f)) return InvalidArgument("LoRA alpha must be positive");
+  if (!(alpha > 0.0f && std::isfinite(alpha))) return InvalidArgument("LoRA alpha must be a positive finite number");
   if (!(dropout >= 0.0f && dropout < 1.0f)) return InvalidArgument("LoRA dropout must be in [0, 1)");
   if ((targets & 0x7f) == 0 || (targets & ~0x7fu) != 0) return InvalidArgument("LoRA needs at least one target");
   return OkStatus();

@@ -56,6 +56,9 @@ struct LoraAdapter {
   int64_t ParameterCount() const;
 };
 
+// Every weight of A and B is a finite number (not NaN, not infinite).
+bool AllFinite(const LoraAdapter& adapter);
+
 // in/out features of a target's projection.
 std::pair<int64_t, int64_t> LoraShape(const ModelConfig& model, LoraTarget t);
 

@@ -13,6 +13,12 @@
 namespace edgert {
 namespace {
 
+Status NonFiniteStep(int64_t step, const char* what) {
+  return InvalidArgument("step " + std::to_string(step) + ": the " + what +
+                         " is not a finite number, so training stopped (the adapter and the last checkpoint are "
+                         "left as they were): lower --lr, or set --max-grad-norm");
+}
+
 // FNV-1a, 64-bit: the run id only has to tell runs apart, not resist anyone.
 class RunHash {
  public:
@@ -142,7 +148,13 @@ Result<Trainer> Trainer::Create(std::shared_ptr<const Model> model, LoraAdapter 
   if (train.empty()) return InvalidArgument("no training examples");
   if (o.batch < 1 || o.grad_accum < 1) return InvalidArgument("--batch and --grad-accum must be at least 1");
   if (o.max_steps <= 0 && o.epochs < 1) return InvalidArgument("--epochs must be at least 1 (or give --max-steps)");
-  if (!(o.lr > 0.0f)) return InvalidArgument("--lr must be positive");
+  if (!(o.lr > 0.0f && std::isfinite(o.lr))) {
+    return InvalidArgument("--lr must be a positive finite number, got " + std::to_string(o.lr));
+  }
+  if (!(o.weight_decay >= 0.0f && std::isfinite(o.weight_decay))) {
+    return InvalidArgument("--weight-decay must be a finite number, 0 or more, got " + std::to_string(o.weight_decay));
+  }
+  if (!std::isfinite(o.max_grad_norm)) return InvalidArgument("--max-grad-norm must be a finite number (0: no clipping)");
   if (!(o.warmup_ratio >= 0.0 && o.warmup_ratio < 1.0)) return InvalidArgument("--warmup-ratio must be in [0, 1)");
   if (o.eval_every < 0 || o.save_every < 0 || o.early_stop_patience < 0) {
     return InvalidArgument("--eval-every, --save-every and --early-stop-patience cannot be negative");
@@ -288,8 +300,14 @@ Result<TrainSummary> Trainer::Run(pthreadpool_t pool, const std::function<void(c
     }
     StepReport r;
     r.grad_norm = ClipGradNorm(s.grads, s.o.max_grad_norm);
+    // A non-finite loss or gradient would spread NaN through every weight and
+    // the next checkpoint: stop before the update, leaving the last one.
+    if (!std::isfinite(loss_sum) || !std::isfinite(r.grad_norm)) {
+      return NonFiniteStep(s.optimizer.step() + 1, std::isfinite(loss_sum) ? "gradient norm" : "loss");
+    }
     r.lr = LearningRate(s.o.schedule, s.o.lr, s.optimizer.step(), s.total_steps, s.warmup);
     s.optimizer.Step(s.adapter, s.grads, r.lr);
+    if (!AllFinite(s.adapter)) return NonFiniteStep(s.optimizer.step(), "updated adapter");
     s.cursor += take;
     if (s.cursor == n) {
       ++s.epoch;

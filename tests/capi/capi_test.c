@@ -137,6 +137,13 @@ int main(int argc, char** argv) {
   /* model and tokenizer */
   MUST(edgert_model_open(argv[1], &model));
   MUST(edgert_model_open(argv[2], &other));
+  /* issue 23: a missing file is EDGERT_ERR_NOT_FOUND, as the header documents; a folder is refused */
+  {
+    edgert_model none = NULL;
+    EXPECT_STATUS(EDGERT_ERR_NOT_FOUND, edgert_model_open("/nonexistent/model.etm", &none));
+    EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_model_open("/", &none));
+    CHECK(strstr(edgert_last_error(), "not a regular file (a folder)") != NULL && none == NULL);
+  }
   MUST(edgert_model_get_info(model, &info));
   CHECK(info.num_layers > 0 && info.vocab_size >= info.tokenizer_size && info.parameter_count > 0);
   CHECK(strcmp(info.architecture, "qwen2") == 0);
@@ -298,6 +305,11 @@ int main(int argc, char** argv) {
   CHECK(stats.generated_tokens <= 40 && c.length > 0 && c.text[c.length - 1 - (c.text[c.length - 1] == '\n')] == '}');
   CHECK(strncmp(c.text, "digraph", 7) == 0 || strncmp(c.text, "graph", 5) == 0 || strncmp(c.text, "strict", 6) == 0);
   MUST(edgert_session_destroy(s2));
+  /* issue 23: a max_tokens too small for any whole text of the grammar is refused up front */
+  so.max_tokens = 3;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
+  CHECK(strstr(edgert_last_error(), "max_tokens 3: too few tokens for the grammar") != NULL);
+  so.max_tokens = 40;
   so.grammar = "no-such-grammar";
   CHECK(edgert_session_create(model, &so, &s2) != EDGERT_OK && s2 == NULL);
   so.grammar = NULL;
@@ -317,6 +329,15 @@ int main(int argc, char** argv) {
   so.struct_size = 3;
   EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
   so.struct_size = sizeof(so);
+  /* issue 23: thread counts far beyond the cores are refused, naming the limit */
+  so.threads = 100000;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_session_create(model, &so, &s2));
+  CHECK(strstr(edgert_last_error(), "threads 100000: at most ") != NULL);
+  so.threads = 1;
+  to = small_run(NULL);
+  to.threads = 100000;
+  EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_trainer_create(model, &to, examples, 4, &trainer));
+  CHECK(strstr(edgert_last_error(), "threads 100000: at most ") != NULL);
   to = small_run(NULL);
   EXPECT_STATUS(EDGERT_ERR_INVALID_ARGUMENT, edgert_trainer_create(model, &to, NULL, 0, &trainer)); /* no data */
   to.budget_bytes = 1u << 20;

@@ -39,6 +39,11 @@ for i in 1 2 3 4 5 6; do
   printf '{"instruction": "Graph %s to %s.", "response": "digraph { n%s -> n%s; }"}\n' $i $((i + 1)) $i $((i + 1))
 done >"$WORK/train.jsonl"
 
+# Applications get our include folder and nothing else (issue 23: a
+# dependency's -DUTF8PROC_EXPORTS leaked into them).
+cflags=$(pkg-config --cflags edgert)
+case "$cflags" in *-D*) echo "FAIL pkg-config --cflags edgert defines macros: $cflags"; exit 1 ;; esac
+echo "ok   pkg-config --cflags edgert: $cflags"
 # C99, warnings as errors, through pkg-config: shared, then static.
 # shellcheck disable=SC2046
 "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags edgert) "$SRC/tests/capi/capi_test.c" \

@@ -1,5 +1,7 @@
 // Model file: round trip, and every kind of damage gives a clear error.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <gmock/gmock.h>
 
 #include <filesystem>
@@ -194,6 +196,39 @@ TEST_F(EtmTest, ChecksumCatchesAFlippedByte) {
   ASSERT_TRUE(damaged.ok());
   const Status st = damaged->VerifyChecksums();
   EXPECT_THAT(st.message(), HasSubstr("tensor '" + victim.name + "': checksum mismatch"));
+}
+
+// Issue 23 item 5: one-byte flips in the metadata (the default system
+// prompt, the repetition penalty, a BPE merge) passed every check.
+TEST_F(EtmTest, HeaderChecksumCatchesEveryFlippedMetadataByte) {
+  const std::vector<char> good = ReadAll(WriteMicro());
+  uint32_t prefix = 0;
+  std::memcpy(&prefix, good.data(), 4);
+  const size_t header_size = prefix + 4;
+  ASSERT_LT(header_size, good.size());
+  size_t accepted = 0;
+  for (size_t i = 0; i < header_size; ++i) {
+    std::vector<char> bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x04);
+    auto f = ModelFile::FromBytes(std::as_bytes(std::span(bad)), "bad.etm");
+    if (f.ok()) ++accepted;
+  }
+  EXPECT_EQ(accepted, 0u);
+  std::vector<char> bad = good;
+  const std::string prompt = "You are Qwen";
+  auto at = std::search(bad.begin(), bad.begin() + static_cast<std::ptrdiff_t>(header_size), prompt.begin(), prompt.end());
+  ASSERT_NE(at, bad.begin() + static_cast<std::ptrdiff_t>(header_size));
+  *at = 'Y' ^ 0x20;
+  EXPECT_THAT(ModelFile::FromBytes(std::as_bytes(std::span(bad)), "bad.etm").status().message(),
+              HasSubstr("bad.etm: header checksum mismatch"));
+}
+
+// Version 1 files have no header checksum: they still open.
+TEST_F(EtmTest, VersionOneFilesStillOpen) {
+  auto f = ModelFile::Open(EDGERT_FUZZ_CORPUS_DIR "/etm_fuzz/micro.etm");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->format_version(), 1u);
+  EXPECT_TRUE(f->VerifyChecksums().ok());
 }
 
 TEST_F(EtmTest, UnfinishedWriterLeavesNothing) {

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "runtime/grammar/automaton.h"
 #include "runtime/grammar/match.h"
 #include "tests/common/temp_dir.h"
 
@@ -119,6 +120,82 @@ TEST(Grammar, LeftRecursionIsRefused) {
   EXPECT_EQ(CompileError("root ::= ( \"a\"? )*"),
             "t.gbnf:1:18: this repetition can repeat an empty match (left recursion), so it could never be matched: "
             "make the repeated part non-empty");
+}
+
+// Issue 23 item 1: a long chain of rules once overflowed the stack in the
+// left-recursion check and in the matcher's expansion, and took minutes to
+// parse (every rule's line was found by counting from the start).
+std::string RuleChain(int n, bool with_exit) {
+  std::string text = "root ::= r0\n";
+  for (int k = 0; k < n; ++k) {
+    text.append("r").append(std::to_string(k)).append(" ::= r").append(std::to_string(k + 1));
+    text.append(with_exit ? " | \"x\"\n" : "\n");
+  }
+  text.append("r").append(std::to_string(n)).append(" ::= \"y\"\n");
+  return text;
+}
+
+TEST(Grammar, LongRuleChainsCompileWithoutDeepRecursion) {
+  auto g = MustCompile(RuleChain(200000, false));
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(Match(*g, "y"), MatchState::kAccepted);
+  auto h = MustCompile(RuleChain(200000, true));
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(Match(*h, "x"), MatchState::kAccepted);
+  EXPECT_EQ(Match(*h, "y"), MatchState::kAccepted);
+  EXPECT_EQ(Match(*h, "z"), MatchState::kRejected);
+}
+
+TEST(Grammar, LeftRecursionThroughALongChainIsFound) {
+  std::string text = RuleChain(200000, false);
+  text.replace(text.rfind("\"y\""), 3, "r0 | \"y\"");  // the last rule may go back to the first
+  EXPECT_NE(CompileError(text).find("is left-recursive (r0 -> r1 -> r2"), std::string::npos);
+}
+
+// Empty alternatives side by side once expanded every combination: 2^n stacks.
+TEST(Grammar, NullableRunsExpandOnce) {
+  std::string text = "root ::=";
+  for (int i = 0; i < 64; ++i) text += " e";
+  text += " \"a\"\ne ::= \"\" | \"\"\n";
+  auto g = MustCompile(text);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(Match(*g, "a"), MatchState::kAccepted);
+}
+
+// Nested repetitions of something that can be empty multiply the parse
+// stacks per level (1000^3 here); the matcher keeps a bounded subset.
+TEST(Grammar, NestedEmptyableRepetitionsStayBounded) {
+  auto g = MustCompile("root ::= (((\"a\"?){0,1000}){0,1000}){0,1000} \"b\"\n");
+  ASSERT_NE(g, nullptr);
+  GrammarAutomaton a(g);
+  EXPECT_TRUE(a.truncated());
+  EXPECT_NE(a.Walk(a.start(), "aab"), GrammarAutomaton::kDead);
+}
+
+TEST(Grammar, SizeLimitsAreNamed) {
+  std::string literal(kMaxGrammarSymbols + 1, 'a');
+  const std::string err = CompileError("root ::= \"" + literal + "\"\n");
+  EXPECT_NE(err.find("the grammar is too large"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(kMaxGrammarSymbols)), std::string::npos) << err;
+  // Repetitions multiply: each {1000} copies what it repeats, and the copies add up.
+  std::string many = "root ::= ";
+  for (int i = 0; i < 2000; ++i) many += "\"ab\"{1000} ";
+  EXPECT_NE(CompileError(many + "\n").find("the grammar is too large"), std::string::npos);
+}
+
+// Issue 23 item 6: a budget below the shortest text ended the output cut
+// short without a word; now it is refused up front, naming the minimum.
+TEST(Grammar, TooSmallTokenBudgetsAreRefused) {
+  auto g = MustCompile("root ::= ((\"a\"{1000}){1000}){1000}\n");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->min_bytes(), 1000000000u);
+  EXPECT_EQ(CheckTokenBudget(*g, 4096).message(),
+            "too few tokens for the grammar t.gbnf: its shortest text is 1000000000 bytes, so at least 1000000000 "
+            "tokens always finish one (a token may be a single byte)");
+  auto dot = BuiltinGrammar("dot");
+  ASSERT_TRUE(dot.ok());
+  EXPECT_FALSE(CheckTokenBudget(**dot, (*dot)->min_bytes() - 1).ok());
+  EXPECT_TRUE(CheckTokenBudget(**dot, (*dot)->min_bytes()).ok());
 }
 
 TEST(Grammar, BuiltinsAndFencedForms) {

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 
 #include "runtime/convert/converter.h"
 #include "runtime/convert/random_source.h"
@@ -59,6 +61,102 @@ TEST(AdapterIo, RoundTripsAndRefusesAnotherBase) {
   EXPECT_THAT(LoadAdapter(path, *other).status().message(), HasSubstr("trained for another base model"));
   std::ofstream(dir / "junk.eta") << "not an adapter";
   EXPECT_THAT(LoadAdapter((dir / "junk.eta").string(), *base).status().message(), HasSubstr("not an edge-rt adapter"));
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Issue 23 item 4: adapters and checkpoints had no checksum and no
+// finiteness check: a flipped byte in a weight loaded as a different
+// adapter, and alpha = inf or NaN weights loaded.
+TEST(AdapterIo, EveryFlippedByteOfMeaningIsRefused) {
+  const testing::TempDir temp("adapter_io_test");
+  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
+  ASSERT_TRUE(base.ok());
+  LoraConfig cfg;
+  cfg.rank = 2;
+  cfg.targets = *ParseLoraTargets("q_proj");
+  auto adapter = LoraAdapter::Create(base->config(), cfg, 3);
+  ASSERT_TRUE(adapter.ok());
+  const std::string path = (temp.path() / "a.eta").string();
+  ASSERT_TRUE(SaveAdapter(path, *adapter, *base).ok());
+  const std::string good = ReadAll(path);
+  auto original = ParseAdapterFile(good.data(), good.size(), "a.eta");
+  ASSERT_TRUE(original.ok()) << original.status().message();
+  int refused = 0, same = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    auto d = ParseAdapterFile(bad.data(), bad.size(), "a.eta");
+    if (!d.ok()) {
+      ++refused;
+      continue;
+    }
+    // Accepted only when the flip changed nothing the file means (padding, an unused byte).
+    const AdapterFileData& x = *d;
+    bool equal = x.base_fingerprint == original->base_fingerprint && x.base_description == original->base_description &&
+                 x.settings.rank == original->settings.rank && x.settings.alpha == original->settings.alpha &&
+                 x.settings.targets == original->settings.targets && x.tensors.size() == original->tensors.size();
+    for (size_t t = 0; equal && t < x.tensors.size(); ++t) {
+      equal = x.tensors[t].name == original->tensors[t].name && x.tensors[t].shape == original->tensors[t].shape &&
+              x.tensors[t].data == original->tensors[t].data;
+    }
+    EXPECT_TRUE(equal) << "a flip at byte " << i << " loaded as a different adapter";
+    ++same;
+  }
+  EXPECT_GT(refused, static_cast<int>(good.size()) * 3 / 4);
+  EXPECT_EQ(static_cast<size_t>(refused + same), good.size());
+}
+
+TEST(AdapterIo, NonFiniteWeightsAndSettingsAreRefused) {
+  const testing::TempDir temp("adapter_io_test");
+  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
+  ASSERT_TRUE(base.ok());
+  LoraConfig cfg;
+  cfg.rank = 2;
+  cfg.targets = *ParseLoraTargets("q_proj");
+  auto adapter = LoraAdapter::Create(base->config(), cfg, 3);
+  ASSERT_TRUE(adapter.ok());
+  const std::string path = (temp.path() / "nan.eta").string();
+  adapter->layers[0][0].b[1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THAT(SaveAdapter(path, *adapter, *base).message(), HasSubstr("not a finite number"));
+  EXPECT_FALSE(fs::exists(path));
+  adapter->layers[0][0].b[1] = 0;
+  adapter->config.alpha = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(SaveAdapter(path, *adapter, *base).ok());
+  EXPECT_FALSE(fs::exists(path));
+  cfg.alpha = std::numeric_limits<float>::infinity();
+  EXPECT_THAT(cfg.Validate().message(), HasSubstr("finite"));
+}
+
+// Issue 23 item 11: the adapter recorded the base's path as typed, so the
+// same adapter saved against "dir/m1.etm" and "dir/./m1.etm" differed.
+TEST(AdapterIo, TheBasePathAsTypedDoesNotChangeTheFile) {
+  const testing::TempDir temp("adapter_io_test");
+  const std::string model = MakeModel(temp.path(), 1);
+  auto plain = ModelFile::Open(model);
+  auto dotted = ModelFile::Open((temp.path() / "." / fs::path(model).filename()).string());
+  ASSERT_TRUE(plain.ok() && dotted.ok());
+  LoraConfig cfg;
+  cfg.rank = 2;
+  cfg.targets = *ParseLoraTargets("q_proj");
+  auto adapter = LoraAdapter::Create(plain->config(), cfg, 3);
+  ASSERT_TRUE(adapter.ok());
+  const std::string a = (temp.path() / "a.eta").string(), b = (temp.path() / "b.eta").string();
+  ASSERT_TRUE(SaveAdapter(a, *adapter, *plain).ok());
+  ASSERT_TRUE(SaveAdapter(b, *adapter, *dotted).ok());
+  EXPECT_EQ(ReadAll(a), ReadAll(b));
+}
+
+// Format versions 1 and 2 had no checksum: they are still read (unchecked).
+TEST(AdapterIo, FilesWithoutAChecksumStillLoad) {
+  const std::string old = ReadAll(EDGERT_FUZZ_CORPUS_DIR "/adapter_fuzz/adapter.eta");
+  ASSERT_FALSE(old.empty());
+  auto d = ParseAdapterFile(old.data(), old.size(), "adapter.eta");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_FALSE(d->tensors.empty());
 }
 
 }  // namespace

@@ -63,6 +63,21 @@ TEST_F(DatasetTest, InstructionResponseIsChatMLWithLossOnTheAnswerOnly) {
   EXPECT_EQ(d->examples[0].labels.size(), d->examples[0].ids.size());
 }
 
+// Issue 23 item 11: {"prompt", "response"} (edge-run --input's and the C
+// API's form) was refused here; it trains as {"instruction", "response"}.
+TEST_F(DatasetTest, PromptResponseTrainsLikeInstructionResponse) {
+  ASSERT_NE(tok_, nullptr);
+  const std::string a = Write("p.jsonl", "{\"prompt\": \"Draw a graph.\", \"response\": \"digraph { a }\"}\n");
+  const std::string b = Write("i.jsonl", "{\"instruction\": \"Draw a graph.\", \"response\": \"digraph { a }\"}\n");
+  auto from_prompt = LoadDataset(a, *tok_, Options());
+  auto from_instruction = LoadDataset(b, *tok_, Options());
+  ASSERT_TRUE(from_prompt.ok()) << from_prompt.status().message();
+  ASSERT_TRUE(from_instruction.ok());
+  ASSERT_EQ(from_prompt->examples.size(), 1u);
+  EXPECT_EQ(from_prompt->examples[0].ids, from_instruction->examples[0].ids);
+  EXPECT_EQ(from_prompt->examples[0].labels, from_instruction->examples[0].labels);
+}
+
 TEST_F(DatasetTest, MessagesTextAndPreTokenized) {
   ASSERT_NE(tok_, nullptr);
   const std::string path = Write("b.json", R"([
@@ -124,7 +139,7 @@ TEST_F(DatasetTest, BadLinesNameFileAndLineOrAreSkipped) {
   const std::string path = Write("f.jsonl",
                                  "{\"instruction\": \"Q\", \"response\": \"A\"}\n"
                                  "{\"instruction\": \"Q\", \"response\": \n"
-                                 "{\"prompt\": \"Q\"}\n"
+                                 "{\"question\": \"Q\"}\n"
                                  "{\"input_ids\": [1, 999999]}\n"
                                  "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}]}\n");
   auto d = LoadDataset(path, *tok_, Options());
@@ -137,7 +152,7 @@ TEST_F(DatasetTest, BadLinesNameFileAndLineOrAreSkipped) {
   EXPECT_EQ(d->examples.size(), 1u);
   EXPECT_EQ(d->stats.skipped, 4);
   ASSERT_EQ(d->stats.skipped_messages.size(), 4u);
-  EXPECT_THAT(d->stats.skipped_messages[1], HasSubstr("line 3: expected {instruction, response}"));
+  EXPECT_THAT(d->stats.skipped_messages[1], HasSubstr("line 3: expected {instruction, response}, {prompt, response}"));
   EXPECT_THAT(d->stats.skipped_messages[2], HasSubstr("line 4: 'input_ids'[1] = 999999 is outside the vocabulary"));
   EXPECT_THAT(d->stats.skipped_messages[3], HasSubstr("line 5: 'messages' has no assistant message"));
   auto array = LoadDataset(Write("g.json", "[{\"text\": \"a\"},\n 7]"), *tok_, Options());

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/regular_file.h"
+
 namespace edgert {
 namespace {
 
@@ -48,6 +50,7 @@ Result<BatchItem> ItemFrom(const ordered_json& j) {
 }  // namespace
 
 Result<std::vector<BatchItem>> ReadBatchFile(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open");
   std::stringstream ss;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 namespace edgert::cli {
 
@@ -39,19 +41,50 @@ Result<uint64_t> ParseBytes(const std::string& text) {
                                                                            {"Gi", 1073741824.0},
                                                                            {"Ti", 1099511627776.0}}};
   for (const auto& [name, factor] : kUnits) {
-    if (unit == name) return static_cast<uint64_t>(v * factor);
+    if (unit != name) continue;
+    // A double at or above 2^64 has no uint64_t value (the cast is undefined:
+    // 1e30 became 0, reported as "--budget 0").
+    const double bytes = v * factor;
+    if (!(bytes < 18446744073709551616.0)) {
+      return InvalidArgument("size '" + text + "': too large (the limit is 2^64 bytes, about 18 EB)");
+    }
+    if (bytes < 1.0) return InvalidArgument("size '" + text + "': less than one byte");
+    return static_cast<uint64_t>(bytes);
   }
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
-AdapterSpec ParseAdapterSpec(const std::string& spec) {
+Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return OkStatus();
+  const std::string what = std::string(flag) + " " + path;
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return InvalidArgument(what + ": folder " + parent.string() + " does not exist");
+  }
+  if (fs::is_directory(path, ec)) return InvalidArgument(what + ": is a folder");
+  for (const std::string& input : inputs) {
+    if (!input.empty() && fs::equivalent(path, input, ec) && !ec) {
+      return InvalidArgument(what + ": is also an input (" + input + "); writing it would destroy that input");
+    }
+  }
+  return OkStatus();
+}
+
+Result<AdapterSpec> ParseAdapterSpec(const std::string& spec) {
   if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
     const std::string tail = spec.substr(colon + 1);
     char* end = nullptr;
     const float v = std::strtof(tail.c_str(), &end);
-    if (!tail.empty() && end == tail.c_str() + tail.size()) return {spec.substr(0, colon), v};
+    if (!tail.empty() && end == tail.c_str() + tail.size()) {
+      // strtof takes "nan" and "inf" (and overflows to inf): a scale that is
+      // not a finite number would turn every output into NaN.
+      if (!std::isfinite(v)) return InvalidArgument("--lora " + spec + ": the scale must be a finite number");
+      return AdapterSpec{spec.substr(0, colon), v};
+    }
   }
-  return {spec, 1.0f};
+  return AdapterSpec{spec, 1.0f};
 }
 
 }  // namespace edgert::cli

@@ -3,7 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -29,13 +32,52 @@ inline std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+// Whole-number option checks. CLI11's NonNegativeNumber / PositiveNumber
+// name their range with DBL_MAX written out (309 digits) and let "-1" wrap
+// into an unsigned seed.
+inline CLI::Validator WholeNumber(long long min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE) {
+          return "expected a whole number, got '" + text + "'";
+        }
+        if (v < min) return "expected " + std::to_string(min) + " or more, got " + text;
+        return "";
+      },
+      "INT>=" + std::to_string(min));
+}
+inline CLI::Validator NonNegativeInteger() { return WholeNumber(0); }
+inline CLI::Validator PositiveInteger() { return WholeNumber(1); }
+// An unsigned 64-bit value written in decimal digits only (no sign).
+inline CLI::Validator Unsigned64() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        errno = 0;
+        if (digits) (void)std::strtoull(text.c_str(), nullptr, 10);
+        if (!digits || errno == ERANGE) return "expected a whole number from 0 to 2^64-1, got '" + text + "'";
+        return "";
+      },
+      "UINT64");
+}
+
+// Checks an output path before any work: its folder exists, it is not a
+// folder, and it is not one of `inputs` (by identity, so "x.jsonl" and
+// "./x.jsonl" are the same file): writing there would destroy that input.
+// Empty paths (options not given) pass. Messages: "FLAG PATH: why".
+Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs = {});
+
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
-// ':' is a scale when it is a number). A may be an .eta file or a PEFT folder.
+// ':' is a scale when it is a number; one that is not finite, such as "nan" or
+// "inf", is an error). A may be an .eta file or a PEFT folder.
 struct AdapterSpec {
   std::string path;
   float scale = 1.0f;
 };
-AdapterSpec ParseAdapterSpec(const std::string& spec);
+Result<AdapterSpec> ParseAdapterSpec(const std::string& spec);
 
 // The allocator behind malloc in this process: "mimalloc" (the CLIs are
 // linked with it unless built with EDGERT_MIMALLOC=OFF) or "libc".

@@ -23,6 +23,9 @@ Result<GenerationSetup> PrepareGeneration(const Model& model, const GenerationRe
   std::shared_ptr<TokenConstraint> constraint;
   if (!request.grammar.empty()) {
     EDGERT_ASSIGN_OR_RETURN(auto grammar, LoadGrammar(request.grammar));
+    if (Status st = CheckTokenBudget(*grammar, request.max_tokens); !st.ok()) {
+      return st.WithContext("--max-tokens " + std::to_string(request.max_tokens));
+    }
     auto vocab = MakeGrammarVocabulary(tokenizer, model.file().metadata().tokenizer, model.config().vocab_size);
     constraint = std::make_shared<TokenConstraint>(std::move(grammar), std::move(vocab), options.end_ids);
     options.constraint = constraint.get();
@@ -40,7 +43,7 @@ SessionOptions SessionOptionsFor(const Model& model, int64_t context) {
 Result<std::shared_ptr<const ProjectionDelta>> LoadAdapters(const ModelFile& base, const std::vector<std::string>& specs) {
   auto delta = std::make_shared<LoraDelta>();
   for (const std::string& spec : specs) {
-    const AdapterSpec s = ParseAdapterSpec(spec);
+    EDGERT_ASSIGN_OR_RETURN(const AdapterSpec s, ParseAdapterSpec(spec));
     EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapterOrPeft(s.path, base));
     delta->Push(std::make_shared<const LoraAdapter>(std::move(adapter)), s.scale);
   }

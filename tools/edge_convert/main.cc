@@ -84,7 +84,7 @@ int Run(int argc, char** argv) {
   app.add_option("--out", a.out, "output model file (.etm), written atomically");
   app.add_option("--quant", a.quant, "dtype of weight matrices: f32, f16, bf16, q8_0, q4_0 (default: as in the source)");
   app.add_option("--tokenizer", a.tokenizer, "tokenizer.json to embed (replaces the checkpoint's)");
-  app.add_option("--seed", a.seed, "seed for --random");
+  app.add_option("--seed", a.seed, "seed for --random")->check(cli::Unsigned64());
   app.add_flag("--json", a.json, "with --info: one JSON object");
   app.add_flag("--quiet,-q", a.quiet, "no progress line");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;

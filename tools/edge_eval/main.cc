@@ -20,6 +20,7 @@
 #include "ports/cpu.h"
 #include "ports/output_file.h"
 #include "runtime/generate/chat.h"
+#include "runtime/thread_count.h"
 #include "tools/common/batch_io.h"
 #include "tools/common/cli.h"
 #include "tools/common/generation.h"
@@ -101,9 +102,9 @@ Status GenerateRuns(const EvalOptions& o, const Prompts& prompts, Evaluation& e)
   if (o.grammar) request.grammar = diagram::DiagramFormatName(e.settings.format);
   if (o.have_system) request.system = o.system;
   EDGERT_ASSIGN_OR_RETURN(cli::GenerationSetup setup, cli::PrepareGeneration(*model, request));
-  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
-  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
-      pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
+  // o.threads was checked by ThreadCount when the options were read.
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(pthreadpool_create(*ThreadCount(o.threads)),
+                                                                   pthreadpool_destroy);
   EDGERT_ASSIGN_OR_RETURN(Session session, Session::Create(model, cli::SessionOptionsFor(*model, 0), pool.get()));
   if (adapters == nullptr || o.compare_base) {
     EDGERT_ASSIGN_OR_RETURN(Run base, GenerateRun("base", session, setup, prompts, e.settings.format, nullptr));
@@ -173,17 +174,25 @@ int Main(int argc, char** argv) {
   app.add_flag("--grammar", o.grammar, "constrain decoding with the format's grammar");
   app.add_flag("--compare-base", o.compare_base, "with --lora: also run the base model and compare");
   app.add_flag("--responses", o.responses, "score the prompt file's own responses instead of generating");
-  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(CLI::PositiveNumber);
-  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", o.sampling.seed, "seed for sampling (with --temperature)");
+  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(cli::PositiveInteger());
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(cli::NonNegativeInteger());
+  app.add_option("--seed", o.sampling.seed, "seed for sampling (with --temperature)")->check(cli::Unsigned64());
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy (default)");
   auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
-  app.add_option("--limit", o.limit, "only the first N prompts")->check(CLI::NonNegativeNumber);
+  app.add_option("--limit", o.limit, "only the first N prompts")->check(cli::NonNegativeInteger());
   app.add_option("--json", o.json_out, "write every prompt, output, verdict and error position (JSON)");
   app.add_option("--report", o.report_out, "write one self-contained HTML report");
   app.add_option("--training-log", o.training_log, "edge-tune --json-log output: the report's loss curve");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_system = system->count() > 0;
+  for (const auto& [path, flag] : {std::pair{o.report_out, "--report"}, std::pair{o.json_out, "--json"}}) {
+    if (Status st = cli::CheckOutputPath(path, flag, {o.prompts, o.model, o.training_log}); !st.ok()) {
+      return cli::Fail(st);
+    }
+  }
   if (Status st = Evaluate(o); !st.ok()) return cli::Fail(st);
   return 0;
 }

@@ -104,7 +104,7 @@ Status Export(const Args& a) {
   EDGERT_ASSIGN_OR_RETURN(ModelFile base, ModelFile::Open(a.model));
   std::vector<ScaledAdapter> adapters;
   for (const std::string& spec : a.lora) {
-    const cli::AdapterSpec s = cli::ParseAdapterSpec(spec);
+    EDGERT_ASSIGN_OR_RETURN(const cli::AdapterSpec s, cli::ParseAdapterSpec(spec));
     EDGERT_ASSIGN_OR_RETURN(LoraAdapter adapter, LoadAdapterOrPeft(s.path, base));
     adapters.push_back({std::make_shared<const LoraAdapter>(std::move(adapter)), s.scale});
   }

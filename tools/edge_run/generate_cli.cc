@@ -53,6 +53,14 @@ int RunPrompt(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpo
   auto r = Generate(*session, setup->tokenizer, ids, setup->options, sampler, Print);
   if (!r.ok()) return cli::Fail(r.status());
   std::printf("\n");
+  // The budget was checked up front; a full context or a stop string can
+  // still end a constrained text early, and that is said, not left silent.
+  if (const TokenConstraint* c = setup->options.constraint; c != nullptr && !c->accepting()) {
+    std::fflush(stdout);
+    return cli::Fail(InvalidArgument("the output is not a complete text of the grammar " + c->grammar().source_name +
+                                     ": generation stopped (" + StopReasonName(r->reason) + ") at least " +
+                                     std::to_string(c->min_bytes()) + " bytes before its end"));
+  }
   return 0;
 }
 

@@ -21,9 +21,9 @@
 #include <memory>
 #include <string>
 
-#include "ports/cpu.h"
 #include "runtime/grammar/grammar.h"
 #include "runtime/model/session.h"
+#include "runtime/thread_count.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/memory/planner.h"
 #include "runtime/model/weight_stream.h"
@@ -79,19 +79,19 @@ int Run(int argc, char** argv) {
   auto* prompt = app.add_option("--prompt,-p", o.prompt, "input text (--tokenize: default standard input)");
   app.add_flag("--raw", o.raw, "no chat template: the prompt is the model's input as is");
   auto* system = app.add_option("--system", o.system, "system prompt (default: the model's)");
-  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most")->check(cli::NonNegativeInteger());
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy");
   app.add_option("--top-k", o.sampling.top_k, "0 = off");
   app.add_option("--top-p", o.sampling.top_p, "1 = off");
   app.add_option("--min-p", o.sampling.min_p, "0 = off");
   app.add_option("--repeat-penalty", o.sampling.repetition_penalty, "1 = off (Hugging Face's repetition_penalty)");
-  app.add_option("--seed", o.sampling.seed, "seed for sampling");
+  app.add_option("--seed", o.sampling.seed, "seed for sampling")->check(cli::Unsigned64());
   app.add_option("--stop", o.stop, "stop when this text is generated (repeatable)");
   app.add_option("--grammar", o.grammar,
                  "constrain the output to a grammar: a built-in (dot, json, mermaid, NAME-fenced) or a .gbnf file; "
                  "the output is always brought to a valid end within --max-tokens");
-  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(cli::NonNegativeInteger());
+  app.add_option("--context", o.context, "KV cache positions (default: what the job needs)")->check(cli::NonNegativeInteger());
   app.add_option("--tokens", o.tokens, "comma-separated token ids to run as they are");
   app.add_option("--logits-out", o.logits_out, "with --tokens: write [T, vocab] f32 logits as .npy");
   app.add_flag("--tokenize", o.tokenize, "print the token ids of the input and exit");
@@ -106,18 +106,27 @@ int Run(int argc, char** argv) {
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
   app.add_option("--lora", o.lora, "LoRA adapter A.eta[:SCALE], applied without merging (repeatable)");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_prompt = prompt->count() > 0;
   o.have_system = system->count() > 0;
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
   if (!o.tokens.empty() && o.logits_out.empty()) return cli::Fail(InvalidArgument("--tokens needs --logits-out FILE.npy"));
   if (!o.input.empty() && o.output.empty()) return cli::Fail(InvalidArgument("--input needs --output OUT.json"));
+  if (Status st = cli::CheckOutputPath(o.output, "--output", {o.input, o.model}); !st.ok()) return cli::Fail(st);
+  if (Status st = cli::CheckOutputPath(o.logits_out, "--logits-out", {o.model}); !st.ok()) return cli::Fail(st);
   if (!o.grammar.empty()) {
     if (o.bench || o.tokenize || !o.tokens.empty()) {
       return cli::Fail(InvalidArgument("--grammar applies to generation (--prompt, --chat, --input), not to --bench, "
                                        "--tokenize or --tokens"));
     }
     // Checked before the model loads, so a grammar error is reported first and alone.
-    if (auto g = LoadGrammar(o.grammar); !g.ok()) return cli::Fail(g.status().WithContext("--grammar"));
+    auto g = LoadGrammar(o.grammar);
+    if (!g.ok()) return cli::Fail(g.status().WithContext("--grammar"));
+    if (Status st = CheckTokenBudget(**g, o.max_tokens); !st.ok()) {
+      return cli::Fail(st.WithContext("--max-tokens " + std::to_string(o.max_tokens)));
+    }
   }
 
   auto model = Model::Open(o.model);
@@ -140,9 +149,9 @@ int Run(int argc, char** argv) {
   // otherwise: without CAP_IPC_LOCK or a large ulimit -l it never is).
   o.session.lock_arena = true;
 
-  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
-  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
-      pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
+  // o.threads was checked by ThreadCount when the options were read.
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(pthreadpool_create(*ThreadCount(o.threads)),
+                                                                   pthreadpool_destroy);
   if (!o.tokens.empty()) return RunLogits(*model, o, pool.get());
   if (o.bench) return RunBench(*model, o, pool.get());
   if (!o.input.empty()) return RunBatch(*model, o, pool.get());

@@ -22,6 +22,7 @@
 #include "ports/cpu.h"
 #include "ports/stop_signal.h"
 #include "runtime/model/session.h"
+#include "runtime/thread_count.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "runtime/train/adapter_io.h"
 #include "runtime/train/peft_io.h"
@@ -35,22 +36,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Fails before hours of training, not after, when the outputs cannot be written.
-Status CheckWritable(const std::string& path, const char* flag) {
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent)) {
-    return InvalidArgument(std::string(flag) + " " + path + ": folder " + parent.string() + " does not exist");
-  }
-  if (fs::is_directory(path)) return InvalidArgument(std::string(flag) + " " + path + ": is a folder");
-  return OkStatus();
-}
-
 int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   if (o.out.empty() && !plan_output.plan) return cli::Fail(InvalidArgument("--out is required"));
   if (!plan_output.plan) {
-    if (Status st = CheckWritable(o.out, "--out"); !st.ok()) return cli::Fail(st);
+    // Checked before hours of training, not after.
+    const auto inputs = {o.model, o.data, o.val, o.replay, o.init_adapter};
+    if (Status st = cli::CheckOutputPath(o.out, "--out", inputs); !st.ok()) return cli::Fail(st);
     if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
-    if (Status st = CheckWritable(o.checkpoint, "--checkpoint"); !st.ok()) return cli::Fail(st);
+    if (Status st = cli::CheckOutputPath(o.checkpoint, "--checkpoint", inputs); !st.ok()) return cli::Fail(st);
+    if (Status st = cli::CheckOutputPath(o.json_log, "--json-log", inputs); !st.ok()) return cli::Fail(st);
   }
   auto budget = cli::ResolveBudget(o.budget);
   if (!budget.ok()) return cli::Fail(budget.status());
@@ -96,9 +90,9 @@ int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
   auto progress = Progress::Create(o.json_log, !o.resume.empty(), budget->bytes);
   if (!progress.ok()) return cli::Fail(progress.status());
 
-  const unsigned cores = ports::DefaultThreadCount();  // one per performance core
-  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
-      pthreadpool_create(o.threads > 0 ? static_cast<size_t>(o.threads) : cores), pthreadpool_destroy);
+  // o.threads was checked by ThreadCount when the options were read.
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(pthreadpool_create(*ThreadCount(o.threads)),
+                                                                   pthreadpool_destroy);
   ports::CatchStopSignals();
   auto summary = trainer->Run(
       pool.get(), [&](const StepReport& r) { progress->OnStep(r); }, [] { return ports::StopRequested(); });
@@ -138,22 +132,22 @@ int Run(int argc, char** argv) {
   auto* dropout = app.add_option("--lora-dropout", o.lora_dropout, "LoRA dropout on each adapted layer's input, as PEFT's lora_dropout");
   app.add_flag("--rslora", o.rslora, "scale alpha/sqrt(r) instead of alpha/r");
   auto* targets = app.add_option("--targets", o.targets, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or all");
-  auto* epochs = app.add_option("--epochs", t.epochs, "passes over the data")->check(CLI::PositiveNumber);
-  app.add_option("--max-steps", t.max_steps, "optimizer steps (instead of --epochs)")->check(CLI::PositiveNumber)->excludes(epochs);
-  app.add_option("--batch", t.batch, "sequences per micro-batch")->check(CLI::PositiveNumber);
-  app.add_option("--grad-accum", t.grad_accum, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
+  auto* epochs = app.add_option("--epochs", t.epochs, "passes over the data")->check(cli::PositiveInteger());
+  app.add_option("--max-steps", t.max_steps, "optimizer steps (instead of --epochs)")->check(cli::PositiveInteger())->excludes(epochs);
+  app.add_option("--batch", t.batch, "sequences per micro-batch")->check(cli::PositiveInteger());
+  app.add_option("--grad-accum", t.grad_accum, "micro-batches per optimizer step")->check(cli::PositiveInteger());
   app.add_option("--lr", t.lr, "peak learning rate");
   app.add_option("--schedule", o.schedule, "cosine, linear or constant");
   auto* ratio = app.add_option("--warmup-ratio", t.warmup_ratio, "warm-up as a fraction of the steps");
-  app.add_option("--warmup-steps", t.warmup_steps, "warm-up steps")->check(CLI::NonNegativeNumber)->excludes(ratio);
+  app.add_option("--warmup-steps", t.warmup_steps, "warm-up steps")->check(cli::NonNegativeInteger())->excludes(ratio);
   app.add_option("--weight-decay", t.weight_decay, "AdamW decoupled weight decay");
   app.add_option("--max-grad-norm", t.max_grad_norm, "clip the global gradient norm (0: off)");
-  auto* seq = app.add_option("--max-seq-len", o.max_seq_len, "truncate examples to this many tokens")->check(CLI::PositiveNumber);
-  app.add_option("--seed", t.seed, "seed for the adapter, the shuffle and the split");
-  app.add_option("--eval-every", t.eval_every, "validation loss every N steps (and at the end)")->check(CLI::NonNegativeNumber);
+  auto* seq = app.add_option("--max-seq-len", o.max_seq_len, "truncate examples to this many tokens")->check(cli::PositiveInteger());
+  app.add_option("--seed", t.seed, "seed for the adapter, the shuffle and the split")->check(cli::Unsigned64());
+  app.add_option("--eval-every", t.eval_every, "validation loss every N steps (and at the end)")->check(cli::NonNegativeInteger());
   app.add_option("--early-stop-patience", t.early_stop_patience, "stop after N evaluations without improvement")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--save-every", t.save_every, "checkpoint every N steps (and at the end)")->check(CLI::NonNegativeNumber);
+      ->check(cli::NonNegativeInteger());
+  app.add_option("--save-every", t.save_every, "checkpoint every N steps (and at the end)")->check(cli::NonNegativeInteger());
   app.add_option("--resume", o.resume, "continue from this checkpoint");
   app.add_option("--init-adapter", o.init_adapter, "start from this adapter (PEFT folder or .eta)");
   app.add_option("--export-peft", o.export_peft, "also write a PEFT adapter folder");
@@ -162,10 +156,13 @@ int Run(int argc, char** argv) {
   app.add_flag("--skip-bad-lines", o.skip_bad_lines, "skip malformed records (counted) instead of failing");
   app.add_option("--replay", o.replay, "older examples to mix in");
   app.add_option("--replay-ratio", o.replay_ratio, "share of replayed examples in the training set");
-  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(cli::NonNegativeInteger());
   app.add_option("--json-log", o.json_log, "one JSON object per step");
   app.add_flag("--no-shuffle", o.no_shuffle, "take examples in file order");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  if (auto threads = ThreadCount(o.threads); !threads.ok()) {
+    return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
+  }
   o.have_system = system->count() > 0;
   o.explicit_rank = r->count() > 0;
   o.explicit_alpha = alpha->count() > 0;
