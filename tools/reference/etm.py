@@ -31,7 +31,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = os.path.join(ROOT, "formats", "model.fbs")
 IDENTIFIER = b"ETM1"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1       # what this writer writes (no header checksum: still readable by edge-rt)
+READABLE_VERSIONS = (1, 2)  # 2 adds Model.header_checksum, which this reader does not need
 TENSOR_ALIGNMENT = 64    # every tensor's start, relative to data_offset
 DATA_ALIGNMENT = 4096    # start of the data area
 
@@ -127,8 +128,8 @@ class EtmFile:
 
     def _parse(self, m, meta_size, n):
         path = self.path
-        if m.FormatVersion() != FORMAT_VERSION:
-            raise ValueError(f"{path}: format_version {m.FormatVersion()}, this reader knows {FORMAT_VERSION}")
+        if m.FormatVersion() not in READABLE_VERSIONS:
+            raise ValueError(f"{path}: format_version {m.FormatVersion()}, this reader knows {READABLE_VERSIONS}")
         c = m.Config()
         if c is None:
             raise ValueError(f"{path}: no config table")
