@@ -68,6 +68,14 @@ std::string ReadAll(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A rank-2 adapter on q_proj (seed 3): the smallest file the hardening tests flip and save.
+Result<LoraAdapter> SmallAdapter(const ModelConfig& config) {
+  LoraConfig cfg;
+  cfg.rank = 2;
+  cfg.targets = *ParseLoraTargets("q_proj");
+  return LoraAdapter::Create(config, cfg, 3);
+}
+
 // Issue 23 item 4: adapters and checkpoints had no checksum and no
 // finiteness check: a flipped byte in a weight loaded as a different
 // adapter, and alpha = inf or NaN weights loaded.
@@ -75,10 +83,7 @@ TEST(AdapterIo, EveryFlippedByteOfMeaningIsRefused) {
   const testing::TempDir temp("adapter_io_test");
   auto base = ModelFile::Open(MakeModel(temp.path(), 1));
   ASSERT_TRUE(base.ok());
-  LoraConfig cfg;
-  cfg.rank = 2;
-  cfg.targets = *ParseLoraTargets("q_proj");
-  auto adapter = LoraAdapter::Create(base->config(), cfg, 3);
+  auto adapter = SmallAdapter(base->config());
   ASSERT_TRUE(adapter.ok());
   const std::string path = (temp.path() / "a.eta").string();
   ASSERT_TRUE(SaveAdapter(path, *adapter, *base).ok());
@@ -114,10 +119,7 @@ TEST(AdapterIo, NonFiniteWeightsAndSettingsAreRefused) {
   const testing::TempDir temp("adapter_io_test");
   auto base = ModelFile::Open(MakeModel(temp.path(), 1));
   ASSERT_TRUE(base.ok());
-  LoraConfig cfg;
-  cfg.rank = 2;
-  cfg.targets = *ParseLoraTargets("q_proj");
-  auto adapter = LoraAdapter::Create(base->config(), cfg, 3);
+  auto adapter = SmallAdapter(base->config());
   ASSERT_TRUE(adapter.ok());
   const std::string path = (temp.path() / "nan.eta").string();
   adapter->layers[0][0].b[1] = std::numeric_limits<float>::quiet_NaN();
@@ -127,6 +129,7 @@ TEST(AdapterIo, NonFiniteWeightsAndSettingsAreRefused) {
   adapter->config.alpha = std::numeric_limits<float>::infinity();
   EXPECT_FALSE(SaveAdapter(path, *adapter, *base).ok());
   EXPECT_FALSE(fs::exists(path));
+  LoraConfig cfg = adapter->config;
   cfg.alpha = std::numeric_limits<float>::infinity();
   EXPECT_THAT(cfg.Validate().message(), HasSubstr("finite"));
 }
@@ -139,10 +142,7 @@ TEST(AdapterIo, TheBasePathAsTypedDoesNotChangeTheFile) {
   auto plain = ModelFile::Open(model);
   auto dotted = ModelFile::Open((temp.path() / "." / fs::path(model).filename()).string());
   ASSERT_TRUE(plain.ok() && dotted.ok());
-  LoraConfig cfg;
-  cfg.rank = 2;
-  cfg.targets = *ParseLoraTargets("q_proj");
-  auto adapter = LoraAdapter::Create(plain->config(), cfg, 3);
+  auto adapter = SmallAdapter(plain->config());
   ASSERT_TRUE(adapter.ok());
   const std::string a = (temp.path() / "a.eta").string(), b = (temp.path() / "b.eta").string();
   ASSERT_TRUE(SaveAdapter(a, *adapter, *plain).ok());
