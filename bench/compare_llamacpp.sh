@@ -18,6 +18,9 @@
 # What an AVX2 laptop gets, on an AVX-512 host: EDGERT_KERNELS=avx2 in the
 # environment (edge-run then runs its AVX2 tier) and LLAMA_BENCH built with
 # -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF.
+# An Alder Lake or later laptop (AVX-VNNI, no AVX-512): EDGERT_KERNELS=avxvnni
+# and the same llama.cpp build plus -DGGML_AVX_VNNI=ON (what -march=native
+# gives it there).
 #
 # Distance to the memory wall, per case: the bytes of weights one decoded
 # token reads (every tensor; the embedding counts once, as the tied LM head,

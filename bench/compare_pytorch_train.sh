@@ -8,7 +8,9 @@
 #        BUDGET (1.5GB: edge-tune's --budget for the Q8_0 job)  WORK (temp dir)
 #        ISA (native; avx2: what an AVX2 laptop gets, on an AVX-512 host: edge-rt with
 #             EDGERT_KERNELS=avx2, PyTorch with ATEN_CPU_CAPABILITY=avx2 and
-#             OPENBLAS_CORETYPE=Haswell)
+#             OPENBLAS_CORETYPE=Haswell; avxvnni: an Alder Lake or later laptop,
+#             edge-rt with EDGERT_KERNELS=avxvnni, PyTorch as for avx2, since
+#             PyTorch's fp32 products have no AVX-VNNI tier)
 #
 # Random weights with the preset's exact shapes (edge-convert --random, seed 1);
 # PyTorch reads the f32 file's weights (bench/pytorch_train.py). Every step: one
@@ -28,8 +30,8 @@ PRESET="${PRESET:-qwen2.5-0.5b}"; SEQ="${SEQ:-512}"; RANK="${RANK:-8}"; THREADS=
 STEPS="${STEPS:-3}"; WARMUP="${WARMUP:-1}"; BUDGET="${BUDGET:-1.5GB}"; ISA="${ISA:-native}"
 case "$ISA" in
   native) TORCH_ISA=avx512; BLAS_CORE=SkylakeX ;;
-  avx2) TORCH_ISA=avx2; BLAS_CORE=Haswell; export EDGERT_KERNELS=avx2 ;;
-  *) echo "error: ISA=$ISA: expected native or avx2" >&2; exit 1 ;;
+  avx2|avxvnni) TORCH_ISA=avx2; BLAS_CORE=Haswell; export EDGERT_KERNELS=$ISA ;;
+  *) echo "error: ISA=$ISA: expected native, avx2 or avxvnni" >&2; exit 1 ;;
 esac
 TOKENIZER="${EDGERT_SHARED_DIR:-../shared}/data/tokenizer/qwen2.5/tokenizer.json"
 WORK="${WORK:-$(mktemp -d)}"

@@ -12,7 +12,7 @@
 // Every benchmark takes the thread count as its last argument (1 or 2).
 // The host is shared and noisy: compare variants back to back, e.g.
 //   kernels_bench --benchmark_filter='Gemv/q8_0' --benchmark_repetitions=3
-// EDGERT_KERNELS=avx2|scalar caps the ISA; EDGERT_BENCH_WARM=1 keeps GEMV weights warm.
+// EDGERT_KERNELS=avxvnni|avx2|scalar caps the ISA; EDGERT_BENCH_WARM=1 keeps GEMV weights warm.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 #include <pthreadpool.h>
@@ -339,19 +339,23 @@ void RegisterTransposed() {
   }
 }
 
-// The AVX2 tier (what a laptop without AVX-512 runs) at the 0.5B shapes,
-// whatever this CPU's best is: decode (m = 1) and prefill (m = 512), the LM
-// head included, Q8_0 and Q4_0, e.g. --benchmark_filter='^Avx2/' beside
+// The laptop tiers (AVX2: what a CPU without AVX-512 runs; AVX-VNNI: Alder
+// Lake and later, whose GEMM differs) at the 0.5B shapes, whatever this CPU's
+// best is: decode (m = 1) and prefill (m = 512), the LM head included, Q8_0
+// and Q4_0, e.g. --benchmark_filter='^(Avx2|AvxVnni)/Gemm' beside
 // EDGERT_KERNELS=avx2 runs of the generic cases.
-void RegisterAvx2() {
-  static constexpr Isa kAvx2 = Isa::kAvx2;
-  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
-    for (Shape s : {Shape{896, 896}, Shape{128, 896}, Shape{4864, 896}, Shape{896, 4864}, Shape{151936, 896}}) {
-      for (size_t m : {size_t{1}, size_t{512}}) {
-        const std::string name = std::string("Avx2/") + (m == 1 ? "Gemv/" : "Gemm512/") + std::string(DTypeName(type)) +
-                                 "/" + std::to_string(s.n) + "x" + std::to_string(s.k);
-        benchmark::RegisterBenchmark(name.c_str(), BM_MatmulOn, type, s, m, &kAvx2)
-            ->Arg(1)->Arg(2)->UseRealTime()->Unit(m == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
+void RegisterLaptopTiers() {
+  static constexpr Isa kTiers[] = {Isa::kAvx2, Isa::kAvxVnni};
+  for (const Isa& isa : kTiers) {
+    const std::string tier = isa == Isa::kAvx2 ? "Avx2/" : "AvxVnni/";
+    for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+      for (Shape s : {Shape{896, 896}, Shape{128, 896}, Shape{4864, 896}, Shape{896, 4864}, Shape{151936, 896}}) {
+        for (size_t m : {size_t{1}, size_t{512}}) {
+          const std::string name = tier + (m == 1 ? "Gemv/" : "Gemm512/") + std::string(DTypeName(type)) + "/" +
+                                   std::to_string(s.n) + "x" + std::to_string(s.k);
+          benchmark::RegisterBenchmark(name.c_str(), BM_MatmulOn, type, s, m, &isa)
+              ->Arg(1)->Arg(2)->UseRealTime()->Unit(m == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
+        }
       }
     }
   }
@@ -379,7 +383,7 @@ int RegisterAll() {
     }
   }
   RegisterGemmShapes();
-  RegisterAvx2();
+  RegisterLaptopTiers();
   RegisterTransposed();
   return 0;
 }

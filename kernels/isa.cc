@@ -11,12 +11,12 @@
 namespace edgert::kernels {
 namespace {
 
-constexpr std::array<Isa, 6> kAll = {Isa::kScalar, Isa::kAvx2,        Isa::kAvx512Vnni,
+constexpr std::array<Isa, 7> kAll = {Isa::kScalar, Isa::kAvx2,        Isa::kAvxVnni, Isa::kAvx512Vnni,
                                      Isa::kNeon,   Isa::kNeonDotprod, Isa::kNeonI8mm};
 
 // Best first; each chain ends in the scalar reference.
 #if defined(EDGERT_HAVE_X86_KERNELS)
-constexpr std::array<Isa, 3> kChain = {Isa::kAvx512Vnni, Isa::kAvx2, Isa::kScalar};
+constexpr std::array<Isa, 4> kChain = {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kScalar};
 #elif defined(EDGERT_HAVE_NEON_KERNELS)
 constexpr std::array<Isa, 4> kChain = {Isa::kNeonI8mm, Isa::kNeonDotprod, Isa::kNeon, Isa::kScalar};
 #else
@@ -32,6 +32,7 @@ const char* IsaName(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kAvxVnni: return "avxvnni";
     case Isa::kNeon: return "neon";
     case Isa::kNeonDotprod: return "neondot";
     case Isa::kNeonI8mm: return "neoni8mm";
@@ -45,6 +46,7 @@ bool IsaSupported(Isa isa) {
     case Isa::kScalar: return true;
 #if defined(EDGERT_HAVE_X86_KERNELS)
     case Isa::kAvx2: return cpu.x86_avx2 && cpu.x86_fma3 && cpu.x86_f16c;
+    case Isa::kAvxVnni: return IsaSupported(Isa::kAvx2) && cpu.x86_avxvnni;
     case Isa::kAvx512Vnni:
       return cpu.x86_avx512f && cpu.x86_avx512vl && cpu.x86_avx512bw && cpu.x86_avx512dq && cpu.x86_avx512vnni &&
              cpu.x86_f16c && cpu.x86_fma3;

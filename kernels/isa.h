@@ -4,7 +4,7 @@
 // family keeps a table of function pointers per ISA; operators call through
 // the table and never test the ISA themselves. EDGERT_KERNELS=<IsaName> in the
 // environment caps the choice within its architecture's chain (x86-64:
-// avx512vnni > avx2 > scalar; aarch64: neoni8mm > neondot > neon > scalar), for tests and
+// avx512vnni > avxvnni > avx2 > scalar; aarch64: neoni8mm > neondot > neon > scalar), for tests and
 // comparisons.
 #pragma once
 
@@ -16,6 +16,7 @@ enum class Isa {
   kScalar,       // portable C++: the reference every variant is tested against
   kAvx2,         // x86-64 AVX2 + FMA + F16C
   kAvx512Vnni,   // x86-64 AVX-512 F/VL/BW/DQ + VNNI (+ F16C, FMA)
+  kAvxVnni,      // x86-64 AVX2 + FMA + F16C + AVX-VNNI (vpdpbusd on ymm: Alder Lake and later, Zen 5)
   kNeon,         // aarch64 Advanced SIMD (ARMv8.0: every aarch64 CPU)
   kNeonDotprod,  // aarch64 NEON + SDOT (ARMv8.2 dotprod: Cortex-A55/A76 and later, Apple M1+)
   kNeonI8mm,     // aarch64 NEON + SDOT + SMMLA (ARMv8.6 i8mm: Neoverse N2/V1/V2, Cortex-A710/X2+, Apple M2+)

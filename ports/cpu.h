@@ -1,8 +1,8 @@
 // ports/cpu.h: what this CPU can do and how large its caches are.
 //
 // Probed once (cpuinfo, which reads CPUID on x86-64, the auxiliary vector on
-// Linux/ARM and sysctl on macOS; plus the OS for what this cpuinfo release
-// does not know, such as ARM i8mm). kernels/isa.cc picks kernel variants from
+// Linux/ARM and sysctl on macOS; plus CPUID or the OS for what this cpuinfo
+// release does not know: x86 AVX-VNNI, ARM i8mm). kernels/isa.cc picks kernel variants from
 // these flags; nothing else in the tree asks the hardware directly.
 #pragma once
 
@@ -16,6 +16,7 @@ struct CpuFeatures {
   bool x86_avx2 = false, x86_fma3 = false, x86_f16c = false;
   bool x86_avx512f = false, x86_avx512vl = false, x86_avx512bw = false, x86_avx512dq = false;
   bool x86_avx512vnni = false;
+  bool x86_avxvnni = false;  // VEX-encoded VNNI on ymm (Alder Lake and later, Zen 5); from CPUID, not cpuinfo
   // aarch64
   bool arm_neon = false;
   bool arm_dotprod = false;     // SDOT/UDOT (ARMv8.2 dotprod)

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include "ports/cpu.h"
 #include "ports/cpu_os.h"
 
@@ -32,6 +36,18 @@ uint32_t PerformanceCores(uint32_t cores) {
   return top > 0 ? at_top : cores;
 }
 
+#if defined(__x86_64__)
+// AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4), which Debian 12's cpuinfo
+// predates. The ymm state it needs is the OS support cpuinfo already checked
+// for AVX2, so the caller requires that flag too.
+bool X86AvxVnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 1, eax, ebx, ecx, edx);
+  return (eax & (1u << 4)) != 0;
+}
+#endif
+
 CpuFeatures Probe() {
   CpuFeatures f;
   if (!cpuinfo_initialize()) return f;
@@ -45,6 +61,7 @@ CpuFeatures Probe() {
   f.x86_avx512bw = cpuinfo_has_x86_avx512bw();
   f.x86_avx512dq = cpuinfo_has_x86_avx512dq();
   f.x86_avx512vnni = cpuinfo_has_x86_avx512vnni();
+  f.x86_avxvnni = f.x86_avx2 && X86AvxVnni();
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)
   f.arm_neon = cpuinfo_has_arm_neon();

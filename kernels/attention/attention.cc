@@ -87,7 +87,8 @@ const AttentionUkernels* AttentionUkernelsFor(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return &scalar::AttentionUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
-    case Isa::kAvx2: return &avx2::AttentionUkernelsAvx2();
+    case Isa::kAvx2:
+    case Isa::kAvxVnni: return &avx2::AttentionUkernelsAvx2();  // float only
     case Isa::kAvx512Vnni: return &avx512vnni::AttentionUkernelsAvx512();
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)

@@ -32,7 +32,7 @@ const AttentionGradUkernels* AttentionGradUkernelsFor(Isa isa) {
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
   static const AttentionGradUkernels kAvx2{"avx2", TransposedTileAvx2, TransposedTileStoreAvx2, avx2::ScaledSoftmax,
                                            avx2::SoftmaxBackward};
-  if (isa == Isa::kAvx2) return &kAvx2;
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) return &kAvx2;  // no int8 products here
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
   static const AttentionGradUkernels kNeon{"neon", neon::TransposedTile, neon::TransposedTileStore,

@@ -57,7 +57,7 @@ const LowRankUkernels* LowRankUkernelsFor(Isa isa) {
   if (isa == Isa::kAvx512Vnni) return &kAvx512;
   static const LowRankUkernels kAvx2{"avx2", avx2::LowRankProject, avx2::LowRankOuter, avx2::LowRankProjectOuter,
                                      avx2::LowRankExpand};
-  if (isa == Isa::kAvx2) return &kAvx2;
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) return &kAvx2;  // float products
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)
   static const LowRankUkernels kNeon{"neon", neon::LowRankProject, neon::LowRankOuter, neon::LowRankProjectOuter,

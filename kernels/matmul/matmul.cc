@@ -233,6 +233,7 @@ const MatmulUkernels* MatmulUkernelsFor(Isa isa) {
     case Isa::kScalar: return &scalar::MatmulUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
     case Isa::kAvx2: return &avx2::MatmulUkernelsAvx2();
+    case Isa::kAvxVnni: return &avxvnni::MatmulUkernelsAvxVnni();
     case Isa::kAvx512Vnni: return &avx512vnni::MatmulUkernelsAvx512Vnni();
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)

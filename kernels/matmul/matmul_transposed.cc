@@ -173,7 +173,7 @@ TransposedTileFn TransposedTileFor(Isa isa) {
   if (!IsaSupported(isa)) return nullptr;
 #ifdef EDGERT_HAVE_X86_KERNELS
   if (isa == Isa::kAvx512Vnni) return TransposedTileAvx512;
-  if (isa == Isa::kAvx2) return TransposedTileAvx2;
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) return TransposedTileAvx2;
 #endif
 #ifdef EDGERT_HAVE_NEON_KERNELS
   if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::TransposedTile;

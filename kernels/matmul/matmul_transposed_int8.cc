@@ -263,7 +263,7 @@ const Int8WideUkernels* Int8WideUkernelsFor(Isa isa) {
 PackTransposedQ8Fn PackTransposedQ8For(Isa isa) {
   if (!IsaSupported(isa) || Int8WideUkernelsFor(isa) != nullptr) return nullptr;
 #ifdef EDGERT_HAVE_X86_KERNELS
-  if (isa == Isa::kAvx2) return PackTransposedQ8Avx2;
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) return PackTransposedQ8Avx2;
 #endif
 #ifdef EDGERT_HAVE_NEON_KERNELS
   if (isa == Isa::kNeon || isa == Isa::kNeonDotprod || isa == Isa::kNeonI8mm) return neon::PackTransposedQ8;

@@ -29,6 +29,7 @@ inline void PackPlainGemv(size_t kb, const int8_t* xq, const float* xd, const in
 }
 namespace scalar { const MatmulUkernels& MatmulUkernelsScalar(); }
 namespace avx2 { const MatmulUkernels& MatmulUkernelsAvx2(); }
+namespace avxvnni { const MatmulUkernels& MatmulUkernelsAvxVnni(); }
 namespace avx512vnni { const MatmulUkernels& MatmulUkernelsAvx512Vnni(); }
 namespace neon { const MatmulUkernels& MatmulUkernelsNeon(); }
 namespace neondot { const MatmulUkernels& MatmulUkernelsNeonDot(); }

@@ -55,7 +55,7 @@ using FGemmFn = void (*)(size_t m, size_t n, size_t k, const void* w, size_t w_s
                          size_t x_stride, float* y, size_t y_stride);
 
 struct MatmulUkernels {
-  const char* isa;  // "scalar", "avx2", "avx512vnni"
+  const char* isa;  // IsaName() of the variant: "scalar", "avx2", "avxvnni", ...
   QuantizeActivationsQ8Fn quantize_q8;
   QGemvPackFn q8_0_gemv_pack;
   QGemvFn q8_0_gemv;

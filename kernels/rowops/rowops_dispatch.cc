@@ -9,7 +9,8 @@ const RowOpsUkernels* RowOpsUkernelsFor(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return &scalar::RowOpsUkernelsScalar();
 #if defined(EDGERT_HAVE_X86_KERNELS)
-    case Isa::kAvx2: return &avx2::RowOpsUkernelsAvx2();
+    case Isa::kAvx2:
+    case Isa::kAvxVnni: return &avx2::RowOpsUkernelsAvx2();  // no dot products here
     case Isa::kAvx512Vnni: return &avx512vnni::RowOpsUkernelsAvx512();
 #endif
 #if defined(EDGERT_HAVE_NEON_KERNELS)

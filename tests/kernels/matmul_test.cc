@@ -176,9 +176,10 @@ void CheckQuantized(DType type) {
         // Integer dots are exact, so only f32 summation order differs: each of
         // at most kb + 16 roundings errs by ≤ 2^-24 of a partial sum, and every
         // partial sum is bounded by mag. The AVX-512 and i8mm GEMMs and the
-        // AVX2 GEMM and GEMV keep the reference order exactly and must match
+        // AVX2 GEMM and GEMV (and the AVX-VNNI GEMM, which falls back to
+        // them below 4 rows) keep the reference order exactly and must match
         // bit for bit.
-        const bool exact = std::strcmp(uk->isa, "avx2") == 0 ||
+        const bool exact = std::strcmp(uk->isa, "avx2") == 0 || std::strcmp(uk->isa, "avxvnni") == 0 ||
                            (s.m > 1 && (std::strcmp(uk->isa, "avx512vnni") == 0 || std::strcmp(uk->isa, "neoni8mm") == 0));
         if (exact) {
           ASSERT_EQ(out[e], ref[e]) << uk->isa << " m=" << s.m << " n=" << s.n << " kb=" << s.kb << " at " << e;
