@@ -51,7 +51,7 @@ struct SystemMemory {
   uint64_t swap_total_bytes = 0;
   uint64_t swap_free_bytes = 0;
   double pressure_some_avg10 = 0;  // % of time some task stalled on memory (PSI), 0 if unknown
-  uint64_t cgroup_limit_bytes = 0; // memory limit of our cgroup, 0 if none
+  uint64_t cgroup_limit_bytes = 0; // our own cgroup's memory limit (the smallest up its ancestors), 0 if none
   MemoryPressure pressure = MemoryPressure::kUnknown;  // macOS: kern.memorystatus_vm_pressure_level
 };
 

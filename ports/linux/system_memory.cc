@@ -1,26 +1,11 @@
-// ports/linux/system_memory.cc: /proc/meminfo, PSI and the cgroup limit.
+// ports/linux/system_memory.cc: /proc/meminfo, PSI and our own cgroup's limit.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <string>
 
+#include "ports/linux/cgroup_memory.h"
 #include "ports/memory.h"
 
 namespace edgert::ports {
-namespace {
-
-uint64_t ReadCgroupLimit() {
-  // cgroup v2 first, then v1. "max" or an absurd v1 value means no limit.
-  std::ifstream v2("/sys/fs/cgroup/memory.max");
-  std::string s;
-  if (v2 >> s) return s == "max" ? 0 : std::stoull(s);
-  std::ifstream v1("/sys/fs/cgroup/memory/memory.limit_in_bytes");
-  uint64_t limit = 0;
-  if (v1 >> limit && limit < (uint64_t{1} << 60)) return limit;
-  return 0;
-}
-
-}  // namespace
 
 SystemMemory ReadSystemMemory() {
   SystemMemory m;
@@ -40,11 +25,7 @@ SystemMemory ReadSystemMemory() {
     if (std::fscanf(f, "some avg10=%lf", &avg10) == 1) m.pressure_some_avg10 = avg10;
     std::fclose(f);
   }
-  try {
-    m.cgroup_limit_bytes = ReadCgroupLimit();
-  } catch (...) {  // an unreadable number: treat as no limit
-    m.cgroup_limit_bytes = 0;
-  }
+  m.cgroup_limit_bytes = OwnCgroupMemoryLimit();
   return m;
 }
 
