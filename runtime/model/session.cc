@@ -16,8 +16,10 @@
 #include <cmath>
 #include <optional>
 
-#include "runtime/model/ops.h"
 #include "kernels/rowops/rowops.h"
+#include "ports/clock.h"
+#include "runtime/model/decode_threads.h"
+#include "runtime/model/ops.h"
 #include "runtime/model/weight_stream.h"
 
 namespace edgert {
@@ -82,6 +84,7 @@ struct Session::State {
   void* linear_scratch;
   std::shared_ptr<const ProjectionDelta> delta;  // adapters beside the frozen weights, or null
   std::optional<WeightStream> stream;            // set when weights are streamed by layer
+  DecodeThreadChoice decode_threads;
 };
 
 Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -180,6 +183,11 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
   const auto m = static_cast<int64_t>(ids.size());
   const int64_t h = c.hidden_size, qd = c.q_dim(), kvd = c.kv_dim(), ff = c.intermediate_size;
   const int64_t half = c.head_dim / 2, p0 = s.position;
+  // A decode step runs on all threads or on this one, by what the last steps
+  // took (decode_threads.h); the bits are the same either way.
+  const bool adaptive = m == 1 && s.pool != nullptr && pthreadpool_get_threads_count(s.pool) > 1;
+  pthreadpool_t pool = !adaptive || s.decode_threads.NextUsesAllThreads() ? s.pool : nullptr;
+  const uint64_t started = adaptive ? ports::MonotonicNanoseconds() : 0;
 
   for (int64_t i = 0; i < m; ++i) ops::GatherRow(w.embed, ids[static_cast<size_t>(i)], s.x + i * h);
   // Streaming (budget below the weights): read the next layer ahead, drop the
@@ -201,7 +209,7 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
     const ops::LinearOut qkv[] = {{&l.q, l.q_bias.data ? l.q_bias.f32() : nullptr, s.q},
                                   {&l.k, l.k_bias.data ? l.k_bias.f32() : nullptr, k_cache + p0 * kvd},
                                   {&l.v, l.v_bias.data ? l.v_bias.f32() : nullptr, v_cache + p0 * kvd}};
-    ops::Linears(qkv, s.xn, m, s.linear_scratch, s.pool);
+    ops::Linears(qkv, s.xn, m, s.linear_scratch, pool);
     if (s.delta) {
       s.delta->Add(li, Projection::kQ, s.xn, m, s.q);
       s.delta->Add(li, Projection::kK, s.xn, m, k_cache + p0 * kvd);
@@ -213,20 +221,20 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
       ops::Rope(s.q + i * qd, c.num_attention_heads, c.head_dim, cos, sin);
       ops::Rope(k_cache + (p0 + i) * kvd, c.num_key_value_heads, c.head_dim, cos, sin);
     }
-    ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.options.context_length, s.pool);
-    ops::Linear(l.o, nullptr, s.attn, m, s.xn, s.linear_scratch, s.pool);
+    ops::Attention(shape, s.q, m, p0, k_cache, v_cache, s.attn, s.scores, s.options.context_length, pool);
+    ops::Linear(l.o, nullptr, s.attn, m, s.xn, s.linear_scratch, pool);
     if (s.delta) s.delta->Add(li, Projection::kO, s.attn, m, s.xn);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
 
     ops::RmsNorm(s.x, l.post_norm.f32(), c.rms_norm_eps, m, h, s.xn);
     const ops::LinearOut gate_up[] = {{&l.gate, nullptr, s.gate}, {&l.up, nullptr, s.up}};
-    ops::Linears(gate_up, s.xn, m, s.linear_scratch, s.pool);
+    ops::Linears(gate_up, s.xn, m, s.linear_scratch, pool);
     if (s.delta) {
       s.delta->Add(li, Projection::kGate, s.xn, m, s.gate);
       s.delta->Add(li, Projection::kUp, s.xn, m, s.up);
     }
     ops::SiluMul(s.gate, s.up, m * ff, s.gate);
-    ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, s.pool);
+    ops::Linear(l.down, nullptr, s.gate, m, s.xn, s.linear_scratch, pool);
     if (s.delta) s.delta->Add(li, Projection::kDown, s.gate, m, s.xn);
     for (int64_t i = 0; i < m * h; ++i) s.x[i] += s.xn[i];
     if (stream) stream->Release(static_cast<int64_t>(li));
@@ -237,12 +245,13 @@ Status Session::ForwardChunk(std::span<const int32_t> ids, std::span<float> last
   // prefill need no more: the vocabulary projection is the largest matmul).
   if (all_logits != nullptr) {
     ops::RmsNorm(s.x, w.final_norm.f32(), c.rms_norm_eps, m, h, s.xn);
-    ops::Linear(w.lm_head, nullptr, s.xn, m, all_logits, s.linear_scratch, s.pool);
+    ops::Linear(w.lm_head, nullptr, s.xn, m, all_logits, s.linear_scratch, pool);
     if (!last_logits.empty()) std::copy_n(all_logits + (m - 1) * c.vocab_size, c.vocab_size, last_logits.data());
   } else if (!last_logits.empty()) {
     ops::RmsNorm(s.x + (m - 1) * h, w.final_norm.f32(), c.rms_norm_eps, 1, h, s.xn);
-    ops::Linear(w.lm_head, nullptr, s.xn, 1, last_logits.data(), s.linear_scratch, s.pool);
+    ops::Linear(w.lm_head, nullptr, s.xn, 1, last_logits.data(), s.linear_scratch, pool);
   }
+  if (adaptive) s.decode_threads.Record(ports::MonotonicNanoseconds() - started);
   return OkStatus();
 }
 
