@@ -19,11 +19,15 @@ void LoraDelta::Add(size_t layer, Projection p, const float* x, int64_t m, float
     const LoraPair& pair = adapter.layers[layer][static_cast<size_t>(p)];
     if (!pair.enabled()) continue;
     const int32_t r = adapter.config.rank;
-    // Per call, as the session may run any chunk size; m·r floats plus the
-    // forward's scratch are small beside the projection itself.
-    std::vector<float> ax(static_cast<size_t>(m * r));
-    std::vector<float> scratch(static_cast<size_t>(grad::LoraScratchFloats(m, r, std::max(pair.in, pair.out))));
-    grad::LoraForward(pair, r, s.scale, x, m, ax.data(), y, scratch.data());
+    // m·r floats of A·x and the forward's scratch, small beside the projection.
+    // One adapter serves sessions on many threads at once (the C API), so the
+    // buffer is the calling thread's; it grows to the largest chunk it has
+    // seen and then no decode step allocates (tests/train/decode_allocations_test).
+    const auto ax_floats = static_cast<size_t>(m * r);
+    const size_t floats = ax_floats + static_cast<size_t>(grad::LoraScratchFloats(m, r, std::max(pair.in, pair.out)));
+    thread_local std::vector<float> buffer;
+    if (buffer.size() < floats) buffer.resize(floats);
+    grad::LoraForward(pair, r, s.scale, x, m, buffer.data(), y, buffer.data() + ax_floats);
   }
 }
 
