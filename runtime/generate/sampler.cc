@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "base/splitmix.h"
@@ -63,9 +64,18 @@ int32_t Sampler::Sample(std::span<float> logits, std::span<const int32_t> histor
   for (float& l : logits) l /= o_.temperature;
 
   // Candidates by descending logit (ties: lower id first, for reproducibility).
+  // Tokens a grammar masked (-inf) have probability 0: leaving them out draws
+  // the same token from the same numbers, and after a mask that leaves a few
+  // hundred of 151,936 the sort and the exponentials are over those alone.
   candidates_.clear();
   candidates_.reserve(logits.size());
-  for (int32_t i = 0; i < n; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
+  for (int32_t i = 0; i < n; ++i) {
+    const float l = logits[static_cast<size_t>(i)];
+    if (l != -std::numeric_limits<float>::infinity()) candidates_.emplace_back(l, i);
+  }
+  if (candidates_.empty()) {  // everything masked: the caller's mistake; draw as before, from all
+    for (int32_t i = 0; i < n; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
+  }
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   size_t keep = candidates_.size();
   if (o_.top_k > 0 && static_cast<size_t>(o_.top_k) < keep) {

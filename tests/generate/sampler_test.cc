@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
+#include <tuple>
 
 #include "runtime/generate/chat.h"
 
@@ -83,6 +85,31 @@ TEST(Sampler, TopKTopPMinPTruncate) {
   h = Histogram(o, logits, 3000);
   EXPECT_EQ(h.count(0) + h.count(1), 0u);
   EXPECT_GT(h.count(2), 0u);
+}
+
+// A grammar's mask leaves a few tokens of a large vocabulary: the draws are
+// those of the same logits without the masked ones, seed for seed, and a
+// masked token is never drawn.
+TEST(Sampler, MaskedTokensChangeNothingButCost) {
+  const std::vector<float> kept = {0.5f, std::log(2.0f), std::log(3.0f), 1.7f};
+  const std::vector<int32_t> ids = {3, 900, 41000, 151935};
+  std::vector<float> masked(151936, -std::numeric_limits<float>::infinity());
+  for (size_t i = 0; i < ids.size(); ++i) masked[static_cast<size_t>(ids[i])] = kept[i];
+  for (const auto& [top_k, top_p, min_p] : {std::tuple{0, 1.0f, 0.0f}, std::tuple{0, 0.8f, 0.0f}, std::tuple{3, 1.0f, 0.0f},
+                                            std::tuple{0, 1.0f, 0.3f}, std::tuple{10, 1.0f, 0.0f}}) {
+    SamplingOptions o;
+    o.temperature = 0.7f;
+    o.top_k = top_k;
+    o.top_p = top_p;
+    o.min_p = min_p;
+    o.seed = 11;
+    Sampler small(o), large(o);
+    for (int i = 0; i < 300; ++i) {
+      std::vector<float> a = kept, b = masked;
+      const int32_t want = ids[static_cast<size_t>(small.Sample(a, {}))];
+      ASSERT_EQ(large.Sample(b, {}), want) << "draw " << i << " top_k " << top_k << " top_p " << top_p << " min_p " << min_p;
+    }
+  }
 }
 
 TEST(Sampler, ValidatesOptions) {
