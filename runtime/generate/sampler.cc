@@ -77,43 +77,60 @@ int32_t Sampler::Sample(std::span<float> logits, std::span<const int32_t> histor
     for (int32_t i = 0; i < n; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
   }
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  size_t keep = candidates_.size();
-  if (o_.top_k > 0 && static_cast<size_t>(o_.top_k) < keep) {
-    keep = static_cast<size_t>(o_.top_k);
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep), candidates_.end(), by_logit);
-    candidates_.resize(keep);
-  } else if (o_.top_p < 1.0f || o_.min_p > 0.0f) {
-    std::sort(candidates_.begin(), candidates_.end(), by_logit);
-  } else {
-    // No truncation: order does not matter, only the max for stability.
-    std::swap(candidates_.front(), *std::min_element(candidates_.begin(), candidates_.end(), by_logit));
-  }
-  // Softmax over what is left (in double: the sums decide truncation).
-  const double max = candidates_.front().first;
   std::vector<double>& probs = probs_;
+  if (o_.top_k > 0 && static_cast<size_t>(o_.top_k) < candidates_.size()) {
+    const auto keep = static_cast<std::ptrdiff_t>(o_.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + keep, candidates_.end(), by_logit);
+    candidates_.resize(static_cast<size_t>(keep));
+  }
+  // Softmax over what is left (in double: the sums decide truncation), in
+  // candidate order; the max first for stability.
+  std::swap(candidates_.front(), *std::min_element(candidates_.begin(), candidates_.end(), by_logit));
+  const double max = candidates_.front().first;
   probs.resize(candidates_.size());
   double sum = 0;
   for (size_t i = 0; i < candidates_.size(); ++i) sum += probs[i] = std::exp(static_cast<double>(candidates_[i].first) - max);
-  for (double& p : probs) p /= sum;
-  if (o_.top_p < 1.0f) {
-    // Keep the smallest prefix whose mass reaches top_p (HF drops tokens whose
-    // cumulative mass from the low end is <= 1 - top_p; always keeps one).
-    double cum = 0;
-    size_t cut = probs.size();
-    for (size_t i = 0; i < probs.size(); ++i) {
-      cum += probs[i];
-      if (cum >= static_cast<double>(o_.top_p)) {
-        cut = i + 1;
+  // Truncation reorders the candidates: their kept prefix's probabilities are
+  // then computed again below.
+  const auto prob = [&](size_t i) { return std::exp(static_cast<double>(candidates_[i].first) - max) / sum; };
+  size_t kept = candidates_.size();
+  if (o_.min_p > 0.0f && o_.top_p >= 1.0f) {
+    // min-p alone: p >= p_max·min_p, with p_max = 1/sum (the max's own term
+    // is exp(0)): a filter, no sort of the rest.
+    const double threshold = (1.0 / sum) * static_cast<double>(o_.min_p);
+    kept = static_cast<size_t>(std::partition(candidates_.begin() + 1, candidates_.end(),
+                                              [&](const auto& c) { return std::exp(static_cast<double>(c.first) - max) / sum >= threshold; }) -
+                               candidates_.begin());
+    std::sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(kept), by_logit);
+  } else if (o_.top_p < 1.0f) {
+    // Keep the smallest prefix, by descending logit, whose mass reaches top_p
+    // (HF drops tokens whose cumulative mass from the low end is <= 1 - top_p;
+    // always keeps one). Sorted only as far as needed: a prefix of 64, then
+    // 4x longer until its mass reaches top_p (the whole vocabulary sorted cost
+    // ~12 ms a token).
+    for (size_t sorted = std::min<size_t>(64, candidates_.size());; sorted = std::min(candidates_.size(), 4 * sorted)) {
+      std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(sorted), candidates_.end(),
+                        by_logit);
+      double cum = 0;
+      size_t cut = 0;
+      while (cut < sorted && cum < static_cast<double>(o_.top_p)) cum += prob(cut++);
+      if (cum >= static_cast<double>(o_.top_p) || sorted == candidates_.size()) {
+        kept = cut;
         break;
       }
     }
-    probs.resize(cut);
+    if (o_.min_p > 0.0f) {
+      const double threshold = prob(0) * static_cast<double>(o_.min_p);
+      size_t cut = 1;
+      while (cut < kept && prob(cut) >= threshold) ++cut;
+      kept = cut;
+    }
   }
-  if (o_.min_p > 0.0f) {
-    const double threshold = probs.front() * static_cast<double>(o_.min_p);
-    size_t cut = 1;
-    while (cut < probs.size() && probs[cut] >= threshold) ++cut;
-    probs.resize(cut);
+  if (o_.top_p >= 1.0f && o_.min_p <= 0.0f) {
+    for (double& p : probs) p /= sum;  // no truncation reordered them: the exponentials above
+  } else {
+    probs.resize(kept);
+    for (size_t i = 0; i < kept; ++i) probs[i] = prob(i);
   }
   double total = 0;
   for (double p : probs) total += p;

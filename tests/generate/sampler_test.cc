@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <tuple>
 
 #include "runtime/generate/chat.h"
@@ -108,6 +110,42 @@ TEST(Sampler, MaskedTokensChangeNothingButCost) {
       std::vector<float> a = kept, b = masked;
       const int32_t want = ids[static_cast<size_t>(small.Sample(a, {}))];
       ASSERT_EQ(large.Sample(b, {}), want) << "draw " << i << " top_k " << top_k << " top_p " << top_p << " min_p " << min_p;
+    }
+  }
+}
+
+// Top-p and min-p sort only a prefix of the candidates: the tokens drawn are
+// those a full sort keeps (the reference below, as HF computes it), and the
+// likely ones among them are drawn.
+TEST(Sampler, PartialSortKeepsWhatAFullSortKeeps) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 2.5f);
+  std::vector<float> logits(3000);
+  for (float& l : logits) l = nd(rng);
+  for (const auto& [top_p, min_p] : {std::pair{0.9f, 0.0f}, std::pair{0.5f, 0.0f}, std::pair{1.0f, 0.05f}, std::pair{0.95f, 0.02f}}) {
+    std::vector<std::pair<double, int32_t>> ref;
+    for (size_t i = 0; i < logits.size(); ++i) ref.emplace_back(logits[i] / 0.8, static_cast<int32_t>(i));
+    std::sort(ref.begin(), ref.end(), [](auto a, auto b) { return a.first > b.first; });
+    double sum = 0;
+    for (auto& r : ref) sum += r.first = std::exp(r.first - ref.front().first);
+    std::map<int32_t, double> keep;
+    double cum = 0;
+    for (const auto& r : ref) {
+      const double p = r.first / sum;
+      if (p < (1.0 / sum) * min_p) break;
+      keep[r.second] = p;
+      if ((cum += p) >= top_p) break;
+    }
+    SamplingOptions o;
+    o.temperature = 0.8f;
+    o.top_p = top_p;
+    o.min_p = min_p;
+    const auto h = Histogram(o, logits, 4000);
+    for (const auto& [id, count] : h) EXPECT_TRUE(keep.count(id)) << "token " << id << " top_p " << top_p;
+    for (const auto& [id, p] : keep) {
+      if (p > 0.01) {
+        EXPECT_TRUE(h.count(id)) << "token " << id << " p " << p << " never drawn";
+      }
     }
   }
 }
