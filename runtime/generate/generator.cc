@@ -52,12 +52,19 @@ Result<GenerateResult> Generate(Session& session, const Tokenizer& tokenizer, st
   r.prompt_tokens = static_cast<int64_t>(prompt_ids.size());
   const ModelConfig& c = session.model().config();
   std::vector<float> logits(static_cast<size_t>(c.vocab_size));
-  std::vector<int32_t> history(prompt_ids.begin(), prompt_ids.end());
   if (session.position() + static_cast<int64_t>(prompt_ids.size()) >= session.context_length()) {
     return OutOfRange("the prompt (" + std::to_string(prompt_ids.size()) + " tokens at position " +
                       std::to_string(session.position()) + ") does not fit the context of " +
                       std::to_string(session.context_length()) + " tokens");
   }
+  // Room for every token the context can still take, so the loop below does
+  // not grow them token by token.
+  const auto most = static_cast<size_t>(std::clamp<int64_t>(
+      options.max_tokens, 0, session.context_length() - session.position() - static_cast<int64_t>(prompt_ids.size())));
+  std::vector<int32_t> history;
+  history.reserve(prompt_ids.size() + most);
+  history.assign(prompt_ids.begin(), prompt_ids.end());
+  r.ids.reserve(most);
   const auto t0 = Clock::now();
   EDGERT_RETURN_IF_ERROR(session.Forward(prompt_ids, logits));
   const auto t1 = Clock::now();
