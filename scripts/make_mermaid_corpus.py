@@ -6,8 +6,10 @@ Each line is {"diagram", "expect", "why"} with expect one of
   "invalid"  broken on purpose: mermaid rejects it and so does the grammar
              ("incomplete": true when it is a prefix of a valid diagram, so the
              grammar must answer kIncomplete, not kRejected);
-  "outside"  mermaid parses it but the grammar leaves it out (its subset is
-             tight on purpose); the grammar must reject it.
+  "outside"  mermaid parses it but the grammar leaves it out; the grammar
+             must reject it;
+  "undrawable" mermaid parses it but cannot draw it, for a reason no grammar
+             can see (runtime/diagram's CheckMermaid must reject it).
 tests/mermaid checks both sides: MatchText (C++) and mermaid under node.
 Deterministic: rerunning reproduces the file byte for byte.
 """
@@ -15,7 +17,7 @@ import json
 import os
 import random
 
-V, I, O = "valid", "invalid", "outside"
+V, I, O, U = "valid", "invalid", "outside", "undrawable"
 cases = []
 
 
@@ -362,8 +364,63 @@ for c in rng.sample(valid, 40):
         cut = rng.choice(cuts)
         add(I, f"{c['why']}: cut after {d[:cut][-3:]!r}", d[:cut], incomplete=True)
 
+# The grammar grew (issue 18): these were outside it and are in it now.
+# Three of them parse but do not draw, which only CheckMermaid can tell
+# (a subgraph holding itself, a note on a state no line introduced): those are
+# "undrawable": mermaid parses them, the grammar may take them, CheckMermaid
+# must not.
+NOW_IN = {
+    'flowchart: single-letter names o, x, u, v',
+    'class: empty body (mermaid takes this one, not one with a blank line inside)',
+    'nested subgraphs (the grammar does not nest them: mermaid cannot draw one nested in itself)',
+    'subgraph with an upper-case id (the grammar keeps subgraph and body ids apart by case)',
+    'flowchart: lower-case labels with parentheses unquoted',
+    'flowchart: no spaces around links',
+    'flowchart: header ending with ;',
+    'flowchart: header without direction',
+    'flowchart: click callback',
+    'flowchart: names that are keywords of other diagram types',
+    'sequence: participant named U',
+    'flowchart: markdown string',
+    'flowchart: longer thick link',
+    'flowchart: entity code in label',
+    'sequence: title',
+    'sequence: message text with a semicolon-free colon',
+    'sequence: rect rgb',
+    'sequence: bidirectional arrow',
+    'class: generics',
+    'class: static and abstract markers',
+    'class: namespace',
+    'class: note',
+    'class: member with ~ visibility',
+    'class: direction',
+    'state: notes on introduced states (CheckMermaid takes these; the grammar cannot know what was introduced)',
+    'state: concurrency separator',
+    'state: multi-line note',
+    'state: classDef',
+    'state: description with parentheses',
+    'er: entity with dash',
+    'er: attribute type with size',
+    'pie: title on its own line',
+    'pie: label with punctuation',
+    'gantt: after another task',
+    'gantt: axisFormat',
+    'gantt: excludes weekends',
+    'gantt: after an unknown task (parses; fails only when drawn)',
+    'mindmap: deeper than four levels',
+    'mindmap: icon',
+}
+UNDRAWABLE = {
+    'state: note on a state no line introduced (parses; mermaid fails to draw it)',
+    'subgraph whose body names itself (parses; mermaid cannot draw it)',
+    'subgraphs holding each other (parses; mermaid cannot draw it)',
+}
+for c in cases:
+    if c["expect"] == O and c["why"] in NOW_IN | UNDRAWABLE:
+        c["expect"] = U if c["why"] in UNDRAWABLE else V
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "mermaid", "corpus.jsonl")
 with open(out, "w", encoding="utf-8") as f:
     for row in cases:
         f.write(json.dumps(row, ensure_ascii=False) + "\n")
-print(f"{len(cases)} cases -> {out}:", {k: sum(c['expect'] == k for c in cases) for k in (V, I, O)})
+print(f"{len(cases)} cases -> {out}:", {k: sum(c['expect'] == k for c in cases) for k in (V, I, O, U)})
