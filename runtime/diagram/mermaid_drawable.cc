@@ -1,5 +1,7 @@
 #include "runtime/diagram/mermaid_drawable.h"
 
+#include "runtime/diagram/gantt_timeline.h"
+
 #include <functional>
 #include <map>
 #include <set>
@@ -234,6 +236,9 @@ std::optional<DrawProblem> FindUndrawable(std::string_view text) {
     return StateCycles(lines);
   }
   if (header.starts_with("flowchart") || header.starts_with("graph")) return SubgraphCycles(lines);
+  if (header == "gantt") {
+    if (auto problem = FindGanttTimelineProblem(lines)) return DrawProblem{problem->line, std::move(problem->message)};
+  }
   return std::nullopt;
 }
 

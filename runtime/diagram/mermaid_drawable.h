@@ -16,12 +16,14 @@ struct DrawProblem {
 };
 
 // The first such problem in `text` (a diagram the mermaid grammar accepted), or
-// nullopt. Two are known and checked:
+// nullopt. Three are known and checked:
 //  - stateDiagram: a note on a state that no earlier line introduced (by a
 //    transition, `X : text`, `state "..." as X` or `state X {`); a composite
 //    state that names itself inside its braces;
 //  - flowchart: a subgraph that would contain itself (its id used as a node in
 //    its own body, or subgraphs holding each other).
+//  - gantt: a timeline mermaid cannot lay out (gantt_timeline.h): a reference
+//    to no task, references that never resolve, a bar ending before its start.
 std::optional<DrawProblem> FindUndrawable(std::string_view text);
 
 }  // namespace edgert::diagram

@@ -130,7 +130,7 @@ TEST(MermaidGrammar, SamplesDrawnByNodeAreAccepted) {
   if (path == nullptr) GTEST_SKIP() << "EDGERT_MERMAID_SAMPLES not set (the node-side test sets it)";
   auto grammar = Mermaid();
   ASSERT_NE(grammar, nullptr);
-  int checked = 0, drawn = 0, undrawn = 0;
+  int checked = 0, drawn = 0, undrawn = 0, backwards = 0;
   for (const auto& row : ReadJsonl(path)) {
     const std::string diagram = row.at("diagram");
     const MatchResult m = MatchText(*grammar, diagram);
@@ -141,6 +141,12 @@ TEST(MermaidGrammar, SamplesDrawnByNodeAreAccepted) {
     ASSERT_TRUE(verdict.ok());
     if (row.at("drawn").get<bool>()) {
       ++drawn;
+      // The one refusal of a drawn chart on purpose: a gantt bar ending before
+      // it starts, which mermaid may round to width 0 (gantt_timeline.h).
+      if (!verdict->valid && verdict->message.find("ends before it starts") != std::string::npos) {
+        ++backwards;
+        continue;
+      }
       EXPECT_TRUE(verdict->valid) << "seed " << row.at("seed") << ": drawn, but " << verdict->message << "\n" << diagram;
     } else {
       ++undrawn;
@@ -148,7 +154,8 @@ TEST(MermaidGrammar, SamplesDrawnByNodeAreAccepted) {
                                    << ") but CheckMermaid takes it\n" << diagram;
     }
   }
-  std::printf("%d samples; drawn in Chromium %d, not drawn %d\n", checked, drawn, undrawn);
+  std::printf("%d samples; drawn in Chromium %d (of which %d gantt charts refused for a backwards bar), not drawn %d\n",
+              checked, drawn, backwards, undrawn);
   EXPECT_GT(checked, 0);
 }
 

@@ -38,7 +38,13 @@ mermaid.initialize({ startOnLoad: false });
   for (let i = 0; i < texts.length; i++) {
     // (a render that never settles is a verdict too, not a hang)
     const late = new Promise((_, reject) => setTimeout(() => reject(new Error('no drawing after 20 s')), 20000));
-    try { await Promise.race([mermaid.render('d' + i, texts[i]), late]); verdicts.push(null); }
+    try {
+      const { svg } = await Promise.race([mermaid.render('d' + i, texts[i]), late]);
+      // mermaid does not throw for a drawing with nowhere to put things: the
+      // browser then logs an error for each NaN, undefined or negative size.
+      const broken = /\\s(?:x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|points|d|transform)="[^"]*(?:NaN|undefined)[^"]*"|\\s(?:width|height)="-/.exec(svg);
+      verdicts.push(broken ? 'drawn with an impossible attribute: ' + broken[0].slice(0, 80) : null);
+    }
     catch (e) { verdicts.push(String((e && e.message) || e).split('\\n').join(' | ')); }
     document.querySelectorAll('body > div, body > svg').forEach((n) => n.remove());
   }
