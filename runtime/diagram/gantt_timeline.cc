@@ -3,7 +3,6 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <ctime>
 #include <map>
 
 namespace edgert::diagram {
@@ -84,13 +83,13 @@ std::string_view WeekdayName(Seconds t) {  // 1970-01-01 was a Thursday
   return kNames[static_cast<size_t>(((days % 7) + 7) % 7)];
 }
 
-// Midnight of today, local time: where mermaid puts an `after`/`until` that
-// names no task.
-Seconds Today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  return DaysFromCivil(local.tm_year + 1900, local.tm_mon + 1, local.tm_mday) * kDay;
+// (appended piece by piece: GCC 12 warns, wrongly, on a chain of operator+)
+std::string NamesNoTask(std::string_view reference) {
+  std::string message = "`";
+  message.append(reference).append(
+      "` names no task of the chart (mermaid would use the day it draws on, or a task of another chart drawn "
+      "before on the page)");
+  return message;
 }
 
 struct Task {
@@ -123,11 +122,9 @@ class Timeline {
   std::vector<std::string> excludes_;
   bool hm_ = false, inclusive_ = false;
   bool dated_ = false;  // a dateFormat line: without one, mermaid reads no end date (the bar ends where it starts)
-  Seconds today_ = 0;  // HH:mm charts count from today's midnight: 0
 };
 
 std::optional<GanttProblem> Timeline::Read(const std::vector<std::string_view>& lines) {
-  today_ = Today();
   int auto_ids = 0;
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string_view body = Trim(lines[i]);
@@ -135,7 +132,6 @@ std::optional<GanttProblem> Timeline::Read(const std::vector<std::string_view>& 
     if (body.starts_with("dateFormat ")) {
       hm_ = Trim(body.substr(11)) == "HH:mm";
       dated_ = true;
-      today_ = hm_ ? 0 : Today();
       continue;
     }
     if (body == "inclusiveEndDates") {
@@ -209,11 +205,8 @@ std::optional<GanttProblem> Timeline::Compile(size_t k, const Task* previous) {
         latest = other;
       }
     }
-    if (latest == nullptr) {
-      task.start = today_;
-    } else if (latest->end) {
-      task.start = latest->end;
-    }
+    if (latest == nullptr) return GanttProblem{task.line, NamesNoTask(task.start_text)};
+    if (latest->end) task.start = latest->end;
   } else if (const auto at = ParseAt(task.start_text)) {
     task.start = at;
   }
@@ -226,7 +219,8 @@ std::optional<GanttProblem> Timeline::Compile(size_t k, const Task* previous) {
         earliest = other;
       }
     }
-    task.end = earliest == nullptr ? std::optional<Seconds>(today_) : earliest->start;
+    if (earliest == nullptr) return GanttProblem{task.line, NamesNoTask(task.end_text)};
+    task.end = earliest->start;
   } else if (const auto at = ParseAt(task.end_text); at && dated_) {
     task.end = *at + (inclusive_ ? kDay : 0);
   } else {

@@ -2,13 +2,15 @@
 // it out, to find the charts mermaid parses and then draws with negative bar
 // widths or NaN positions. No context-free grammar can see these, because a
 // task's start may come from another line (`after id`, the previous task):
+//  - `after id` / `until id` naming no task of the chart: mermaid then uses
+//    today's midnight, unless a chart drawn before on the same page had a task
+//    of that id (mermaid 11 keeps its id table across diagrams, and the
+//    reference then lands on whichever task of this chart has that position);
+//    the drawing depends on things outside the text, so it is refused;
 //  - references that never resolve (a cycle of `after`s): drawn at NaN;
 //  - a bar that ends before it starts: a negative width, or when mermaid's
 //    pixel rounding or a reversed axis hides it, a bar drawn wrongly; refused
 //    either way. Milestones have a fixed width and are exempt.
-// As in mermaid, an `after`/`until` naming no task stands for today's
-// midnight, so for a YYYY-MM-DD chart with such a reference the verdict
-// depends on the day it is given (as mermaid's drawing does).
 // Reads text only; the grammar has checked the form (dateFormat YYYY-MM-DD or
 // HH:mm, no `excludes` in HH:mm charts).
 #pragma once

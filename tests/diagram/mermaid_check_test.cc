@@ -175,6 +175,21 @@ TEST(MermaidCheck, GanttBarsThatEndBeforeTheyStartAreInvalid) {
   }
 }
 
+// Drawn one way alone and another after a chart with a task `p` on the same
+// page (mermaid keeps its task ids across diagrams): refused.
+TEST(MermaidCheck, GanttReferencesToNoTaskAreInvalid) {
+  for (const char* text : {
+           "gantt\n    dateFormat YYYY-MM-DD\n    A :a, 2025-01-01, 2d\n    B :after p, 1d",
+           "gantt\n    dateFormat HH:mm\n    A :a, 09:00, 30m\n    B :09:30, until p",
+       }) {
+    auto v = CheckMermaid(text);
+    ASSERT_TRUE(v.ok());
+    EXPECT_FALSE(v->valid) << text;
+    EXPECT_EQ(v->line, 4);
+    EXPECT_NE(v->message.find("names no task"), std::string::npos) << v->message;
+  }
+}
+
 TEST(MermaidCheck, GanttReferencesThatNeverResolveAreInvalid) {
   auto v = CheckMermaid("gantt\n    dateFormat YYYY-MM-DD\n    Start :s, 2025-01-01, 1d\n    A :a, after b, 2d\n    B :b, after a, 2d");
   ASSERT_TRUE(v.ok());
