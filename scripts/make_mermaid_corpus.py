@@ -6,8 +6,10 @@ Each line is {"diagram", "expect", "why"} with expect one of
   "invalid"  broken on purpose: mermaid rejects it and so does the grammar
              ("incomplete": true when it is a prefix of a valid diagram, so the
              grammar must answer kIncomplete, not kRejected);
-  "outside"  mermaid parses it but the grammar leaves it out (its subset is
-             tight on purpose); the grammar must reject it.
+  "outside"  mermaid parses it but the grammar leaves it out; the grammar
+             must reject it;
+  "undrawable" mermaid parses it but cannot draw it, for a reason no grammar
+             can see (runtime/diagram's CheckMermaid must reject it).
 tests/mermaid checks both sides: MatchText (C++) and mermaid under node.
 Deterministic: rerunning reproduces the file byte for byte.
 """
@@ -15,7 +17,7 @@ import json
 import os
 import random
 
-V, I, O = "valid", "invalid", "outside"
+V, I, O, U = "valid", "invalid", "outside", "undrawable"
 cases = []
 
 
@@ -129,6 +131,10 @@ ACT = ["Alice", "Bob", "Server", "Db", "Client", "Cache", "Worker"]
 SQ_ARROWS = ["->>", "-->>", "->", "-->", "-x", "--x", "-)", "--)"]
 for a in SQ_ARROWS:
     add(V, f"sequence arrow {a}", lines("sequenceDiagram", f"    Alice{a}Bob: Hello Bob, how are you?", f"    Bob{a}Alice: Fine, thanks!"))
+add(U, "sequence: a loop holding only a comment (drawn at NaN)", lines(
+    "sequenceDiagram", "    Alice->>Bob: Hi", "    loop Every minute", "        %% poll later", "    end"))
+add(O, "sequence: alt with an empty first branch (the grammar wants the first to hold a message)", lines(
+    "sequenceDiagram", "    alt cached", "        %% nothing to do", "    else missing", "        Alice->>Bob: Fetch", "    end"))
 add(V, "sequence: participants, actors, aliases", lines(
     "sequenceDiagram", "    participant C as Web client", "    actor Usr as End user", "    participant S",
     "    Usr->>C: Click buy", "    C->>S: POST order", "    S-->>C: 201 Created"))
@@ -308,7 +314,17 @@ add(O, "gantt: axisFormat", lines("gantt", "    axisFormat %m-%d", "    A :2024-
 add(O, "gantt: excludes weekends", lines("gantt", "    excludes weekends", "    A :2024-01-01, 3d"))
 add(O, "gantt: sections without tasks (parses; mermaid draws lines at NaN)", lines("gantt", "    section Only", "    section Empty"))
 add(I, "gantt: task without colon", lines("gantt", "    section S", "    Task 2024-01-01, 3d"))
-add(O, "gantt: after an unknown task (parses; fails only when drawn)", lines("gantt", "    dateFormat YYYY-MM-DD", "    B :after nope, 2d"))
+add(O, "gantt: the first task after an unknown task (the grammar wants a first date)", lines("gantt", "    dateFormat YYYY-MM-DD", "    B :after nope, 2d"))
+add(U, "gantt: a bar that ends before it starts (negative width)", lines(
+    "gantt", "    dateFormat YYYY-MM-DD", "    Build :b1, 2025-03-10, 2025-03-01", "    Ship :2025-03-12, 1d"))
+add(U, "gantt: until a task that starts earlier (negative width)", lines(
+    "gantt", "    dateFormat YYYY-MM-DD", "    Plan :p, 2025-03-01, 3d", "    Test :t, 2025-03-10, until p"))
+add(U, "gantt: after references that go round (NaN)", lines(
+    "gantt", "    dateFormat YYYY-MM-DD", "    Start :s, 2025-01-01, 1d", "    A :a, after b, 2d", "    B :b, after a, 2d"))
+add(O, "gantt: % in a task name (mermaid reads a comment and drops the task)", lines(
+    "gantt", "    dateFormat YYYY-MM-DD", "    Reach 50% :2025-01-01, 3d", "    Rest :2025-01-05, 1d"))
+add(O, "gantt: excludes in an HH:mm chart (would depend on the day it is drawn)", lines(
+    "gantt", "    dateFormat HH:mm", "    excludes weekends", "    Talk :09:00, 45m"))
 
 # ------------------------------------------------------------------ mindmap
 add(V, "mindmap: levels and shapes", lines(
@@ -362,8 +378,62 @@ for c in rng.sample(valid, 40):
         cut = rng.choice(cuts)
         add(I, f"{c['why']}: cut after {d[:cut][-3:]!r}", d[:cut], incomplete=True)
 
+# The grammar grew (issue 18): these were outside it and are in it now.
+# Three of them parse but do not draw, which only CheckMermaid can tell
+# (a subgraph holding itself, a note on a state no line introduced): those are
+# "undrawable": mermaid parses them, the grammar may take them, CheckMermaid
+# must not.
+NOW_IN = {
+    'flowchart: single-letter names o, x, u, v',
+    'class: empty body (mermaid takes this one, not one with a blank line inside)',
+    'nested subgraphs (the grammar does not nest them: mermaid cannot draw one nested in itself)',
+    'subgraph with an upper-case id (the grammar keeps subgraph and body ids apart by case)',
+    'flowchart: lower-case labels with parentheses unquoted',
+    'flowchart: no spaces around links',
+    'flowchart: header ending with ;',
+    'flowchart: header without direction',
+    'flowchart: click callback',
+    'flowchart: names that are keywords of other diagram types',
+    'sequence: participant named U',
+    'flowchart: markdown string',
+    'flowchart: longer thick link',
+    'flowchart: entity code in label',
+    'sequence: title',
+    'sequence: message text with a semicolon-free colon',
+    'sequence: rect rgb',
+    'sequence: bidirectional arrow',
+    'class: generics',
+    'class: static and abstract markers',
+    'class: namespace',
+    'class: note',
+    'class: member with ~ visibility',
+    'class: direction',
+    'state: notes on introduced states (CheckMermaid takes these; the grammar cannot know what was introduced)',
+    'state: concurrency separator',
+    'state: multi-line note',
+    'state: classDef',
+    'state: description with parentheses',
+    'er: entity with dash',
+    'er: attribute type with size',
+    'pie: title on its own line',
+    'pie: label with punctuation',
+    'gantt: after another task',
+    'gantt: axisFormat',
+    'gantt: excludes weekends',
+    'mindmap: deeper than four levels',
+    'mindmap: icon',
+}
+UNDRAWABLE = {
+    'state: note on a state no line introduced (parses; mermaid fails to draw it)',
+    'subgraph whose body names itself (parses; mermaid cannot draw it)',
+    'subgraphs holding each other (parses; mermaid cannot draw it)',
+}
+for c in cases:
+    if c["expect"] == O and c["why"] in NOW_IN | UNDRAWABLE:
+        c["expect"] = U if c["why"] in UNDRAWABLE else V
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "mermaid", "corpus.jsonl")
 with open(out, "w", encoding="utf-8") as f:
     for row in cases:
         f.write(json.dumps(row, ensure_ascii=False) + "\n")
-print(f"{len(cases)} cases -> {out}:", {k: sum(c['expect'] == k for c in cases) for k in (V, I, O)})
+print(f"{len(cases)} cases -> {out}:", {k: sum(c['expect'] == k for c in cases) for k in (V, I, O, U)})

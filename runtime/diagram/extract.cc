@@ -73,6 +73,23 @@ size_t SkipSpace(std::string_view text, size_t at) {
   return at;
 }
 
+// Past whitespace and DOT comments (`//` and `#` lines to their end, `/* */`),
+// which cgraph takes between any two words of a graph's header.
+size_t SkipDotGap(std::string_view text, size_t at) {
+  for (;;) {
+    at = SkipSpace(text, at);
+    const bool line_start = at == 0 || text[at - 1] == '\n';
+    if (text.substr(at).starts_with("//") || (line_start && text.substr(at).starts_with("#"))) {
+      at = std::min(text.find('\n', at), text.size());
+    } else if (text.substr(at).starts_with("/*")) {
+      const size_t end = text.find("*/", at + 2);
+      at = end == std::string_view::npos ? text.size() : end + 2;
+    } else {
+      return at;
+    }
+  }
+}
+
 // Past the matching '}' of the '{' at `open`, skipping DOT strings, HTML
 // labels and comments; text.size() when the text ends first.
 size_t PastMatchingBrace(std::string_view text, size_t open) {
@@ -89,7 +106,7 @@ size_t PastMatchingBrace(std::string_view text, size_t open) {
         if (text[i] == '<') ++html;
         if (text[i] == '>' && --html == 0) break;
       }
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+    } else if ((c == '/' && i + 1 < text.size() && text[i + 1] == '/') || (c == '#' && text[i - 1] == '\n')) {
       i = std::min(text.find('\n', i), text.size());
     } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
       const size_t end = text.find("*/", i + 2);
@@ -107,25 +124,25 @@ bool BareDot(std::string_view text, ExtractedDiagram& out) {
   for (size_t at = 0; at < text.size(); ++at) {
     if (at > 0 && IsWordChar(text[at - 1])) continue;
     size_t p = at;
-    if (WordAt(text, p, "strict")) p = SkipSpace(text, p + 6);
+    if (WordAt(text, p, "strict")) p = SkipDotGap(text, p + 6);
     if (WordAt(text, p, "digraph")) p += 7;
     else if (WordAt(text, p, "graph")) p += 5;
     else continue;
-    p = SkipSpace(text, p);
+    p = SkipDotGap(text, p);
     if (p < text.size() && text[p] == '"') {  // quoted ID
       for (++p; p < text.size() && text[p] != '"'; ++p) {
         if (text[p] == '\\') ++p;
       }
-      p = SkipSpace(text, std::min(p + 1, text.size()));
+      p = SkipDotGap(text, std::min(p + 1, text.size()));
     } else if (p < text.size() && text[p] == '<') {  // HTML-like ID: balanced < >
       for (int depth = 0; p < text.size(); ++p) {
         if (text[p] == '<') ++depth;
         if (text[p] == '>' && --depth == 0) break;
       }
-      p = SkipSpace(text, std::min(p + 1, text.size()));
+      p = SkipDotGap(text, std::min(p + 1, text.size()));
     } else {
       while (p < text.size() && IsDotIdChar(text[p])) ++p;
-      p = SkipSpace(text, p);
+      p = SkipDotGap(text, p);
     }
     // "the graph shows ..." is prose: a diagram has its brace (or was cut before it).
     if (p < text.size() && text[p] != '{') continue;

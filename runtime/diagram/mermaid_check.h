@@ -1,6 +1,7 @@
 // runtime/diagram/mermaid_check.h: Mermaid validity by the project's grammar
-// (runtime/grammar/grammars/mermaid.gbnf, the subset of Mermaid the constrained
-// decoder produces and tests/mermaid proves the real mermaid parser accepts).
+// (runtime/grammar/grammars/mermaid.gbnf: Mermaid as people write it, every
+// text of which tests/mermaid shows the real mermaid parser accepts) and the
+// drawing checks no grammar can make (mermaid_drawable.h).
 #pragma once
 
 #include <string_view>
@@ -10,14 +11,12 @@
 
 namespace edgert::diagram {
 
-// Matches `text` (bare, no fence) against the built-in mermaid grammar. Invalid
-// gives "line L, column C: unexpected X; expected Y" and its line; at_end when
-// every byte was a prefix of a diagram of the grammar (an unclosed subgraph,
-// a line cut short). Text outside the grammar's subset is invalid even where
-// mermaid itself would take it, with one extension the grammar cannot express:
-// a state diagram's `note left|right of X : text` is valid when an earlier line
-// introduced X (mermaid draws only those). An error Status only if the
-// built-in grammar cannot be had (a broken build).
+// Matches `text` (bare, no fence) against the built-in mermaid grammar, then
+// asks FindUndrawable (mermaid_drawable.h) for what mermaid parses but cannot
+// draw. Invalid gives "line L, column C: unexpected X; expected Y" (or the
+// drawing problem) and its line; at_end when every byte was a prefix of a
+// diagram of the grammar (an unclosed subgraph, a line cut short). An error
+// Status only if the built-in grammar cannot be had (a broken build).
 Result<DiagramVerdict> CheckMermaid(std::string_view text);
 
 }  // namespace edgert::diagram

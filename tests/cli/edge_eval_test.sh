@@ -91,6 +91,37 @@ else
   bad "edge-eval --format mermaid: $(cat "$TMP/err")"
 fi
 
+# --- --checker mermaid-js: mermaid itself decides, the grammar's verdict beside it ----------
+NODE_MODULES="$SOURCE/tests/data_sets/node/node_modules"
+if command -v node >/dev/null && [ -d "$NODE_MODULES/mermaid" ] && [ -d "$NODE_MODULES/jsdom" ]; then
+  if "$EVAL" --responses --prompts "$TMP/mermaid_mixed.jsonl" --format mermaid --checker mermaid-js \
+       --node-modules "$NODE_MODULES" --json "$TMP/mermaid_js.json" >"$TMP/out" 2>"$TMP/err" \
+     && grep -q "^checker: mermaid-js 11" "$TMP/out" && grep -q "same verdict" "$TMP/out" \
+     && python3 - "$TMP/mermaid_js.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["checker"].startswith("mermaid-js "), j["checker"]
+out = [i["responses"] for i in j["items"]]
+assert [o["verdict"] for o in out] == ["valid", "valid", "syntax_error", "incomplete", "no_diagram"], out
+assert [o.get("grammar_verdict") for o in out] == ["valid", "valid", "syntax_error", "incomplete", "no_diagram"], out
+assert out[2]["error"]["message"].startswith("mermaid: "), out[2]
+PY
+  then
+    ok "edge-eval --checker mermaid-js: mermaid's verdicts, the grammar's beside them"
+  else
+    bad "edge-eval --checker mermaid-js: $(cat "$TMP/err" "$TMP/out")"
+  fi
+else
+  echo "*** node or $NODE_MODULES (mermaid, jsdom) missing: --checker mermaid-js NOT tested"
+  [ "${CI:-}" = true ] && bad "--checker mermaid-js is required under CI"
+fi
+expect_error "--checker mermaid-js without the modules" "no mermaid in $TMP/none" \
+  "$EVAL" --responses --prompts "$MERMAID_TEST" --format mermaid --checker mermaid-js --node-modules "$TMP/none"
+expect_error "--checker mermaid-js on DOT" "--checker mermaid-js checks --format mermaid" \
+  "$EVAL" --responses --prompts "$DOT_TEST" --format dot --checker mermaid-js
+expect_error "unknown checker" "--checker graphviz: grammar or mermaid-js" \
+  "$EVAL" --responses --prompts "$DOT_TEST" --format dot --checker graphviz
+
 # --- bad input -----------------------------------------------------------------------------
 { head -1 "$DOT_TEST"; echo '{"instruction": "x", '; } >"$TMP/broken.jsonl"
 expect_error "prompt line that does not parse" "broken.jsonl: line 2: not valid JSON" \
@@ -114,7 +145,7 @@ expect_error "missing model" "nothing.etm" "$EVAL" --model "$TMP/nothing.etm" --
 expect_error "report into a missing folder" "nowhere" \
   "$EVAL" --responses --prompts "$DOT_TEST" --format dot --report "$TMP/nowhere/r.html"
 no_leftovers "failed runs" tiny.etm one.json one.html train.jsonl a.eta a.eta.ckpt log.jsonl two.json two.html \
-  broken.jsonl nokey.jsonl noresponse.jsonl badlog.jsonl mermaid_mixed.jsonl mermaid.json
+  broken.jsonl nokey.jsonl noresponse.jsonl badlog.jsonl mermaid_mixed.jsonl mermaid.json mermaid_js.json
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

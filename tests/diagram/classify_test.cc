@@ -27,6 +27,18 @@ TEST(ExtractDiagram, FencedBlockOfTheFormatOrUnnamed) {
   EXPECT_EQ(d.source, "digraph {\n  a ->");
 }
 
+// cgraph takes comments between the header's words and `#` lines anywhere at a
+// line's start; the dot grammar writes them (constrained decoding did).
+TEST(ExtractDiagram, BareDotWithCommentsInItsHeaderAndHashLines) {
+  const std::string text = "digraph G // the name\n/* then */ {\n# a { line\n a }\ntrailing";
+  ExtractedDiagram d = ExtractDiagram(DiagramFormat::kDot, text);
+  ASSERT_TRUE(d.found);
+  EXPECT_EQ(d.source, "digraph G // the name\n/* then */ {\n# a { line\n a }");
+  d = ExtractDiagram(DiagramFormat::kDot, "STRICT /**/ Graph\n#x\n{ a }");
+  ASSERT_TRUE(d.found);
+  EXPECT_EQ(d.source, "STRICT /**/ Graph\n#x\n{ a }");
+}
+
 TEST(ExtractDiagram, BareDotUpToItsMatchingBrace) {
   ExtractedDiagram d = ExtractDiagram(DiagramFormat::kDot,
                                       "Sure! strict digraph \"G}\" { a [label=\"}\"]; b [label=<<b>}</b>>]; "

@@ -24,6 +24,12 @@ struct EvalOptions {
   bool have_system = false;
   int64_t limit = 0;              // 0: every prompt
   std::string json_out, report_out, training_log;
+  std::string checker = "grammar";  // or "mermaid-js"
+#ifdef EDGERT_DEFAULT_NODE_MODULES
+  std::string node_modules = EDGERT_DEFAULT_NODE_MODULES;
+#else
+  std::string node_modules;
+#endif
 };
 
 }  // namespace edgert::eval

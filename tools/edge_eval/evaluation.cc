@@ -7,6 +7,11 @@ void Run::Add(Outcome outcome) {
   outcomes.push_back(std::move(outcome));
 }
 
+void Run::Recount() {
+  counts = {};
+  for (const Outcome& o : outcomes) ++counts[static_cast<size_t>(o.result.kind)];
+}
+
 std::optional<Comparison> Evaluation::Compare() const {
   if (runs.size() != 2) return std::nullopt;
   const Run& base = runs[0];

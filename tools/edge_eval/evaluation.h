@@ -21,6 +21,9 @@ struct EvalSettings {
   std::string prompts_file;
   diagram::DiagramFormat format = diagram::DiagramFormat::kDot;
   bool grammar = false;
+  // Which checker decided the verdicts: "grammar" (runtime/diagram's own) or,
+  // for Mermaid, "mermaid-js MERMAID_VERSION" (mermaid under node, parse only).
+  std::string checker = "grammar";
   int64_t max_tokens = 0;
   uint64_t seed = 0;
   float temperature = 0;
@@ -36,6 +39,9 @@ struct Outcome {
   diagram::Classification result;
   int64_t tokens = 0;     // generated tokens
   std::string stop;       // why generation ended ("end_token", "max_tokens", ...); "" for --responses
+  // With --checker mermaid-js, the built-in grammar's verdict, kept beside
+  // mermaid's deciding one (so both can be shown).
+  std::optional<diagram::OutputClass> grammar_kind;
 };
 
 struct Run {
@@ -45,6 +51,7 @@ struct Run {
 
   size_t valid() const { return counts[static_cast<size_t>(diagram::OutputClass::kValid)]; }
   void Add(Outcome outcome);
+  void Recount();  // after the verdicts were changed in place
 };
 
 // Base against tuned on the same prompts (only when there are two runs).

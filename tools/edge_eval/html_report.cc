@@ -106,7 +106,8 @@ std::string SettingsHtml(const EvalSettings& s) {
   } else {
     h += "the prompt file's own responses; ";
   }
-  h += "prompts <code>" + EscapeHtml(s.prompts_file) + "</code>; format " + diagram::DiagramFormatName(s.format) + "</p>\n";
+  h += "prompts <code>" + EscapeHtml(s.prompts_file) + "</code>; format " + diagram::DiagramFormatName(s.format) +
+       "; verdicts by " + (s.checker == "grammar" ? std::string("the built-in checker") : EscapeHtml(s.checker)) + "</p>\n";
   return h;
 }
 

@@ -19,6 +19,7 @@ ordered_json OutcomeJson(const Outcome& o) {
     // line: 1-based within "diagram" (0 when the parser gives none).
     j["error"] = {{"message", c.verdict.message}, {"line", c.verdict.line}, {"at_end", c.verdict.at_end}};
   }
+  if (o.grammar_kind) j["grammar_verdict"] = diagram::OutputClassName(*o.grammar_kind);
   if (!o.stop.empty()) {
     j["tokens"] = o.tokens;
     j["stop"] = o.stop;
@@ -33,6 +34,7 @@ std::string JsonReport(const Evaluation& e) {
   ordered_json j;
   j["format"] = diagram::DiagramFormatName(s.format);
   j["prompts_file"] = s.prompts_file;
+  j["checker"] = s.checker;
   if (!s.model.empty()) {
     j["model"] = s.model;
     j["adapters"] = s.adapters;

@@ -3,6 +3,7 @@
 //   edge-eval --model M [--lora A.eta[:S]]... --prompts FILE --format mermaid|dot [--grammar]
 //             [--compare-base] [--max-tokens N] [--threads N] [--seed N] [--temperature T] [--system S]
 //             [--limit N] [--json OUT] [--report OUT.html] [--training-log FILE.jsonl]
+//             [--checker grammar|mermaid-js [--node-modules DIR]]
 //   edge-eval --responses --prompts FILE --format F ...   scores the file's own responses (no model)
 //
 // One model load; every prompt generated from an empty cache (greedy unless
@@ -28,6 +29,7 @@
 #include "tools/edge_eval/evaluation.h"
 #include "tools/edge_eval/html_report.h"
 #include "tools/edge_eval/json_report.h"
+#include "tools/edge_eval/mermaid_js.h"
 #include "tools/edge_eval/summary_table.h"
 #include "tools/edge_eval/training_log.h"
 
@@ -117,6 +119,43 @@ Status GenerateRuns(const EvalOptions& o, const Prompts& prompts, Evaluation& e)
   return OkStatus();
 }
 
+// --checker mermaid-js: mermaid's parser decides each found diagram; the
+// grammar's verdict stays beside it. A diagram the grammar found incomplete
+// and mermaid refuses stays "incomplete" (the finer of the two words).
+Status DecideWithMermaidJs(const EvalOptions& o, Evaluation& e) {
+  MermaidJsSetup setup;
+  setup.node_modules = o.node_modules;
+  EDGERT_ASSIGN_OR_RETURN(const std::string version, MermaidJsVersion(setup));
+  std::vector<std::string> texts;
+  std::vector<Outcome*> asked;
+  for (Run& r : e.runs) {
+    for (Outcome& out : r.outcomes) {
+      out.grammar_kind = out.result.kind;
+      if (!out.result.diagram.found) continue;
+      texts.push_back(out.result.diagram.source);
+      asked.push_back(&out);
+    }
+  }
+  EDGERT_ASSIGN_OR_RETURN(const std::vector<MermaidJsVerdict> verdicts, CheckWithMermaidJs(texts, setup));
+  for (size_t i = 0; i < asked.size(); ++i) {
+    diagram::Classification& c = asked[i]->result;
+    if (verdicts[i].valid) {
+      c.kind = diagram::OutputClass::kValid;
+      c.verdict = diagram::DiagramVerdict();
+      c.verdict.valid = true;
+      continue;
+    }
+    if (c.kind == diagram::OutputClass::kValid) c.kind = diagram::OutputClass::kSyntaxError;
+    c.verdict.valid = false;
+    c.verdict.message = "mermaid: " + verdicts[i].message;
+    c.verdict.line = 0;
+    c.verdict.at_end = c.kind == diagram::OutputClass::kIncomplete;
+  }
+  for (Run& r : e.runs) r.Recount();
+  e.settings.checker = "mermaid-js " + version;
+  return OkStatus();
+}
+
 Status WriteText(const std::string& path, const std::string& text) {
   return ports::WriteFileAtomically(path, std::as_bytes(std::span(text.data(), text.size())));
 }
@@ -128,6 +167,10 @@ Status Evaluate(const EvalOptions& o) {
   if (!o.responses && o.model.empty()) return InvalidArgument("--model is required (or --responses)");
   if (o.compare_base && o.lora.empty()) return InvalidArgument("--compare-base needs --lora A.eta to compare with");
   if (o.grammar && o.responses) return InvalidArgument("--grammar constrains generation: --responses generates nothing");
+  if (o.checker != "grammar" && o.checker != "mermaid-js") {
+    return InvalidArgument("--checker " + o.checker + ": grammar or mermaid-js");
+  }
+  if (o.checker == "mermaid-js" && o.format != "mermaid") return InvalidArgument("--checker mermaid-js checks --format mermaid");
   EDGERT_RETURN_IF_ERROR(o.sampling.Validate());
   Evaluation e;
   EDGERT_ASSIGN_OR_RETURN(e.settings.format, diagram::ParseDiagramFormat(o.format));
@@ -155,6 +198,7 @@ Status Evaluate(const EvalOptions& o) {
   } else {
     EDGERT_RETURN_IF_ERROR(GenerateRuns(o, prompts, e));
   }
+  if (o.checker == "mermaid-js") EDGERT_RETURN_IF_ERROR(DecideWithMermaidJs(o, e));
   std::fputs(SummaryTable(e).c_str(), stdout);
   if (!o.json_out.empty()) EDGERT_RETURN_IF_ERROR(WriteText(o.json_out, JsonReport(e)));
   if (!o.report_out.empty()) {
@@ -172,6 +216,11 @@ int Main(int argc, char** argv) {
   app.add_option("--prompts", o.prompts, "JSONL or JSON array: {instruction[, response]}, {prompt} or {messages}")->required();
   app.add_option("--format", o.format, "mermaid or dot")->required();
   app.add_flag("--grammar", o.grammar, "constrain decoding with the format's grammar");
+  app.add_option("--checker", o.checker,
+                 "who decides validity: grammar (default; the built-in checker) or, for mermaid, mermaid-js "
+                 "(mermaid's parser under node; the grammar's verdict is shown beside it)");
+  app.add_option("--node-modules", o.node_modules, "with --checker mermaid-js: a node_modules folder with mermaid and jsdom")
+      ->capture_default_str();
   app.add_flag("--compare-base", o.compare_base, "with --lora: also run the base model and compare");
   app.add_flag("--responses", o.responses, "score the prompt file's own responses instead of generating");
   app.add_option("--max-tokens,-n", o.max_tokens, "tokens to generate at most per prompt")->check(cli::PositiveInteger());

@@ -38,6 +38,8 @@ std::string SummaryTable(const Evaluation& e) {
   if (compare) header.push_back("difference");
   std::string out = Format("%zu prompts, %s%s, %s\n", n, diagram::DiagramFormatName(e.settings.format),
                            e.settings.grammar ? " with --grammar" : "", e.settings.prompts_file.c_str());
+  out += "checker: " + (e.settings.checker == "grammar" ? std::string("the built-in ") + diagram::DiagramFormatName(e.settings.format) + " checker"
+                                                       : e.settings.checker + " (mermaid's parser under node)") + "\n";
   out += Row("", header);
   for (int k = 0; k < diagram::kOutputClassCount; ++k) {
     const auto kind = static_cast<diagram::OutputClass>(k);
@@ -60,6 +62,20 @@ std::string SummaryTable(const Evaluation& e) {
       }
       out += Row("  95% interval", ci);
     }
+  }
+  if (!e.runs.empty() && !e.runs[0].outcomes.empty() && e.runs[0].outcomes[0].grammar_kind) {
+    std::vector<std::string> grammar_valid, same;
+    for (const Run& r : e.runs) {
+      size_t valid = 0, agree = 0;
+      for (const Outcome& o : r.outcomes) {
+        valid += o.grammar_kind == diagram::OutputClass::kValid;
+        agree += (o.grammar_kind == diagram::OutputClass::kValid) == (o.result.kind == diagram::OutputClass::kValid);
+      }
+      grammar_valid.push_back(Format("%zu/%zu  %s", valid, n, Percent(valid, n).c_str()));
+      same.push_back(Format("%zu/%zu", agree, n));
+    }
+    out += Row("grammar: valid", grammar_valid);
+    out += Row("  same verdict", same);
   }
   if (const auto c = e.Compare()) {
     out += Format("two-proportion z = %.2f, p = %s (tuned against base, %zu prompts each)\n", c->z.z,

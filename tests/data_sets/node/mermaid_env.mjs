@@ -7,6 +7,8 @@ globalThis.window = window;
 globalThis.document = window.document;
 globalThis.DOMParser = window.DOMParser;
 globalThis.Element = window.Element;
+// sequenceDiagram's `box COLOR label` tells a colour from a label with `new Option()`.
+globalThis.Option = window.Option;
 
 const mermaid = (await import('mermaid')).default;
 mermaid.initialize({ startOnLoad: false });

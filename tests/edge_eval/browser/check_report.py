@@ -19,7 +19,9 @@ import sys
 import tempfile
 import time
 
-TIMEOUT_S = 90
+# A guard against a hung browser, not a speed check: 400 diagrams take about
+# 20 s on a quiet 2-core machine and several times that when it is shared.
+TIMEOUT_S = 300
 
 
 class Browser:
