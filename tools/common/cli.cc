@@ -54,7 +54,8 @@ Result<uint64_t> ParseBytes(const std::string& text) {
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
-Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs) {
+Status CheckOutputPath(const std::string& path, const char* flag, Existing existing,
+                       const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
   if (path.empty()) return OkStatus();
   const std::string what = std::string(flag) + " " + path;
@@ -68,6 +69,10 @@ Status CheckOutputPath(const std::string& path, const char* flag, std::initializ
     if (!input.empty() && fs::equivalent(path, input, ec) && !ec) {
       return InvalidArgument(what + ": is also an input (" + input + "); writing it would destroy that input");
     }
+  }
+  // symlink_status: a dangling link is still something --force would replace.
+  if (existing == Existing::kRefuse && fs::exists(fs::symlink_status(path, ec))) {
+    return InvalidArgument(what + ": exists (pass --force to replace it)");
   }
   return OkStatus();
 }

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -51,6 +51,11 @@ inline CLI::Validator WholeNumber(long long min) {
 }
 inline CLI::Validator NonNegativeInteger() { return WholeNumber(0); }
 inline CLI::Validator PositiveInteger() { return WholeNumber(1); }
+// A value that may not be empty: "--budget ''" is a mistake, not the default.
+inline CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& text) -> std::string { return text.empty() ? "expected a value, got ''" : ""; },
+                        "TEXT");
+}
 // An unsigned 64-bit value written in decimal digits only (no sign).
 inline CLI::Validator Unsigned64() {
   return CLI::Validator(
@@ -64,11 +69,20 @@ inline CLI::Validator Unsigned64() {
       "UINT64");
 }
 
+// The one rule for output files, the same in every tool: an output that
+// already exists is refused unless the user passed --force (kReplace), and an
+// output that is one of the inputs is refused even then.
+enum class Existing { kRefuse, kReplace };
+inline Existing ExistingOutputs(bool force) { return force ? Existing::kReplace : Existing::kRefuse; }
+inline constexpr const char* kForceHelp = "replace output files that already exist (never an input)";
+
 // Checks an output path before any work: its folder exists, it is not a
-// folder, and it is not one of `inputs` (by identity, so "x.jsonl" and
-// "./x.jsonl" are the same file): writing there would destroy that input.
-// Empty paths (options not given) pass. Messages: "FLAG PATH: why".
-Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs = {});
+// folder, it does not exist yet (unless `existing` is kReplace), and it is not
+// one of `inputs` (by identity, so "x.jsonl" and "./x.jsonl" are the same
+// file): writing there would destroy that input. Empty paths (options not
+// given) pass. Messages: "FLAG PATH: why".
+Status CheckOutputPath(const std::string& path, const char* flag, Existing existing,
+                       const std::vector<std::string>& inputs = {});
 
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
 // ':' is a scale when it is a number; one that is not finite, such as "nan" or

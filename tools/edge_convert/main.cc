@@ -27,10 +27,15 @@ struct Args {
   uint64_t seed = 0;
   bool json = false;
   bool quiet = false;
+  bool force = false;
 };
 
 int Convert(const Args& a) {
   if (a.out.empty()) return cli::Fail(InvalidArgument("--out is required with --from and --random"));
+  if (Status st = cli::CheckOutputPath(a.out, "--out", cli::ExistingOutputs(a.force), {a.from, a.random, a.tokenizer});
+      !st.ok()) {
+    return cli::Fail(st);
+  }
   ConvertOptions options;
   options.out_path = a.out;
   if (!a.quant.empty()) {
@@ -87,6 +92,7 @@ int Run(int argc, char** argv) {
   app.add_option("--seed", a.seed, "seed for --random")->check(cli::Unsigned64());
   app.add_flag("--json", a.json, "with --info: one JSON object");
   app.add_flag("--quiet,-q", a.quiet, "no progress line");
+  app.add_flag("--force", a.force, cli::kForceHelp);
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (!a.info.empty()) return PrintModelInfo(a.info, a.json);
   if (!a.verify.empty()) return VerifyModel(a.verify);
