@@ -239,7 +239,11 @@ Result<AdapterFileData> ParseAdapterFile(const void* bytes, size_t size, const s
     if (s.eval_steps.size() != s.eval_losses.size()) return CorruptFile(name + ": eval_steps and eval_losses differ in length");
     d.training = std::move(s);
   }
-  if (a->format_version() >= kFirstVersionWithChecksum && a->checksum() != ContentChecksum(d)) {
+  // A checksum that is present is checked whatever the version says: one
+  // flipped bit turns version 3 into 2 or 1, which would otherwise switch
+  // the check off for the rest of the damage.
+  const bool has_checksum = a->format_version() >= kFirstVersionWithChecksum || a->checksum() != 0;
+  if (has_checksum && a->checksum() != ContentChecksum(d)) {
     return CorruptFile(name + ": checksum mismatch (the file is damaged)");
   }
   if (Status st = CheckFinite(d); !st.ok()) return st.WithContext(name);
