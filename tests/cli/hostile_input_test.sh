@@ -75,6 +75,9 @@ cp "$TMP/a.eta" "$TMP/flipped.eta"
 printf '\x7f' | dd of="$TMP/flipped.eta" bs=1 seek=$((size / 2)) conv=notrunc status=none
 expect_error "edge-run --lora with a flipped byte" "flipped.eta: checksum mismatch" \
   "$RUN" --model "$M" --lora "$TMP/flipped.eta" --prompt hi --max-tokens 2 --threads 1
+expect_error "--verify: an adapter with a flipped byte" "flipped.eta: checksum mismatch" "$CONVERT" --verify "$TMP/flipped.eta"
+"$CONVERT" --verify "$TMP/a.eta" >"$TMP/out" 2>&1 && grep -q "a.eta: LoRA adapter, rank 8, .* every check passed" "$TMP/out" \
+  && ok "--verify an adapter" || bad "--verify a.eta: $(cat "$TMP/out")"
 rm -f "$TMP/flipped.eta"
 
 # --- 5. the header has a checksum: --verify and loading agree on a flipped metadata byte --
