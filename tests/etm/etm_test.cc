@@ -247,6 +247,16 @@ TEST_F(EtmTest, ADowngradedVersionDoesNotSwitchTheHeaderChecksumOff) {
   EXPECT_GE(candidates, 1);
 }
 
+// Bytes appended after the last tensor were accepted by loading and by
+// --verify (no checksum covers them): the format has nothing after its data.
+TEST_F(EtmTest, BytesAfterTheDataAreRefused) {
+  std::vector<char> bytes = ReadAll(WriteMicro());
+  ASSERT_TRUE(ModelFile::FromBytes(std::as_bytes(std::span(bytes)), "ok.etm").ok());
+  bytes.push_back('x');
+  EXPECT_THAT(ModelFile::FromBytes(std::as_bytes(std::span(bytes)), "bad.etm").status().message(),
+              HasSubstr("1 bytes after the end of the data"));
+}
+
 // Version 1 files have no header checksum: they still open.
 TEST_F(EtmTest, VersionOneFilesStillOpen) {
   auto f = ModelFile::Open(EDGERT_FUZZ_CORPUS_DIR "/etm_fuzz/micro.etm");
