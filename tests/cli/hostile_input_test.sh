@@ -9,12 +9,13 @@ CONVERT="$BUILD/tools/edge_convert/edge-convert"
 RUN="$BUILD/tools/edge_run/edge-run"
 TUNE="$BUILD/tools/edge_tune/edge-tune"
 EVAL="$BUILD/tools/edge_eval/edge-eval"
+EXPORT="$BUILD/tools/edge_export/edge-export"
 TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
 EMULATOR="${*:3}"
-emulate_tools CONVERT RUN TUNE EVAL
+emulate_tools CONVERT RUN TUNE EVAL EXPORT
 
 "$CONVERT" -q --random tiny --seed 3 --quant q8_0 --tokenizer "$TOKENIZER" --out "$TMP/tiny.etm" >"$TMP/out" 2>&1 \
   || { echo "FAIL cannot make the tiny model: $(cat "$TMP/out")"; exit 1; }
@@ -207,6 +208,16 @@ cmp -s "$TMP/c.eta.ckpt" "$TMP/c.copy" && ok "the earlier checkpoint is kept" ||
 "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/c.eta" --max-steps 2 --resume "$TMP/c.eta.ckpt" >"$TMP/out" 2>"$TMP/err" \
   && [ -f "$TMP/c.eta" ] && ok "--resume continues over its own checkpoint" || bad "--resume: $(cat "$TMP/err")"
 rm -f "$TMP"/c.*
+
+# --- found by tests/hostile/cli_fuzz.py --------------------------------------------------------
+# A folder name longer than the OS allows: std::filesystem's throwing calls aborted the tool.
+long=$(printf 'x%.0s' $(seq 1 5000))
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/p.eta" --max-steps 1 >/dev/null 2>&1 || bad "edge-tune p.eta"
+expect_error "edge-export --ollama with a 5000-byte name" "File name too long" \
+  "$EXPORT" --model "$M" --lora "$TMP/p.eta" --ollama "$long"
+expect_error "edge-tune --export-peft with a 5000-byte name" "File name too long" \
+  "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/q.eta" --max-steps 1 --export-peft "$long"
+rm -f "$TMP"/p.eta* "$TMP"/q.eta*
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -84,6 +84,13 @@ inline constexpr const char* kForceHelp = "replace output files that already exi
 Status CheckOutputPath(const std::string& path, const char* flag, Existing existing,
                        const std::vector<std::string>& inputs = {});
 
+// The same for an output folder that receives `files` (--peft, --ollama,
+// --export-peft): the folder may be missing (it is made), but a name the OS
+// refuses (too long, a component that is a file) is reported now, not after
+// the work; its files that exist follow CheckOutputPath's rule.
+Status CheckOutputFolder(const std::string& dir, const char* flag, Existing existing,
+                         const std::vector<std::string>& files, const std::vector<std::string>& inputs = {});
+
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
 // ':' is a scale when it is a number; one that is not finite, such as "nan" or
 // "inf", is an error). A may be an .eta file or a PEFT folder.

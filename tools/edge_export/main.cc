@@ -16,7 +16,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <initializer_list>
 #include <string>
 #include <vector>
 #include <memory>
@@ -93,14 +92,10 @@ Status CheckArgs(const Args& a) {
   EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.out, "--out", existing, inputs));
   EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.gguf, "--gguf", existing, inputs));
   EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.gguf_lora, "--gguf-lora", existing, inputs));
-  // Folder outputs: the folder is made when missing, so only its files are checked.
-  auto check_in_folder = [&](const std::string& dir, const char* flag, std::initializer_list<const char*> files) -> Status {
-    if (dir.empty() || !fs::is_directory(dir)) return OkStatus();
-    for (const char* file : files) EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(dir + "/" + file, flag, existing, inputs));
-    return OkStatus();
-  };
-  EDGERT_RETURN_IF_ERROR(check_in_folder(a.peft, "--peft", {"adapter_model.safetensors", "adapter_config.json"}));
-  EDGERT_RETURN_IF_ERROR(check_in_folder(a.ollama, "--ollama", {"Modelfile", "model.gguf", "adapter.gguf"}));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(a.peft, "--peft", existing, {"adapter_model.safetensors", "adapter_config.json"},
+                                                inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(a.ollama, "--ollama", existing, {"Modelfile", "model.gguf", "adapter.gguf"},
+                                                inputs));
   return OkStatus();
 }
 

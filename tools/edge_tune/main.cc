@@ -58,11 +58,8 @@ Status CheckOutputs(TuneOptions& o, cli::Existing existing) {
   }
   EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(o.json_log, "--json-log", o.resume.empty() ? existing : cli::Existing::kReplace,
                                               inputs));
-  if (!o.export_peft.empty() && fs::is_directory(o.export_peft)) {
-    for (const char* file : {"/adapter_model.safetensors", "/adapter_config.json"}) {
-      EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(o.export_peft + file, "--export-peft", existing, inputs));
-    }
-  }
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(o.export_peft, "--export-peft", existing,
+                                                {"adapter_model.safetensors", "adapter_config.json"}, inputs));
   return OkStatus();
 }
 
