@@ -218,6 +218,19 @@ expect_error "edge-export --ollama with a 5000-byte name" "File name too long" \
 expect_error "edge-tune --export-peft with a 5000-byte name" "File name too long" \
   "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/q.eta" --max-steps 1 --export-peft "$long"
 rm -f "$TMP"/p.eta* "$TMP"/q.eta*
+# Every other input read by name refuses a FIFO too (these blocked forever; `timeout` turns a
+# regression into a failure instead of a hung test).
+mkfifo "$TMP/fifo"
+expect_error "--tokenizer FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$CONVERT" --random tiny --tokenizer "$TMP/fifo" --out "$TMP/f.etm"
+expect_error "--random FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$CONVERT" --random "$TMP/fifo" --tokenizer "$TOKENIZER" --out "$TMP/f.etm"
+expect_error "--from FIFO" "fifo: not a regular file (a FIFO" timeout 60 "$CONVERT" --from "$TMP/fifo" --out "$TMP/f.etm"
+expect_error "--grammar FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$RUN" --model "$M" --grammar "$TMP/fifo" --prompt hi -n 1 --threads 1
+expect_error "--training-log FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --training-log "$TMP/fifo" --report "$TMP/r.html"
+rm -f "$TMP/fifo"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
