@@ -223,6 +223,9 @@ def main():
             what = f"#{n} {' '.join(repr(a) if (not a or ' ' in a) else a for a in cmd)[:600]}"
             r = run(cmd, args.timeout, env=env)
             tally.add("runs")
+            if n and n % 500 == 0:  # a long run stopped early still says how far it got
+                print(f"after {n} runs, {time.time() - start:.0f} s: " +
+                      ", ".join(f"{k} {v}" for k, v in sorted(tally.counts.items())), flush=True)
             if r.hung:
                 tally.fail(f"{what}: hung ({r.describe()})")
             elif r.crashed:
