@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile_lib import Tally, must, run, tools  # noqa: E402
 
 TIMEOUT = 120
-STEPS = 8
+STEPS = 20
 
 
 def main():
@@ -79,7 +79,8 @@ def main():
                 if kills >= args.kills:
                     break
                 proc = subprocess.Popen(command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                time.sleep(rng.uniform(0, duration))
+                # Loading takes a good part of a run: half the kills aim at the training steps.
+                time.sleep(rng.uniform(0, duration) if rng.random() < 0.5 else rng.uniform(duration / 3, duration))
                 proc.send_signal(signal.SIGKILL)
                 _, err = proc.communicate()
                 if proc.returncode != -signal.SIGKILL:  # it had finished: not a kill
