@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -154,7 +155,7 @@ Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model)
 }
 
 Result<LoraAdapter> LoadAdapterOrPeft(const std::string& path, const ModelFile& base) {
-  if (std::filesystem::is_directory(path)) return ImportPeft(path, base.config());
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) return ImportPeft(path, base.config());
   return LoadAdapter(path, base);
 }
 

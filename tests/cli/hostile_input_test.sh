@@ -215,6 +215,8 @@ long=$(printf 'x%.0s' $(seq 1 5000))
 "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/p.eta" --max-steps 1 >/dev/null 2>&1 || bad "edge-tune p.eta"
 expect_error "edge-export --ollama with a 5000-byte name" "File name too long" \
   "$EXPORT" --model "$M" --lora "$TMP/p.eta" --ollama "$long"
+expect_error "edge-export --lora with a 5000-byte name" "$long" "$EXPORT" --model "$M" --lora "$long" --gguf-lora "$TMP/g.gguf"
+! grep -q "internal error" "$TMP/err" && ok "--lora with a 5000-byte name: not an internal error" || bad "--lora 5000 bytes: $(cut -c1-200 "$TMP/err")"
 expect_error "edge-tune --export-peft with a 5000-byte name" "File name too long" \
   "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/q.eta" --max-steps 1 --export-peft "$long"
 rm -f "$TMP"/p.eta* "$TMP"/q.eta*

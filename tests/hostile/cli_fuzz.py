@@ -232,6 +232,8 @@ def main():
                 tally.fail(f"{what}: crashed or a sanitizer report ({r.describe()})")
             elif r.rc not in (0, 1):
                 tally.fail(f"{what}: exit {r.rc}")
+            elif "error: internal error:" in r.stderr:  # an exception escaped (cli::RunTool caught it)
+                tally.fail(f"{what}: an exception escaped ({r.describe()})")
             elif r.rc == 1:
                 tally.add("refused")
                 lines = r.stderr.splitlines()

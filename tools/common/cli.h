@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <vector>
 #include <optional>
 #include <string>
@@ -18,6 +19,18 @@ namespace edgert::cli {
 inline int Fail(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.message().c_str());
   return 1;
+}
+
+// Runs a tool's body: an exception that escapes it (a bug: the library
+// returns errors as values) still ends in one "error: internal error: ..."
+// line and exit code 1, not in std::terminate's abort.
+inline int RunTool(int (*body)(int, char**), int argc, char** argv) {
+  try {
+    return body(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    return 1;
+  }
 }
 
 // Parses the command line. Returns the exit code to return at once (after

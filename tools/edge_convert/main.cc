@@ -106,4 +106,4 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert
 
-int main(int argc, char** argv) { return edgert::Run(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::Run, argc, argv); }

@@ -201,4 +201,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert::eval
 
-int main(int argc, char** argv) { return edgert::eval::Main(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::eval::Main, argc, argv); }
