@@ -141,6 +141,20 @@ def command(rng, tool, exe, pools):
     return [exe] + args
 
 
+def read_paths(tool, cmd, inputs_dir):
+    """The files under inputs_dir this command reads (values of its flags that are not outputs),
+    relative to inputs_dir; an adapter's ":SCALE" and a PEFT folder's files included. Other
+    files there are not its inputs: with --force it may replace them."""
+    kinds = TOOLS[tool]["flags"]
+    read = set()
+    for flag, v in zip(cmd[1:], cmd[2:]):
+        if kinds.get(flag) in (None, "flag", "out", "outdir") or not v.startswith(inputs_dir + "/"):
+            continue
+        rel = os.path.relpath(v.rsplit(":", 1)[0] if kinds[flag] == "adapter" and ":" in v else v, inputs_dir)
+        read.update({rel, rel + "/adapter_model.safetensors", rel + "/adapter_config.json"})
+    return read
+
+
 def snapshot(folder, contents=True):
     """Every file under folder: relative path -> (size, sha1), or (size, mtime) without `contents`."""
     seen = {}
@@ -253,7 +267,8 @@ def main():
             # Never over an input: every input file is still there, unchanged (new
             # files in an input folder, e.g. --ollama into a PEFT folder, are not a write over one).
             now = snapshot(i, contents=False)
-            changed = sorted(p for p, v in inputs.items() if now.get(p) != v)
+            read = read_paths(tool, cmd, i)
+            changed = sorted(p for p, v in inputs.items() if now.get(p) != v and p in read)
             if changed:
                 tally.fail(f"{what}: an input changed or went: {changed[:4]}")
                 inputs = now
