@@ -232,6 +232,11 @@ expect_error "--grammar FIFO" "fifo: not a regular file (a FIFO" \
   timeout 60 "$RUN" --model "$M" --grammar "$TMP/fifo" --prompt hi -n 1 --threads 1
 expect_error "--training-log FIFO" "fifo: not a regular file (a FIFO" \
   timeout 60 "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --training-log "$TMP/fifo" --report "$TMP/r.html"
+# An output that is a device or a FIFO is refused even with --force: the atomic write renames a
+# regular file into place, which replaced /dev/null itself when run as root (found by the fuzzer).
+expect_error "--logits-out FIFO --force" "fifo: not a regular file (a device, FIFO or socket)" \
+  "$RUN" --model "$M" --tokens 1,2 --logits-out "$TMP/fifo" --threads 1 --force
+[ -p "$TMP/fifo" ] && ok "the FIFO given as an output is still a FIFO" || bad "the FIFO output was replaced"
 rm -f "$TMP/fifo"
 
 echo "$passed passed, $failed failed"

@@ -17,6 +17,7 @@ import hashlib
 import os
 import random
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -43,7 +44,7 @@ def value_pools(i, o):
                     f"{i}/fifo", missing, "", i],
         "ckpt": [f"{i}/a.eta.ckpt"] * 3 + [f"{i}/a.eta", missing, f"{i}/fifo", f"{i}/tiny.etm"],
         "out": [f"{o}/x.out", f"{o}/y.out", f"{o}/existing", f"{o}/nowhere/x", o, f"{i}/train.jsonl",
-                f"{i}/tiny.etm", "/dev/null", ""],
+                f"{i}/tiny.etm", f"{o}/fifo", ""],
         "outdir": [f"{o}/dir", f"{o}/dir2", f"{o}/existing", f"{i}/peft", ""],
         "int": ["0", "1", "2", "3", "8", "-3", "100000"],
         "small": ["1", "2", "3", "4"],
@@ -231,6 +232,9 @@ def main():
             os.mkdir(o)
             with open(f"{o}/existing", "w") as f:
                 f.write("keep\n")
+            # Stands in for /dev/null: as root, an output written over a device replaced
+            # it with a regular file (this fuzzer once did that to the machine's /dev/null).
+            os.mkfifo(f"{o}/fifo")
             before = snapshot(o)
             tool = rng.choice(list(TOOLS))
             cmd = command(rng, tool, t[tool], pools)
@@ -261,6 +265,8 @@ def main():
                     tally.fail(f"{what}: failed but the output folder changed: {changed[:4]} ({r.describe()})")
             else:
                 tally.add("succeeded")
+            if not stat.S_ISFIFO(os.lstat(f"{o}/fifo").st_mode):
+                tally.fail(f"{what}: replaced a FIFO given as an output with a regular file")
             temps = [p for p in snapshot(o) if ".tmp-" in p] + [p for p in inputs if ".tmp-" in p]
             if temps:
                 tally.fail(f"{what}: temporary files left: {temps}")

@@ -69,6 +69,11 @@ Status CheckOutputPath(const std::string& path, const char* flag, Existing exist
   // written, after the work.
   const fs::file_status status = fs::symlink_status(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) return InvalidArgument(what + ": " + ec.message());
+  // The write renames a new regular file into place: over /dev/null (as root)
+  // or a FIFO that would replace the device itself, even with --force.
+  if (const fs::file_status target = fs::status(path, ec); fs::exists(target) && !fs::is_regular_file(target)) {
+    return InvalidArgument(what + ": not a regular file (a device, FIFO or socket); it would be replaced by one");
+  }
   for (const std::string& input : inputs) {
     if (!input.empty() && fs::equivalent(path, input, ec) && !ec) {
       return InvalidArgument(what + ": is also an input (" + input + "); writing it would destroy that input");
