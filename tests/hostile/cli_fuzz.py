@@ -277,7 +277,7 @@ def main():
             changed = sorted(p for p, v in inputs.items() if now.get(p) != v and p in read)
             if changed:
                 tally.fail(f"{what}: an input changed or went: {changed[:4]}")
-                inputs = now
+            inputs = now  # files this command did not read may be replaced (--force): the next one reads those
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return tally.report(f"cli_fuzz seed {args.seed}: {args.runs} runs in {time.time() - start:.0f} s")
