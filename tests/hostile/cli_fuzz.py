@@ -213,10 +213,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
-    t = tools(args.build)
+    t = tools(os.path.abspath(args.build))
+    args.shared = os.path.abspath(args.shared)
     rng = random.Random(args.seed)
     start = time.time()
     work = tempfile.mkdtemp(prefix="cli_fuzz.")
+    os.chdir(work)  # hostile values are relative paths too: whatever they make stays in here
     tally = Tally()
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
