@@ -65,7 +65,7 @@ PY
 rm -f "$WORK/edge-tune.jsonl"
 load=$(cut -d' ' -f1 /proc/loadavg)
 /usr/bin/time -f "%M" -o "$WORK/edge-tune.rss" "$BUILD/tools/edge_tune/edge-tune" --model "$WORK/$PRESET-q8_0.etm" \
-  --data "$WORK/tokens.jsonl" --out "$WORK/edge-tune.eta" --budget "$BUDGET" --max-seq-len "$SEQ" --lora-r "$RANK" \
+  --data "$WORK/tokens.jsonl" --out "$WORK/edge-tune.eta" --force --budget "$BUDGET" --max-seq-len "$SEQ" --lora-r "$RANK" \
   --lora-alpha 16 --lora-dropout 0 --targets all --threads "$THREADS" --max-steps $((WARMUP + STEPS)) --no-shuffle \
   --lr 1e-4 --max-grad-norm 1.0 --json-log "$WORK/edge-tune.jsonl" > "$WORK/edge-tune.log" 2>&1
 tps=$(python3 -c "

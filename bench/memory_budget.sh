@@ -100,7 +100,7 @@ EOF
 RUNJOB=("$RUN" --model "$MODEL" --bench --prompt-tokens 128 --gen-tokens 32 --threads "$THREADS" --json)
 TUNEJOB=(--model "$MODEL" --data "$WORK/long.jsonl" --max-steps "$STEPS" --save-every 1 --threads "$THREADS"
          --no-shuffle --seed 1)
-tune() { local name=$1 budget=$2; shift 2; job "$name" "$budget" "$TUNE" "${TUNEJOB[@]}" --out "$WORK/$name.eta" "$@"; }
+tune() { local name=$1 budget=$2; shift 2; job "$name" "$budget" "$TUNE" "${TUNEJOB[@]}" --out "$WORK/$name.eta" --force "$@"; }
 
 case "$PRESET" in
   qwen2.5-0.5b)  # weights: 501 MiB of tensors

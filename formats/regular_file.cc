@@ -23,4 +23,9 @@ Status CheckRegularFile(const std::string& path) {
   }
 }
 
+Status RefuseSpecialFile(const std::string& path) {
+  Status st = CheckRegularFile(path);
+  return st.code() == StatusCode::kNotFound ? OkStatus() : st;
+}
+
 }  // namespace edgert

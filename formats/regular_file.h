@@ -17,4 +17,8 @@ namespace edgert {
 // "PATH: not a regular file (a folder)" for a folder, FIFO, socket or device.
 Status CheckRegularFile(const std::string& path);
 
+// The same, except that a missing file passes: for readers whose own "cannot
+// open" message is the one to give when nothing is there.
+Status RefuseSpecialFile(const std::string& path);
+
 }  // namespace edgert

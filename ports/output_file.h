@@ -4,7 +4,9 @@
 // Commit() flushes, fsyncs and renames it into place (and fsyncs the folder).
 // Destroying an uncommitted OutputFile removes the temporary file, so an error
 // or a crash never leaves a half-written model, adapter or checkpoint behind,
-// and never damages a file that was already there.
+// and never damages a file that was already there. A kill (no destructor
+// runs) can leave the temporary file; Create() removes any such leftovers of
+// the same path first, so they last only until that file is written again.
 #pragma once
 
 #include <cstddef>

@@ -16,8 +16,9 @@ bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j2 --target edge-convert edge-run edge-export edge-tune edge-eval
 mkdir -p out
+# out/ is this script's own: each run replaces what the last one wrote (--force).
 build/tools/edge_convert/edge-convert --random tiny --seed 1 --quant q8_0 \
-  --tokenizer "$TOKENIZER" --out out/tiny-q8_0.etm
+  --tokenizer "$TOKENIZER" --out out/tiny-q8_0.etm --force
 build/tools/edge_convert/edge-convert --info out/tiny-q8_0.etm | head -12
 build/tools/edge_convert/edge-convert --verify out/tiny-q8_0.etm
 echo "token ids of 'Hello, world! 你好':"
@@ -30,12 +31,12 @@ echo
 echo "the main job: LoRA on data/mermaid_train.jsonl (20 steps), then edge-eval on data/mermaid_test.jsonl"
 build/tools/edge_tune/edge-tune --model out/tiny-q8_0.etm --data data/mermaid_train.jsonl \
   --val data/mermaid_validation.jsonl --out out/tiny-mermaid.eta --max-steps 20 --batch 4 --lr 5e-3 \
-  --schedule cosine --eval-every 10 --json-log out/tiny-mermaid.train.jsonl
+  --schedule cosine --eval-every 10 --json-log out/tiny-mermaid.train.jsonl --force
 echo "free decoding (a random model: almost nothing is a valid diagram):"
 build/tools/edge_eval/edge-eval --model out/tiny-q8_0.etm --lora out/tiny-mermaid.eta --compare-base \
   --prompts data/mermaid_test.jsonl --format mermaid --max-tokens 96
 echo "with the mermaid grammar (every output is a complete, valid diagram):"
 build/tools/edge_eval/edge-eval --model out/tiny-q8_0.etm --lora out/tiny-mermaid.eta --compare-base \
   --prompts data/mermaid_test.jsonl --format mermaid --grammar --max-tokens 96 \
-  --json out/mermaid-eval.json --report out/mermaid-report.html --training-log out/tiny-mermaid.train.jsonl
+  --json out/mermaid-eval.json --report out/mermaid-report.html --training-log out/tiny-mermaid.train.jsonl --force
 echo "report: out/mermaid-report.html (open it in a browser; it works offline)"

@@ -5,8 +5,6 @@
 #include <xxhash.h>
 
 #include <cmath>
-#include <filesystem>
-#include <system_error>
 
 #include "adapter_generated.h"
 #include "base/dtype.h"
@@ -155,31 +153,12 @@ size_t EstimatedFileBytes(const AdapterFileData& d) {
   return n;
 }
 
-// A kill between creating "<path>.tmp-XXXXXX" (ports/output_file.h) and the
-// rename leaves that file behind, as large as the adapter or checkpoint. The
-// next write of the same path removes them; errors are ignored (a leftover
-// only costs disk space).
-void RemoveStaleTemporaries(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const std::string prefix = target.filename().string() + ".tmp-";
-  std::error_code ec;
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 && it->is_regular_file(ec)) {
-      fs::remove(it->path(), ec);
-    }
-  }
-}
-
 }  // namespace
 
 Status WriteAdapterFile(const std::string& path, const AdapterFileData& d) {
   if (Status st = CheckFinite(d); !st.ok()) {
     return InvalidArgument(path + ": not written: " + st.message());
   }
-  RemoveStaleTemporaries(path);
   flatbuffers::FlatBufferBuilder b(EstimatedFileBytes(d));
   const auto tensors = b.CreateVector(WriteTensors(b, d.tensors));
   const auto settings = fbs::CreateLoraSettings(b, d.settings.rank, d.settings.alpha, d.settings.dropout,
@@ -239,7 +218,11 @@ Result<AdapterFileData> ParseAdapterFile(const void* bytes, size_t size, const s
     if (s.eval_steps.size() != s.eval_losses.size()) return CorruptFile(name + ": eval_steps and eval_losses differ in length");
     d.training = std::move(s);
   }
-  if (a->format_version() >= kFirstVersionWithChecksum && a->checksum() != ContentChecksum(d)) {
+  // A checksum that is present is checked whatever the version says: one
+  // flipped bit turns version 3 into 2 or 1, which would otherwise switch
+  // the check off for the rest of the damage.
+  const bool has_checksum = a->format_version() >= kFirstVersionWithChecksum || a->checksum() != 0;
+  if (has_checksum && a->checksum() != ContentChecksum(d)) {
     return CorruptFile(name + ": checksum mismatch (the file is damaged)");
   }
   if (Status st = CheckFinite(d); !st.ok()) return st.WithContext(name);

@@ -1,6 +1,9 @@
 // formats/adapter/adapter_file.h: reading and writing .eta adapter files
 // (schema: formats/adapter.fbs). Plain data in, plain data out; runtime/train
 // turns it into a LoraAdapter. Writes are atomic; reads verify everything.
+// The checksum (format 3 on) covers every value read; bytes appended after
+// the FlatBuffer are never read (a FlatBuffer is found from its root offset,
+// not from the file's length), so they change nothing and are accepted.
 #pragma once
 
 #include <cstdint>

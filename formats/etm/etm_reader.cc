@@ -124,6 +124,15 @@ Status ModelFile::Parse() {
     }
   }
   EDGERT_RETURN_IF_ERROR(CheckTensorsAgainstConfig(h.metadata.config, h.tensors));
+  // The file ends where its data does (the writer adds nothing after the
+  // last tensor): bytes beyond are an append or a damaged index, and nothing
+  // else would notice them.
+  uint64_t data_end = h.data_offset;
+  for (const TensorInfo& t : h.tensors) data_end = std::max(data_end, t.offset + t.size);
+  if (file_size != data_end) {
+    return CorruptFile(std::to_string(file_size - data_end) + " bytes after the end of the data (the tensors end at byte " +
+                       std::to_string(data_end) + "; appended to?)");
+  }
   const int64_t vocab = h.metadata.config.vocab_size;
   const TokenizerSpec& tok = h.metadata.tokenizer;
   if (static_cast<int64_t>(tok.vocab.size()) > vocab) {

@@ -154,9 +154,13 @@ Result<ParsedHeader> ParseHeader(std::span<const std::byte> bytes) {
     return Unsupported("format version " + std::to_string(h.format_version) + " (this build reads up to " +
                        std::to_string(kEtmFormatVersion) + ")");
   }
-  if (h.format_version >= kEtmFirstVersionWithHeaderChecksum) {
-    const auto field = HeaderChecksumOffset(data);
-    if (!field) return CorruptFile("header has no checksum (format version " + std::to_string(h.format_version) + ")");
+  // A checksum that is present is checked whatever the version says (two
+  // flipped bits turn version 2 into 1, which would switch the check off).
+  const auto field = HeaderChecksumOffset(data);
+  if (h.format_version >= kEtmFirstVersionWithHeaderChecksum && !field) {
+    return CorruptFile("header has no checksum (format version " + std::to_string(h.format_version) + ")");
+  }
+  if (field) {
     if (HeaderChecksum(data, h.header_size, *field) != model->header_checksum()) {
       return CorruptFile("header checksum mismatch: the metadata (config, tokenizer, chat or generation defaults, "
                          "tensor index) is damaged");

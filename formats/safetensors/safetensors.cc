@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/regular_file.h"
+
 namespace edgert {
 namespace {
 
@@ -152,6 +154,7 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::Open(const std::string& pat
   c.path_ = path;
   std::error_code ec;
   if (!fs::is_directory(path, ec)) {
+    EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(path));
     EDGERT_ASSIGN_OR_RETURN(ports::MappedFile mapped, ports::MappedFile::Open(path));
     c.files_.push_back(std::make_unique<ports::MappedFile>(std::move(mapped)));
     EDGERT_RETURN_IF_ERROR(c.AddFile(c.files_.back()->bytes(), path));
@@ -161,12 +164,14 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::Open(const std::string& pat
   const fs::path single = fs::path(path) / "model.safetensors";
   if (!fs::exists(index, ec)) {
     if (!fs::exists(single, ec)) return NotFound(path + ": no model.safetensors or model.safetensors.index.json in this folder");
+    EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(single.string()));
     EDGERT_ASSIGN_OR_RETURN(ports::MappedFile mapped, ports::MappedFile::Open(single.string()));
     c.files_.push_back(std::make_unique<ports::MappedFile>(std::move(mapped)));
     EDGERT_RETURN_IF_ERROR(c.AddFile(c.files_.back()->bytes(), single.string()));
     return c;
   }
   const std::string index_name = index.string();
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(index_name));
   std::ifstream in(index, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -191,6 +196,7 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::Open(const std::string& pat
   std::map<std::string, const std::string*, std::less<>> found_in;
   for (const std::string& f : shards) {
     const std::string shard = (fs::path(path) / f).string();
+    if (Status st = RefuseSpecialFile(shard); !st.ok()) return st.WithContext(index_name + ": names shard '" + f + "'");
     auto mapped = ports::MappedFile::Open(shard);
     if (!mapped.ok()) return mapped.status().WithContext(index_name + ": names shard '" + f + "'");
     c.files_.push_back(std::make_unique<ports::MappedFile>(std::move(*mapped)));

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/regular_file.h"
+
 namespace edgert {
 namespace {
 
@@ -181,6 +183,7 @@ Result<TokenizerSpec> ParseTokenizerJson(std::string_view text, std::string_view
 }
 
 Result<TokenizerSpec> ReadTokenizerJson(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open");
   std::stringstream ss;

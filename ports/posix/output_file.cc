@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 namespace edgert::ports {
@@ -23,9 +25,29 @@ Status Errno(const std::string& path, const char* what) {
   return IoError(path + ": " + what + ": " + std::strerror(errno));
 }
 
+// A kill between mkstemp and the rename leaves "<path>.tmp-XXXXXX" behind,
+// as large as the file (gigabytes for a model). The next write of the same
+// path removes such leftovers; errors are ignored (a leftover only costs disk
+// space). O_TMPFILE would shrink the window but not close it: linkat cannot
+// replace an existing file, so a named link and a rename are still needed.
+void RemoveStaleTemporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code ec;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 && it->is_regular_file(ec)) {
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 Result<OutputFile> OutputFile::Create(const std::string& path) {
+  RemoveStaleTemporaries(path);
   OutputFile out;
   out.path_ = path;
   std::string pattern = path + ".tmp-XXXXXX";

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/regular_file.h"
+
 namespace edgert {
 namespace {
 
@@ -109,6 +111,7 @@ Result<ModelConfig> ParseHfConfig(std::string_view json_text, const std::string&
 }
 
 Result<ModelConfig> ReadHfConfig(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open");
   std::stringstream ss;

@@ -70,12 +70,13 @@ class HfSource final : public CheckpointSource {
 Result<std::unique_ptr<CheckpointSource>> OpenHfCheckpoint(const std::string& folder) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(folder) / "config.json").string();
-  if (!fs::exists(config_path)) return NotFound(folder + ": no config.json (a Hugging Face checkpoint folder has one)");
+  std::error_code ec;  // (the throwing overloads abort on a name too long for the OS)
+  if (!fs::exists(config_path, ec)) return NotFound(folder + ": no config.json (a Hugging Face checkpoint folder has one)");
   EDGERT_ASSIGN_OR_RETURN(ModelConfig config, ReadHfConfig(config_path));
   EDGERT_ASSIGN_OR_RETURN(SafetensorsCheckpoint weights, SafetensorsCheckpoint::Open(folder));
   std::optional<TokenizerSpec> tokenizer;
   const std::string tok_path = (fs::path(folder) / "tokenizer.json").string();
-  if (fs::exists(tok_path)) {
+  if (fs::exists(tok_path, ec)) {
     EDGERT_ASSIGN_OR_RETURN(tokenizer, ReadTokenizerJson(tok_path));
   }
   return std::unique_ptr<CheckpointSource>(new HfSource(folder, config, std::move(weights), std::move(tokenizer)));

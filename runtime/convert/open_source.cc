@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "formats/regular_file.h"
 #include "runtime/convert/gguf_source.h"
 #include "runtime/convert/hf_source.h"
 
@@ -14,6 +15,7 @@ Result<std::unique_ptr<CheckpointSource>> OpenCheckpoint(const std::string& path
   std::error_code ec;
   if (!fs::exists(path, ec)) return NotFound(path + ": no such file or folder");
   if (fs::is_directory(path, ec)) return OpenHfCheckpoint(path);
+  EDGERT_RETURN_IF_ERROR(CheckRegularFile(path));
   char magic[4] = {};
   std::ifstream(path, std::ios::binary).read(magic, 4);
   if (std::string_view(magic, 4) == "GGUF") return OpenGgufCheckpoint(path);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <system_error>
 #include <unordered_map>
 
 #include "base/splitmix.h"
@@ -74,7 +75,7 @@ Result<std::unique_ptr<CheckpointSource>> OpenRandomSource(const std::string& pr
   auto preset = PresetConfig(preset_or_config);
   if (preset.ok()) {
     config = *preset;
-  } else if (std::filesystem::exists(preset_or_config)) {
+  } else if (std::error_code ec; std::filesystem::exists(preset_or_config, ec)) {
     EDGERT_ASSIGN_OR_RETURN(config, ReadHfConfig(preset_or_config));
   } else {
     return InvalidArgument("'" + preset_or_config + "' is neither a preset nor a config.json: " +

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "formats/regular_file.h"
 #include "runtime/grammar/grammar.h"
 
 namespace edgert {
@@ -82,6 +83,7 @@ Result<std::shared_ptr<const Grammar>> LoadGrammar(std::string_view name_or_path
   const bool is_path = name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".gbnf");
   if (!is_path) return BuiltinGrammar(name_or_path);
   const std::string path(name_or_path);
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(path + ": cannot open the grammar file");
   std::ostringstream text;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
+#include "formats/regular_file.h"
 #include "formats/safetensors/safetensors.h"
 #include "kernels/convert/fp16.h"
 #include "ports/output_file.h"
@@ -125,6 +127,7 @@ Status ExportPeft(const std::string& dir, const LoraAdapter& adapter, const std:
 
 Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model) {
   const std::string config_path = (fs::path(dir) / kConfig).string();
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(config_path));
   std::ifstream in(config_path, std::ios::binary);
   if (!in) return IoError(config_path + ": cannot open (a PEFT adapter folder has adapter_config.json)");
   std::stringstream ss;
@@ -152,7 +155,7 @@ Result<LoraAdapter> ImportPeft(const std::string& dir, const ModelConfig& model)
 }
 
 Result<LoraAdapter> LoadAdapterOrPeft(const std::string& path, const ModelFile& base) {
-  if (std::filesystem::is_directory(path)) return ImportPeft(path, base.config());
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) return ImportPeft(path, base.config());
   return LoadAdapter(path, base);
 }
 

@@ -8,5 +8,5 @@ WORK="$BUILD/capi-threads"
 [ -f "$TOKENIZER" ] || { echo "missing $TOKENIZER (the shared/ data folder)"; exit 1; }
 mkdir -p "$WORK"
 "$BUILD/tools/edge_convert/edge-convert" -q --random tiny --seed 3 --quant q8_0 --tokenizer "$TOKENIZER" \
-  --out "$WORK/tiny.etm"
+  --out "$WORK/tiny.etm" --force
 "$3" "$WORK/tiny.etm"

@@ -69,10 +69,10 @@ fi
 # --- starting from an adapter ---------------------------------------------------------
 "$TUNE" "${COMMON[@]}" --max-steps 1 --out "$TMP/c.eta" --init-adapter "$TMP/peft" >"$TMP/out" 2>"$TMP/err" \
   && ok "--init-adapter PEFT_DIR" || bad "--init-adapter PEFT: $(cat "$TMP/err")"
-"$TUNE" "${COMMON[@]}" --max-steps 1 --out "$TMP/c.eta" --init-adapter "$TMP/a.eta" >"$TMP/out" 2>"$TMP/err" \
+"$TUNE" "${COMMON[@]}" --max-steps 1 --out "$TMP/c.eta" --force --init-adapter "$TMP/a.eta" >"$TMP/out" 2>"$TMP/err" \
   && ok "--init-adapter ADAPTER.eta" || bad "--init-adapter eta: $(cat "$TMP/err")"
 expect_error "--lora-r against the initial adapter's" "--lora-r 4 conflicts with --init-adapter" \
-  "$TUNE" "${COMMON[@]}" --out "$TMP/c.eta" --init-adapter "$TMP/a.eta" --lora-r 4
+  "$TUNE" "${COMMON[@]}" --out "$TMP/x.eta" --init-adapter "$TMP/a.eta" --lora-r 4
 
 # --- edge-run --lora: applied beside the weights --------------------------------------
 logits() { "$RUN" --model "$M" --tokens 9707,1879,0 --logits-out "$TMP/$1.npy" "${@:2}" >"$TMP/out" 2>&1; }
@@ -89,19 +89,19 @@ expect_error "edge-run --lora for another base" "trained for another base model"
 sum_before=$(md5sum "$TMP/a.eta" "$TMP/a.eta.ckpt")
 { head -2 "$TMP/train.jsonl"; echo '{"instruction": "x", "response": '; tail -1 "$TMP/train.jsonl"; } >"$TMP/broken.jsonl"
 expect_error "malformed line names file and line" "broken.jsonl: line 3: not valid JSON" \
-  "$TUNE" --model "$M" --data "$TMP/broken.jsonl" --out "$TMP/a.eta" --max-steps 1
+  "$TUNE" --model "$M" --data "$TMP/broken.jsonl" --out "$TMP/x.eta" --max-steps 1
 "$TUNE" --model "$M" --data "$TMP/broken.jsonl" --out "$TMP/d.eta" --max-steps 1 --skip-bad-lines >"$TMP/out" 2>"$TMP/err" \
   && grep -q "1 bad records skipped" "$TMP/err" && ok "--skip-bad-lines goes on and counts" || bad "--skip-bad-lines: $(cat "$TMP/err")"
 : >"$TMP/empty.jsonl"
-expect_error "empty data set" "empty.jsonl: empty data set" "$TUNE" --model "$M" --data "$TMP/empty.jsonl" --out "$TMP/a.eta"
+expect_error "empty data set" "empty.jsonl: empty data set" "$TUNE" --model "$M" --data "$TMP/empty.jsonl" --out "$TMP/x.eta"
 expect_error "--max-seq-len beyond the context" "longer than" \
-  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/a.eta" --max-seq-len 5000
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/x.eta" --max-seq-len 5000
 expect_error "nothing left within --max-seq-len" "empty data set" \
-  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/a.eta" --max-seq-len 16
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/x.eta" --max-seq-len 16
 expect_error "adapter for another base" "trained for another base model" \
   "$TUNE" --model "$TMP/tiny4.etm" --data "$TMP/train.jsonl" --out "$TMP/e.eta" --init-adapter "$TMP/a.eta"
 expect_error "checkpoint from another run" "checkpoint comes from another run" \
-  "$TUNE" "${COMMON[@]}" --epochs 2 --lr 2e-3 --out "$TMP/a.eta" --resume "$TMP/a.eta.ckpt"
+  "$TUNE" "${COMMON[@]}" --epochs 2 --lr 2e-3 --out "$TMP/a.eta" --force --resume "$TMP/a.eta.ckpt"
 expect_error "checkpoint for another base" "another base model" \
   "$TUNE" --model "$TMP/tiny4.etm" --data "$TMP/train.jsonl" --out "$TMP/e.eta" --resume "$TMP/a.eta.ckpt"
 expect_error "--out in a missing folder" "does not exist" \

@@ -9,12 +9,13 @@ CONVERT="$BUILD/tools/edge_convert/edge-convert"
 RUN="$BUILD/tools/edge_run/edge-run"
 TUNE="$BUILD/tools/edge_tune/edge-tune"
 EVAL="$BUILD/tools/edge_eval/edge-eval"
+EXPORT="$BUILD/tools/edge_export/edge-export"
 TOKENIZER="$SHARED/data/tokenizer/qwen2.5/tokenizer.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
 EMULATOR="${*:3}"
-emulate_tools CONVERT RUN TUNE EVAL
+emulate_tools CONVERT RUN TUNE EVAL EXPORT
 
 "$CONVERT" -q --random tiny --seed 3 --quant q8_0 --tokenizer "$TOKENIZER" --out "$TMP/tiny.etm" >"$TMP/out" 2>&1 \
   || { echo "FAIL cannot make the tiny model: $(cat "$TMP/out")"; exit 1; }
@@ -75,6 +76,9 @@ cp "$TMP/a.eta" "$TMP/flipped.eta"
 printf '\x7f' | dd of="$TMP/flipped.eta" bs=1 seek=$((size / 2)) conv=notrunc status=none
 expect_error "edge-run --lora with a flipped byte" "flipped.eta: checksum mismatch" \
   "$RUN" --model "$M" --lora "$TMP/flipped.eta" --prompt hi --max-tokens 2 --threads 1
+expect_error "--verify: an adapter with a flipped byte" "flipped.eta: checksum mismatch" "$CONVERT" --verify "$TMP/flipped.eta"
+"$CONVERT" --verify "$TMP/a.eta" >"$TMP/out" 2>&1 && grep -q "a.eta: LoRA adapter, rank 8, .* every check passed" "$TMP/out" \
+  && ok "--verify an adapter" || bad "--verify a.eta: $(cat "$TMP/out")"
 rm -f "$TMP/flipped.eta"
 
 # --- 5. the header has a checksum: --verify and loading agree on a flipped metadata byte --
@@ -106,7 +110,7 @@ rm -f "$TMP/huge.gbnf" "$TMP/fifty.gbnf"
 "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/b.eta" --max-steps 1 >"$TMP/out" 2>"$TMP/err" || bad "edge-tune b.eta: $(cat "$TMP/err")"
 head -c 4096 /dev/urandom >"$TMP/b.eta.ckpt.tmp-AbC123"
 head -c 4096 /dev/urandom >"$TMP/b.eta.tmp-XyZ789"
-"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/b.eta" --max-steps 1 >"$TMP/out" 2>"$TMP/err" \
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/b.eta" --max-steps 1 --force >"$TMP/out" 2>"$TMP/err" \
   || bad "edge-tune again: $(cat "$TMP/err")"
 [ ! -e "$TMP/b.eta.ckpt.tmp-AbC123" ] && [ ! -e "$TMP/b.eta.tmp-XyZ789" ] \
   && ok "stale temporaries removed by the next run" || bad "stale temporaries left: $(ls "$TMP")"
@@ -130,6 +134,28 @@ expect_error "--max-tokens abc" "--max-tokens: expected a whole number, got 'abc
 [ "$(wc -c <"$TMP/err")" -lt 200 ] && ok "--max-tokens abc: a short message" || bad "--max-tokens abc: $(cat "$TMP/err")"
 expect_error "--seed -1" "--seed: expected a whole number from 0 to 2^64-1, got '-1'" "$RUN" --model "$M" --prompt hi --seed -1
 expect_error "--batch 0" "--batch: expected 1 or more, got 0" "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --batch 0
+expect_error "edge-run --budget ''" "--budget: expected a value, got ''" "$RUN" --model "$M" --prompt hi --budget ''
+expect_error "edge-tune --budget ''" "--budget: expected a value, got ''" \
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --budget ''
+expect_error "edge-tune --seed -1" "--seed: expected a whole number from 0 to 2^64-1, got '-1'" \
+  "$TUNE" --model "$M" --data "$TMP/train.jsonl" --out "$TMP/z.eta" --seed -1
+no_leftovers "refused options" tiny.etm train.jsonl chain.gbnf a.eta a.eta.ckpt
+
+# --- 11. in --chat, a message too long for the context is refused and the chat goes on -----
+{
+  for i in $(seq 1 200); do printf 'word%s ' "$i"; done
+  echo
+  echo 'hi'
+} >"$TMP/chat.txt"
+echo hi | "$RUN" --model "$M" --chat --context 64 -n 2 --threads 1 >"$TMP/hi.out" 2>&1
+"$RUN" --model "$M" --chat --context 64 -n 2 --threads 1 <"$TMP/chat.txt" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+# The answer to "hi" is the one a chat of "hi" alone gets: the refused message left no trace.
+[ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^error: message 1: .* tokens do not fit the 64 context positions left; not sent" "$TMP/err" \
+  && [ -s "$TMP/out" ] && cmp -s "$TMP/out" "$TMP/hi.out" \
+  && ok "--chat: an over-long message is refused, the next one answered" \
+  || bad "--chat over-long message (exit $rc, stderr: $(cat "$TMP/err"), stdout: $(cat "$TMP/out"))"
+rm -f "$TMP/chat.txt" "$TMP/hi.out"
 
 # --- 8. an output that is also an input is refused before any work; a missing folder too ---
 printf '{"prompt": "hi"}\n' >"$TMP/in.jsonl"
@@ -145,7 +171,73 @@ expect_error "edge-eval --report PROMPTS" "--report $TMP/train.jsonl: is also an
   "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --report "$TMP/train.jsonl"
 expect_error "edge-run --output in a missing folder" "folder $TMP/nowhere does not exist" \
   "$RUN" --model "$M" --input "$TMP/in.jsonl" --output "$TMP/nowhere/o.json" -n 1 --threads 1
+expect_error "--force does not allow writing over an input" "--output $TMP/in.jsonl: is also an input" \
+  "$RUN" --model "$M" --input "$TMP/in.jsonl" --output "$TMP/in.jsonl" -n 1 --threads 1 --force
+cmp -s "$TMP/in.jsonl" "$TMP/in.copy" && ok "the input is left as it was with --force" || bad "the input was changed by --force"
 rm -f "$TMP/in.jsonl" "$TMP/in.copy"
+
+# An existing output is refused without --force by every tool, naming the file and the flag.
+echo keep >"$TMP/old"
+expect_error "edge-convert --out an existing file" "--out $TMP/old: exists (pass --force to replace it)" \
+  "$CONVERT" -q --random tiny --tokenizer "$TOKENIZER" --out "$TMP/old"
+expect_error "edge-tune --out an existing file" "--out $TMP/old: exists (pass --force to replace it)" \
+  "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/old" --max-steps 1
+expect_error "edge-tune --json-log an existing file" "--json-log $TMP/old: exists (pass --force to replace it)" \
+  "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/new.eta" --max-steps 1 --json-log "$TMP/old"
+expect_error "edge-run --output an existing file" "--output $TMP/old: exists (pass --force to replace it)" \
+  "$RUN" --model "$M" --input "$TMP/train.jsonl" --output "$TMP/old" -n 1 --threads 1
+expect_error "edge-run --logits-out an existing file" "--logits-out $TMP/old: exists (pass --force to replace it)" \
+  "$RUN" --model "$M" --tokens 1,2 --logits-out "$TMP/old" --threads 1
+expect_error "edge-eval --report an existing file" "--report $TMP/old: exists (pass --force to replace it)" \
+  "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --report "$TMP/old"
+expect_error "edge-eval --json an existing file" "--json $TMP/old: exists (pass --force to replace it)" \
+  "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --json "$TMP/old"
+[ "$(cat "$TMP/old")" = keep ] && ok "the existing output is left as it was" || bad "the existing output was changed"
+"$RUN" --model "$M" --tokens 1,2 --logits-out "$TMP/old" --threads 1 --force >"$TMP/out" 2>"$TMP/err" \
+  && [ "$(head -c 6 "$TMP/old" | tail -c 5)" = NUMPY ] && ok "--force replaces an existing output" \
+  || bad "--force: $(cat "$TMP/err")"
+rm -f "$TMP/old"
+# A new run does not silently replace an earlier run's checkpoint; --resume continues it.
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/c.eta" --max-steps 2 --save-every 1 >"$TMP/out" 2>"$TMP/err" || bad "edge-tune c.eta: $(cat "$TMP/err")"
+rm -f "$TMP/c.eta"
+cp "$TMP/c.eta.ckpt" "$TMP/c.copy"
+expect_error "edge-tune over an earlier run's checkpoint" \
+  "the checkpoint $TMP/c.eta.ckpt: exists, from an earlier run (continue it with --resume $TMP/c.eta.ckpt, or pass --force to start over)" \
+  "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/c.eta" --max-steps 2
+cmp -s "$TMP/c.eta.ckpt" "$TMP/c.copy" && ok "the earlier checkpoint is kept" || bad "the earlier checkpoint was changed"
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/c.eta" --max-steps 2 --resume "$TMP/c.eta.ckpt" >"$TMP/out" 2>"$TMP/err" \
+  && [ -f "$TMP/c.eta" ] && ok "--resume continues over its own checkpoint" || bad "--resume: $(cat "$TMP/err")"
+rm -f "$TMP"/c.*
+
+# --- found by tests/hostile/cli_fuzz.py --------------------------------------------------------
+# A folder name longer than the OS allows: std::filesystem's throwing calls aborted the tool.
+long=$(printf 'x%.0s' $(seq 1 5000))
+"$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/p.eta" --max-steps 1 >/dev/null 2>&1 || bad "edge-tune p.eta"
+expect_error "edge-export --ollama with a 5000-byte name" "File name too long" \
+  "$EXPORT" --model "$M" --lora "$TMP/p.eta" --ollama "$long"
+expect_error "edge-export --lora with a 5000-byte name" "$long" "$EXPORT" --model "$M" --lora "$long" --gguf-lora "$TMP/g.gguf"
+! grep -q "internal error" "$TMP/err" && ok "--lora with a 5000-byte name: not an internal error" || bad "--lora 5000 bytes: $(cut -c1-200 "$TMP/err")"
+expect_error "edge-tune --export-peft with a 5000-byte name" "File name too long" \
+  "$TUNE" "${TUNE_ARGS[@]}" --out "$TMP/q.eta" --max-steps 1 --export-peft "$long"
+rm -f "$TMP"/p.eta* "$TMP"/q.eta*
+# Every other input read by name refuses a FIFO too (these blocked forever; `timeout` turns a
+# regression into a failure instead of a hung test).
+mkfifo "$TMP/fifo"
+expect_error "--tokenizer FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$CONVERT" --random tiny --tokenizer "$TMP/fifo" --out "$TMP/f.etm"
+expect_error "--random FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$CONVERT" --random "$TMP/fifo" --tokenizer "$TOKENIZER" --out "$TMP/f.etm"
+expect_error "--from FIFO" "fifo: not a regular file (a FIFO" timeout 60 "$CONVERT" --from "$TMP/fifo" --out "$TMP/f.etm"
+expect_error "--grammar FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$RUN" --model "$M" --grammar "$TMP/fifo" --prompt hi -n 1 --threads 1
+expect_error "--training-log FIFO" "fifo: not a regular file (a FIFO" \
+  timeout 60 "$EVAL" --responses --prompts "$TMP/train.jsonl" --format dot --training-log "$TMP/fifo" --report "$TMP/r.html"
+# An output that is a device or a FIFO is refused even with --force: the atomic write renames a
+# regular file into place, which replaced /dev/null itself when run as root (found by the fuzzer).
+expect_error "--logits-out FIFO --force" "fifo: not a regular file (a device, FIFO or socket)" \
+  "$RUN" --model "$M" --tokens 1,2 --logits-out "$TMP/fifo" --threads 1 --force
+[ -p "$TMP/fifo" ] && ok "the FIFO given as an output is still a FIFO" || bad "the FIFO output was replaced"
+rm -f "$TMP/fifo"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

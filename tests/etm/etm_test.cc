@@ -223,6 +223,40 @@ TEST_F(EtmTest, HeaderChecksumCatchesEveryFlippedMetadataByte) {
               HasSubstr("bad.etm: header checksum mismatch"));
 }
 
+// Two flipped bits turn format version 2 into 1 (no header checksum): with
+// a damaged metadata byte beside them, the header opened unchecked.
+TEST_F(EtmTest, ADowngradedVersionDoesNotSwitchTheHeaderChecksumOff) {
+  const std::vector<char> good = ReadAll(WriteMicro());
+  uint32_t prefix = 0;
+  std::memcpy(&prefix, good.data(), 4);
+  const size_t header_size = prefix + 4;
+  const std::string prompt = "You are Qwen";
+  const auto at = std::search(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(header_size), prompt.begin(),
+                              prompt.end()) - good.begin();
+  ASSERT_LT(static_cast<size_t>(at), header_size);
+  int candidates = 0;
+  for (size_t i = 0; i + 4 <= header_size; ++i) {
+    if (std::memcmp(good.data() + i, "\x02\0\0\0", 4) != 0) continue;
+    ++candidates;  // the version field among them
+    std::vector<char> downgraded = good;
+    downgraded[i] = 1;
+    downgraded[static_cast<size_t>(at)] = 'Y' ^ 0x20;
+    EXPECT_FALSE(ModelFile::FromBytes(std::as_bytes(std::span(downgraded)), "bad.etm").ok())
+        << "version 1 at byte " << i << " hid a damaged system prompt";
+  }
+  EXPECT_GE(candidates, 1);
+}
+
+// Bytes appended after the last tensor were accepted by loading and by
+// --verify (no checksum covers them): the format has nothing after its data.
+TEST_F(EtmTest, BytesAfterTheDataAreRefused) {
+  std::vector<char> bytes = ReadAll(WriteMicro());
+  ASSERT_TRUE(ModelFile::FromBytes(std::as_bytes(std::span(bytes)), "ok.etm").ok());
+  bytes.push_back('x');
+  EXPECT_THAT(ModelFile::FromBytes(std::as_bytes(std::span(bytes)), "bad.etm").status().message(),
+              HasSubstr("1 bytes after the end of the data"));
+}
+
 // Version 1 files have no header checksum: they still open.
 TEST_F(EtmTest, VersionOneFilesStillOpen) {
   auto f = ModelFile::Open(EDGERT_FUZZ_CORPUS_DIR "/etm_fuzz/micro.etm");

@@ -115,6 +115,44 @@ TEST(AdapterIo, EveryFlippedByteOfMeaningIsRefused) {
   EXPECT_EQ(static_cast<size_t>(refused + same), good.size());
 }
 
+// A flipped bit can turn format version 3 into 2 or 1 (no checksum then):
+// with a damaged weight beside it, that file loaded as a different adapter.
+TEST(AdapterIo, ADowngradedVersionDoesNotSwitchTheChecksumOff) {
+  const testing::TempDir temp("adapter_io_test");
+  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
+  ASSERT_TRUE(base.ok());
+  auto adapter = SmallAdapter(base->config());
+  ASSERT_TRUE(adapter.ok());
+  const std::string path = (temp.path() / "a.eta").string();
+  ASSERT_TRUE(SaveAdapter(path, *adapter, *base).ok());
+  const std::string good = ReadAll(path);
+  // A byte in the middle (the weights) whose flip alone the checksum catches.
+  size_t weight = good.size() / 2;
+  for (; weight < good.size(); ++weight) {
+    std::string bad = good;
+    bad[weight] = static_cast<char>(bad[weight] ^ 0x10);
+    auto d = ParseAdapterFile(bad.data(), bad.size(), "a.eta");
+    if (!d.ok() && d.status().message().find("checksum mismatch") != std::string::npos) break;
+  }
+  ASSERT_LT(weight, good.size());
+  int downgrades = 0;
+  for (size_t i = 0; i + 4 <= good.size(); ++i) {
+    if (good.compare(i, 4, std::string("\x03\0\0\0", 4)) != 0) continue;
+    for (char version : {'\x01', '\x02'}) {
+      std::string downgraded = good;
+      downgraded[i] = version;
+      auto alone = ParseAdapterFile(downgraded.data(), downgraded.size(), "a.eta");
+      if (!alone.ok()) continue;  // not the version field
+      ++downgrades;
+      downgraded[weight] = static_cast<char>(downgraded[weight] ^ 0x10);
+      auto d = ParseAdapterFile(downgraded.data(), downgraded.size(), "a.eta");
+      ASSERT_FALSE(d.ok()) << "version " << int{version} << " at byte " << i << " hid a damaged weight";
+      EXPECT_THAT(d.status().message(), HasSubstr("checksum mismatch"));
+    }
+  }
+  EXPECT_GE(downgrades, 2);
+}
+
 TEST(AdapterIo, NonFiniteWeightsAndSettingsAreRefused) {
   const testing::TempDir temp("adapter_io_test");
   auto base = ModelFile::Open(MakeModel(temp.path(), 1));

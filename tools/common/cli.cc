@@ -54,7 +54,8 @@ Result<uint64_t> ParseBytes(const std::string& text) {
   return InvalidArgument("size '" + text + "': unknown unit (expected K, M, G, T, KiB, MiB, GiB, TiB)");
 }
 
-Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs) {
+Status CheckOutputPath(const std::string& path, const char* flag, Existing existing,
+                       const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
   if (path.empty()) return OkStatus();
   const std::string what = std::string(flag) + " " + path;
@@ -64,10 +65,39 @@ Status CheckOutputPath(const std::string& path, const char* flag, std::initializ
     return InvalidArgument(what + ": folder " + parent.string() + " does not exist");
   }
   if (fs::is_directory(path, ec)) return InvalidArgument(what + ": is a folder");
+  // A name the OS refuses (too long, ...) would only fail when the file is
+  // written, after the work.
+  const fs::file_status status = fs::symlink_status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return InvalidArgument(what + ": " + ec.message());
+  // The write renames a new regular file into place: over /dev/null (as root)
+  // or a FIFO that would replace the device itself, even with --force.
+  if (const fs::file_status target = fs::status(path, ec); fs::exists(target) && !fs::is_regular_file(target)) {
+    return InvalidArgument(what + ": not a regular file (a device, FIFO or socket); it would be replaced by one");
+  }
   for (const std::string& input : inputs) {
     if (!input.empty() && fs::equivalent(path, input, ec) && !ec) {
       return InvalidArgument(what + ": is also an input (" + input + "); writing it would destroy that input");
     }
+  }
+  // symlink_status: a dangling link is still something --force would replace.
+  if (existing == Existing::kRefuse && fs::exists(status)) {
+    return InvalidArgument(what + ": exists (pass --force to replace it)");
+  }
+  return OkStatus();
+}
+
+Status CheckOutputFolder(const std::string& dir, const char* flag, Existing existing,
+                         const std::vector<std::string>& files, const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) return OkStatus();
+  const std::string what = std::string(flag) + " " + dir;
+  std::error_code ec;
+  const fs::file_status status = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return InvalidArgument(what + ": " + ec.message());
+  if (!fs::exists(status)) return OkStatus();
+  if (!fs::is_directory(status)) return InvalidArgument(what + ": exists and is not a folder");
+  for (const std::string& file : files) {
+    EDGERT_RETURN_IF_ERROR(CheckOutputPath((fs::path(dir) / file).string(), flag, existing, inputs));
   }
   return OkStatus();
 }

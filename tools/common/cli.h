@@ -6,7 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
+#include <exception>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,18 @@ namespace edgert::cli {
 inline int Fail(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.message().c_str());
   return 1;
+}
+
+// Runs a tool's body: an exception that escapes it (a bug: the library
+// returns errors as values) still ends in one "error: internal error: ..."
+// line and exit code 1, not in std::terminate's abort.
+inline int RunTool(int (*body)(int, char**), int argc, char** argv) {
+  try {
+    return body(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    return 1;
+  }
 }
 
 // Parses the command line. Returns the exit code to return at once (after
@@ -51,6 +64,11 @@ inline CLI::Validator WholeNumber(long long min) {
 }
 inline CLI::Validator NonNegativeInteger() { return WholeNumber(0); }
 inline CLI::Validator PositiveInteger() { return WholeNumber(1); }
+// A value that may not be empty: "--budget ''" is a mistake, not the default.
+inline CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& text) -> std::string { return text.empty() ? "expected a value, got ''" : ""; },
+                        "TEXT");
+}
 // An unsigned 64-bit value written in decimal digits only (no sign).
 inline CLI::Validator Unsigned64() {
   return CLI::Validator(
@@ -64,11 +82,27 @@ inline CLI::Validator Unsigned64() {
       "UINT64");
 }
 
+// The one rule for output files, the same in every tool: an output that
+// already exists is refused unless the user passed --force (kReplace), and an
+// output that is one of the inputs is refused even then.
+enum class Existing { kRefuse, kReplace };
+inline Existing ExistingOutputs(bool force) { return force ? Existing::kReplace : Existing::kRefuse; }
+inline constexpr const char* kForceHelp = "replace output files that already exist (never an input)";
+
 // Checks an output path before any work: its folder exists, it is not a
-// folder, and it is not one of `inputs` (by identity, so "x.jsonl" and
-// "./x.jsonl" are the same file): writing there would destroy that input.
-// Empty paths (options not given) pass. Messages: "FLAG PATH: why".
-Status CheckOutputPath(const std::string& path, const char* flag, std::initializer_list<std::string> inputs = {});
+// folder, it does not exist yet (unless `existing` is kReplace), and it is not
+// one of `inputs` (by identity, so "x.jsonl" and "./x.jsonl" are the same
+// file): writing there would destroy that input. Empty paths (options not
+// given) pass. Messages: "FLAG PATH: why".
+Status CheckOutputPath(const std::string& path, const char* flag, Existing existing,
+                       const std::vector<std::string>& inputs = {});
+
+// The same for an output folder that receives `files` (--peft, --ollama,
+// --export-peft): the folder may be missing (it is made), but a name the OS
+// refuses (too long, a component that is a file) is reported now, not after
+// the work; its files that exist follow CheckOutputPath's rule.
+Status CheckOutputFolder(const std::string& dir, const char* flag, Existing existing,
+                         const std::vector<std::string>& files, const std::vector<std::string>& inputs = {});
 
 // "A.eta" -> {A.eta, 1}; "A.eta:0.5" -> {A.eta, 0.5} (the part after the last
 // ':' is a scale when it is a number; one that is not finite, such as "nan" or

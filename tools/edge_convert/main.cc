@@ -3,7 +3,7 @@
 //   edge-convert --from DIR_OR_GGUF --out M.etm [--quant f32|f16|bf16|q8_0|q4_0] [--tokenizer tokenizer.json]
 //   edge-convert --random PRESET_OR_CONFIG --tokenizer tokenizer.json --out M.etm [--quant ...] [--seed N]
 //   edge-convert --info M.etm [--json]
-//   edge-convert --verify M.etm
+//   edge-convert --verify M.etm | A.eta | A.eta.ckpt
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include "runtime/convert/random_source.h"
 #include "tools/common/cli.h"
 #include "tools/edge_convert/model_info.h"
+#include "tools/edge_convert/verify_adapter.h"
 
 namespace edgert {
 namespace {
@@ -27,10 +28,15 @@ struct Args {
   uint64_t seed = 0;
   bool json = false;
   bool quiet = false;
+  bool force = false;
 };
 
 int Convert(const Args& a) {
   if (a.out.empty()) return cli::Fail(InvalidArgument("--out is required with --from and --random"));
+  if (Status st = cli::CheckOutputPath(a.out, "--out", cli::ExistingOutputs(a.force), {a.from, a.random, a.tokenizer});
+      !st.ok()) {
+    return cli::Fail(st);
+  }
   ConvertOptions options;
   options.out_path = a.out;
   if (!a.quant.empty()) {
@@ -77,7 +83,7 @@ int Run(int argc, char** argv) {
   auto* from = app.add_option("--from", a.from, "Hugging Face checkpoint folder (config.json + safetensors) or a .gguf file");
   auto* random = app.add_option("--random", a.random, "preset (qwen2.5-0.5b, qwen2.5-1.5b, tiny) or config.json: random weights");
   auto* info = app.add_option("--info", a.info, "print architecture, parameters and tensors of a model file");
-  auto* verify = app.add_option("--verify", a.verify, "recompute every tensor checksum of a model file");
+  auto* verify = app.add_option("--verify", a.verify, "check a model file (header and every tensor checksum) or an adapter / checkpoint (.eta)");
   from->excludes(random)->excludes(info)->excludes(verify);
   random->excludes(info)->excludes(verify);
   info->excludes(verify);
@@ -87,9 +93,10 @@ int Run(int argc, char** argv) {
   app.add_option("--seed", a.seed, "seed for --random")->check(cli::Unsigned64());
   app.add_flag("--json", a.json, "with --info: one JSON object");
   app.add_flag("--quiet,-q", a.quiet, "no progress line");
+  app.add_flag("--force", a.force, cli::kForceHelp);
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (!a.info.empty()) return PrintModelInfo(a.info, a.json);
-  if (!a.verify.empty()) return VerifyModel(a.verify);
+  if (!a.verify.empty()) return LooksLikeAdapterFile(a.verify) ? VerifyAdapter(a.verify) : VerifyModel(a.verify);
   if (a.from.empty() && a.random.empty()) {
     return cli::Fail(InvalidArgument("nothing to do: give --from, --random, --info or --verify (see --help)"));
   }
@@ -99,4 +106,4 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert
 
-int main(int argc, char** argv) { return edgert::Run(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::Run, argc, argv); }

@@ -22,6 +22,7 @@ struct EvalOptions {
   SamplingOptions sampling;       // greedy unless --temperature
   std::string system;
   bool have_system = false;
+  bool force = false;             // --force: replace an existing --json / --report
   int64_t limit = 0;              // 0: every prompt
   std::string json_out, report_out, training_log;
   std::string checker = "grammar";  // or "mermaid-js"

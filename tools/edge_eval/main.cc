@@ -232,13 +232,14 @@ int Main(int argc, char** argv) {
   app.add_option("--json", o.json_out, "write every prompt, output, verdict and error position (JSON)");
   app.add_option("--report", o.report_out, "write one self-contained HTML report");
   app.add_option("--training-log", o.training_log, "edge-tune --json-log output: the report's loss curve");
+  app.add_flag("--force", o.force, cli::kForceHelp);
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (auto threads = ThreadCount(o.threads); !threads.ok()) {
     return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
   }
   o.have_system = system->count() > 0;
   for (const auto& [path, flag] : {std::pair{o.report_out, "--report"}, std::pair{o.json_out, "--json"}}) {
-    if (Status st = cli::CheckOutputPath(path, flag, {o.prompts, o.model, o.training_log}); !st.ok()) {
+    if (Status st = cli::CheckOutputPath(path, flag, cli::ExistingOutputs(o.force), {o.prompts, o.model, o.training_log}); !st.ok()) {
       return cli::Fail(st);
     }
   }
@@ -249,4 +250,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert::eval
 
-int main(int argc, char** argv) { return edgert::eval::Main(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::eval::Main, argc, argv); }

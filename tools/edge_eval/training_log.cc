@@ -5,9 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/regular_file.h"
+
 namespace edgert::eval {
 
 Result<std::vector<LossPoint>> ReadTrainingLog(const std::string& path) {
+  EDGERT_RETURN_IF_ERROR(RefuseSpecialFile(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open the training log");
   std::vector<LossPoint> points;

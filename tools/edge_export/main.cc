@@ -8,14 +8,16 @@
 // adapter on its own. --ollama writes DIR/model.gguf (merged with --merge),
 // DIR/adapter.gguf (the adapter kept separate, without --merge) and
 // DIR/Modelfile. An adapter is an .eta file or a PEFT folder; one made for
-// another base is refused. Existing outputs are refused unless --force; every
-// file appears whole or not at all.
+// another base is refused. Existing outputs are refused unless --force (an
+// input always is); every file appears whole or not at all.
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 #include <memory>
 #include <optional>
 
@@ -78,19 +80,22 @@ Status CheckArgs(const Args& a) {
     return InvalidArgument("--out needs --merge or --quant (otherwise it would copy the model as it is)");
   }
   if (!a.quant.empty() && !model_out && a.ollama.empty()) return InvalidArgument("--quant applies to a model output (--out, --gguf, --ollama)");
-  if (a.force) return OkStatus();
-  auto refuse_existing = [](const std::string& path) -> Status {
-    if (!path.empty() && fs::exists(path)) return InvalidArgument(path + ": exists (pass --force to replace it)");
-    return OkStatus();
-  };
-  for (const std::string* p : {&a.out, &a.gguf, &a.gguf_lora}) EDGERT_RETURN_IF_ERROR(refuse_existing(*p));
-  if (!a.peft.empty()) {
-    EDGERT_RETURN_IF_ERROR(refuse_existing(a.peft + "/adapter_model.safetensors"));
-    EDGERT_RETURN_IF_ERROR(refuse_existing(a.peft + "/adapter_config.json"));
+  // Every output against every input, the same rule as the other tools:
+  // refused when it exists unless --force, refused when it is an input always.
+  std::vector<std::string> inputs = {a.model};
+  for (const std::string& spec : a.lora) {
+    EDGERT_ASSIGN_OR_RETURN(const cli::AdapterSpec s, cli::ParseAdapterSpec(spec));
+    // A PEFT folder given as --lora is read from these two files.
+    for (const char* file : {"", "/adapter_model.safetensors", "/adapter_config.json"}) inputs.push_back(s.path + file);
   }
-  if (!a.ollama.empty()) {
-    for (const char* f : {"/Modelfile", "/model.gguf", "/adapter.gguf"}) EDGERT_RETURN_IF_ERROR(refuse_existing(a.ollama + f));
-  }
+  const cli::Existing existing = cli::ExistingOutputs(a.force);
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.out, "--out", existing, inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.gguf, "--gguf", existing, inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(a.gguf_lora, "--gguf-lora", existing, inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(a.peft, "--peft", existing, {"adapter_model.safetensors", "adapter_config.json"},
+                                                inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(a.ollama, "--ollama", existing, {"Modelfile", "model.gguf", "adapter.gguf"},
+                                                inputs));
   return OkStatus();
 }
 
@@ -174,7 +179,7 @@ int Run(int argc, char** argv) {
   app.add_option("--gguf-lora", a.gguf_lora, "write the adapter as a GGUF LoRA (llama.cpp --lora, Ollama ADAPTER)");
   app.add_option("--peft", a.peft, "write the adapter as a PEFT folder (adapter_model.safetensors + adapter_config.json)");
   app.add_option("--ollama", a.ollama, "write DIR/model.gguf, DIR/adapter.gguf (without --merge) and DIR/Modelfile");
-  app.add_flag("--force", a.force, "replace existing output files");
+  app.add_flag("--force", a.force, cli::kForceHelp);
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (Status st = Export(a); !st.ok()) return cli::Fail(st);
   return 0;
@@ -183,4 +188,4 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert
 
-int main(int argc, char** argv) { return edgert::Run(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::Run, argc, argv); }

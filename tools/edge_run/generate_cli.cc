@@ -75,7 +75,8 @@ int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool
   std::string pending_close;  // "<|im_end|>\n" owed after an assistant turn
   std::string line;
   bool first = true;
-  while (true) {
+  int refused = 0;
+  for (int64_t message = 1;; ++message) {
     if (interactive) std::fputs("> ", stdout), std::fflush(stdout);
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
@@ -83,13 +84,25 @@ int RunChat(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool
     std::string turn = pending_close;
     if (first) turn += "<|im_start|>system\n" + setup->system + "<|im_end|>\n";
     turn += "<|im_start|>user\n" + line + "<|im_end|>\n<|im_start|>assistant\n";
+    const std::vector<int32_t> ids = setup->tokenizer.Encode(turn);
+    // A message the context cannot hold is refused on its own: the cache is
+    // untouched (nothing of it ran), so the conversation goes on without it.
+    if (session->position() + static_cast<int64_t>(ids.size()) >= session->context_length()) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "error: message %lld: %zu tokens do not fit the %lld context positions left; not sent\n",
+                   static_cast<long long>(message), ids.size(),
+                   static_cast<long long>(session->context_length() - session->position()));
+      ++refused;
+      continue;
+    }
     first = false;
-    auto r = Generate(*session, setup->tokenizer, setup->tokenizer.Encode(turn), setup->options, sampler, Print);
+    auto r = Generate(*session, setup->tokenizer, ids, setup->options, sampler, Print);
     if (!r.ok()) return cli::Fail(r.status());
     std::printf("\n");
     pending_close = "<|im_end|>\n";
   }
-  return 0;
+  // Scripts feeding the chat learn that a message was dropped.
+  return refused == 0 ? 0 : 1;
 }
 
 int RunBatch(std::shared_ptr<const Model> model, const RunOptions& o, pthreadpool_t pool) {

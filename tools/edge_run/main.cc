@@ -99,12 +99,13 @@ int Run(int argc, char** argv) {
   app.add_option("--prompt-tokens", o.prompt_tokens, "with --bench");
   app.add_option("--gen-tokens", o.gen_tokens, "with --bench");
   app.add_flag("--json", o.json, "with --bench or --plan: one JSON object");
-  app.add_option("--budget", o.budget, "peak memory the run may use (e.g. 1GB; default: 80% of what is available)");
+  app.add_option("--budget", o.budget, "peak memory the run may use (e.g. 1GB; default: 80% of what is available)")->check(cli::NonEmpty());
   app.add_flag("--plan", o.plan, "print the memory plan and exit");
   app.add_flag("--chat", o.chat, "interactive multi-turn chat");
   app.add_option("--input", o.input, "batch: a JSON array or JSONL file of prompts");
   app.add_option("--output", o.output, "batch: where to write the results (JSON)");
   app.add_option("--lora", o.lora, "LoRA adapter A.eta[:SCALE], applied without merging (repeatable)");
+  app.add_flag("--force", o.force, cli::kForceHelp);
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (auto threads = ThreadCount(o.threads); !threads.ok()) {
     return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
@@ -114,8 +115,9 @@ int Run(int argc, char** argv) {
   if (Status st = o.sampling.Validate(); !st.ok()) return cli::Fail(st);
   if (!o.tokens.empty() && o.logits_out.empty()) return cli::Fail(InvalidArgument("--tokens needs --logits-out FILE.npy"));
   if (!o.input.empty() && o.output.empty()) return cli::Fail(InvalidArgument("--input needs --output OUT.json"));
-  if (Status st = cli::CheckOutputPath(o.output, "--output", {o.input, o.model}); !st.ok()) return cli::Fail(st);
-  if (Status st = cli::CheckOutputPath(o.logits_out, "--logits-out", {o.model}); !st.ok()) return cli::Fail(st);
+  const cli::Existing existing = cli::ExistingOutputs(o.force);
+  if (Status st = cli::CheckOutputPath(o.output, "--output", existing, {o.input, o.model}); !st.ok()) return cli::Fail(st);
+  if (Status st = cli::CheckOutputPath(o.logits_out, "--logits-out", existing, {o.model}); !st.ok()) return cli::Fail(st);
   if (!o.grammar.empty()) {
     if (o.bench || o.tokenize || !o.tokens.empty()) {
       return cli::Fail(InvalidArgument("--grammar applies to generation (--prompt, --chat, --input), not to --bench, "
@@ -163,4 +165,4 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace edgert
 
-int main(int argc, char** argv) { return edgert::Run(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::Run, argc, argv); }

@@ -37,6 +37,7 @@ struct RunOptions {
   std::vector<std::string> lora;  // "A.eta" or "A.eta:SCALE", applied beside the weights
   std::shared_ptr<const ProjectionDelta> adapters;  // made from `lora`; null: none
   std::string budget;          // --budget; empty: the default from the system's memory
+  bool force = false;          // --force: replace existing --output / --logits-out
   bool plan = false;           // --plan: print the memory plan and exit
   SessionOptions session;      // the planned session (context, batch, streaming)
 };

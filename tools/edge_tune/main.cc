@@ -36,15 +36,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int Tune(TuneOptions& o, const cli::PlanOutput& plan_output) {
+// The outputs, checked before hours of training, not after, by the rule every
+// tool follows (cli::CheckOutputPath). A resumed run is the one exception: it
+// goes on writing the checkpoint it resumed from and appends to its --json-log.
+Status CheckOutputs(TuneOptions& o, cli::Existing existing) {
+  namespace fs = std::filesystem;
+  const std::vector<std::string> inputs = {o.model, o.data, o.val, o.replay, o.init_adapter};
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(o.out, "--out", existing, inputs));
+  const char* checkpoint_flag = o.checkpoint.empty() ? "the checkpoint" : "--checkpoint";
+  if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
+  std::error_code ec;
+  const bool resumes_own_checkpoint = !o.resume.empty() && fs::equivalent(o.resume, o.checkpoint, ec) && !ec;
+  std::vector<std::string> checkpoint_inputs = inputs;
+  if (!resumes_own_checkpoint) checkpoint_inputs.push_back(o.resume);
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(o.checkpoint, checkpoint_flag, cli::Existing::kReplace, checkpoint_inputs));
+  // A previous run's checkpoint: a fresh run would silently throw it away.
+  if (existing == cli::Existing::kRefuse && !resumes_own_checkpoint && fs::exists(fs::symlink_status(o.checkpoint, ec))) {
+    return InvalidArgument(std::string(checkpoint_flag) + " " + o.checkpoint +
+                           ": exists, from an earlier run (continue it with --resume " + o.checkpoint +
+                           ", or pass --force to start over)");
+  }
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputPath(o.json_log, "--json-log", o.resume.empty() ? existing : cli::Existing::kReplace,
+                                              inputs));
+  EDGERT_RETURN_IF_ERROR(cli::CheckOutputFolder(o.export_peft, "--export-peft", existing,
+                                                {"adapter_model.safetensors", "adapter_config.json"}, inputs));
+  return OkStatus();
+}
+
+int Tune(TuneOptions& o, const cli::PlanOutput& plan_output, cli::Existing existing) {
   if (o.out.empty() && !plan_output.plan) return cli::Fail(InvalidArgument("--out is required"));
   if (!plan_output.plan) {
-    // Checked before hours of training, not after.
-    const auto inputs = {o.model, o.data, o.val, o.replay, o.init_adapter};
-    if (Status st = cli::CheckOutputPath(o.out, "--out", inputs); !st.ok()) return cli::Fail(st);
-    if (o.checkpoint.empty()) o.checkpoint = o.out + ".ckpt";
-    if (Status st = cli::CheckOutputPath(o.checkpoint, "--checkpoint", inputs); !st.ok()) return cli::Fail(st);
-    if (Status st = cli::CheckOutputPath(o.json_log, "--json-log", inputs); !st.ok()) return cli::Fail(st);
+    if (Status st = CheckOutputs(o, existing); !st.ok()) return cli::Fail(st);
   }
   auto budget = cli::ResolveBudget(o.budget);
   if (!budget.ok()) return cli::Fail(budget.status());
@@ -123,7 +145,7 @@ int Run(int argc, char** argv) {
   app.add_option("--val-split", o.val_split, "hold out this fraction of --data for validation")->excludes(val);
   app.add_option("--out,-o", o.out, "the adapter to write (.eta); required unless --plan");
   app.add_option("--checkpoint", o.checkpoint, "where checkpoints go (default: OUT.ckpt)");
-  app.add_option("--budget", o.budget, "peak memory the job may use (e.g. 1.5GB; default: 80% of what is available)");
+  app.add_option("--budget", o.budget, "peak memory the job may use (e.g. 1.5GB; default: 80% of what is available)")->check(cli::NonEmpty());
   cli::PlanOutput plan_output;
   app.add_flag("--plan", plan_output.plan, "print the memory plan and exit");
   app.add_flag("--json", plan_output.json, "with --plan: one JSON object");
@@ -159,6 +181,8 @@ int Run(int argc, char** argv) {
   app.add_option("--threads,-t", o.threads, "threads (default: one per performance core)")->check(cli::NonNegativeInteger());
   app.add_option("--json-log", o.json_log, "one JSON object per step");
   app.add_flag("--no-shuffle", o.no_shuffle, "take examples in file order");
+  bool force = false;
+  app.add_flag("--force", force, "replace an existing --out, checkpoint, --json-log or --export-peft (never an input)");
   if (auto exit_code = cli::Parse(app, argc, argv)) return *exit_code;
   if (auto threads = ThreadCount(o.threads); !threads.ok()) {
     return cli::Fail(threads.status().WithContext("--threads " + std::to_string(o.threads)));
@@ -170,10 +194,10 @@ int Run(int argc, char** argv) {
   o.explicit_targets = targets->count() > 0;
   o.explicit_max_seq_len = seq->count() > 0;
   if (plan_output.json && !plan_output.plan) return cli::Fail(InvalidArgument("--json needs --plan"));
-  return Tune(o, plan_output);
+  return Tune(o, plan_output, cli::ExistingOutputs(force));
 }
 
 }  // namespace
 }  // namespace edgert
 
-int main(int argc, char** argv) { return edgert::Run(argc, argv); }
+int main(int argc, char** argv) { return edgert::cli::RunTool(edgert::Run, argc, argv); }

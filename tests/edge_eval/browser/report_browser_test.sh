@@ -42,7 +42,7 @@ check() {  # NAME: load OUT/NAME.html, screenshot to OUT/NAME.png
 }
 
 cat "$SOURCE/data/dot_test.jsonl" "$HERE/dot_mixed.jsonl" >"$TMP/dot.jsonl"
-if "$EVAL" --responses --prompts "$TMP/dot.jsonl" --format dot --training-log "$TMP/log.jsonl" --report "$OUT/dot.html" >/dev/null; then
+if "$EVAL" --responses --prompts "$TMP/dot.jsonl" --format dot --training-log "$TMP/log.jsonl" --report "$OUT/dot.html" --force >/dev/null; then
   check dot
 else
   echo "FAIL edge-eval could not write the DOT report"
@@ -50,7 +50,7 @@ else
 fi
 
 cat "$SOURCE/data/mermaid_test.jsonl" "$SOURCE/tests/data_sets/broken_mermaid.jsonl" >"$TMP/mermaid.jsonl"
-if "$EVAL" --responses --prompts "$TMP/mermaid.jsonl" --format mermaid --report "$OUT/mermaid.html" >/dev/null 2>"$TMP/err"; then
+if "$EVAL" --responses --prompts "$TMP/mermaid.jsonl" --format mermaid --report "$OUT/mermaid.html" --force >/dev/null 2>"$TMP/err"; then
   check mermaid
 else
   echo "FAIL edge-eval could not write the Mermaid report: $(cat "$TMP/err")"
@@ -67,7 +67,7 @@ for line in open(sys.argv[1]):
     d = json.loads(line)
     print(json.dumps({"instruction": "grammar sample, seed %d" % d["seed"], "response": d["diagram"]}))' \
           "$TMP/samples.jsonl" >"$TMP/samples_eval.jsonl" \
-     && "$EVAL" --responses --prompts "$TMP/samples_eval.jsonl" --format mermaid --report "$OUT/mermaid_samples.html" \
+     && "$EVAL" --responses --prompts "$TMP/samples_eval.jsonl" --format mermaid --report "$OUT/mermaid_samples.html" --force \
           >/dev/null 2>>"$TMP/err"; then
     check mermaid_samples
   else
