@@ -28,7 +28,7 @@ void DecodeThreadChoice::Record(uint64_t nanoseconds) {
     all_ = step_all_;
     probe_every_ = kFirstProbe;  // the machine changed: look back sooner
   } else {
-    probe_every_ = std::min(probe_every_ * 2, kMaxProbe);
+    probe_every_ = std::min(probe_every_ * 4, kMaxProbe);
   }
 }
 

@@ -12,9 +12,10 @@
 // so switching between steps changes the speed only, never the bits.
 //
 // The choice: keep a moving average of the current mode's step time; run the
-// other mode for one step now and then (every kFirstProbe steps, doubling to
-// kMaxProbe while it keeps losing, so a quiet machine pays ~1/256 of its
-// steps at the slower mode); switch when the other mode is clearly faster.
+// other mode for one step now and then (after kFirstProbe steps, then 4x
+// further apart up to kMaxProbe while it keeps losing: a quiet machine runs 3
+// of a 128-token answer's steps and then ~1/256 of them at the slower mode,
+// ~2% and ~0.3% of the time); switch when the other mode is clearly faster.
 #pragma once
 
 #include <cstdint>
