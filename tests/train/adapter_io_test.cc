@@ -76,18 +76,25 @@ Result<LoraAdapter> SmallAdapter(const ModelConfig& config) {
   return LoraAdapter::Create(config, cfg, 3);
 }
 
+// The bytes of SmallAdapter saved against a one-layer model; empty on failure.
+std::string SavedSmallAdapter() {
+  const testing::TempDir temp("adapter_io_test");
+  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
+  auto adapter = base.ok() ? SmallAdapter(base->config()) : Result<LoraAdapter>(base.status());
+  const std::string path = (temp.path() / "a.eta").string();
+  if (!adapter.ok() || !SaveAdapter(path, *adapter, *base).ok()) {
+    ADD_FAILURE() << "cannot save the small adapter";
+    return {};
+  }
+  return ReadAll(path);
+}
+
 // Issue 23 item 4: adapters and checkpoints had no checksum and no
 // finiteness check: a flipped byte in a weight loaded as a different
 // adapter, and alpha = inf or NaN weights loaded.
 TEST(AdapterIo, EveryFlippedByteOfMeaningIsRefused) {
-  const testing::TempDir temp("adapter_io_test");
-  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
-  ASSERT_TRUE(base.ok());
-  auto adapter = SmallAdapter(base->config());
-  ASSERT_TRUE(adapter.ok());
-  const std::string path = (temp.path() / "a.eta").string();
-  ASSERT_TRUE(SaveAdapter(path, *adapter, *base).ok());
-  const std::string good = ReadAll(path);
+  const std::string good = SavedSmallAdapter();
+  ASSERT_FALSE(good.empty());
   auto original = ParseAdapterFile(good.data(), good.size(), "a.eta");
   ASSERT_TRUE(original.ok()) << original.status().message();
   int refused = 0, same = 0;
@@ -118,14 +125,8 @@ TEST(AdapterIo, EveryFlippedByteOfMeaningIsRefused) {
 // A flipped bit can turn format version 3 into 2 or 1 (no checksum then):
 // with a damaged weight beside it, that file loaded as a different adapter.
 TEST(AdapterIo, ADowngradedVersionDoesNotSwitchTheChecksumOff) {
-  const testing::TempDir temp("adapter_io_test");
-  auto base = ModelFile::Open(MakeModel(temp.path(), 1));
-  ASSERT_TRUE(base.ok());
-  auto adapter = SmallAdapter(base->config());
-  ASSERT_TRUE(adapter.ok());
-  const std::string path = (temp.path() / "a.eta").string();
-  ASSERT_TRUE(SaveAdapter(path, *adapter, *base).ok());
-  const std::string good = ReadAll(path);
+  const std::string good = SavedSmallAdapter();
+  ASSERT_FALSE(good.empty());
   // A byte in the middle (the weights) whose flip alone the checksum catches.
   size_t weight = good.size() / 2;
   for (; weight < good.size(); ++weight) {
