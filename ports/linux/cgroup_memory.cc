@@ -7,26 +7,16 @@
 #include <sstream>
 #include <vector>
 
+#include "base/split.h"
+
 namespace edgert::ports {
 namespace {
 
 constexpr uint64_t kV1Unlimited = uint64_t{1} << 60;  // v1 reports "none" as ~2^63 rounded to pages
 
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 std::vector<std::string_view> Lines(std::string_view s) {
   std::vector<std::string_view> out;
-  for (std::string_view line : Split(s, '\n')) {
+  for (std::string_view line : SplitView(s, '\n')) {
     if (!line.empty()) out.push_back(line);
   }
   return out;
@@ -48,7 +38,7 @@ std::string Unescape(std::string_view s) {
 }
 
 bool HasItem(std::string_view list, std::string_view item) {
-  for (std::string_view x : Split(list, ',')) {
+  for (std::string_view x : SplitView(list, ',')) {
     if (x == item) return true;
   }
   return false;
@@ -64,8 +54,8 @@ std::optional<Mount> FindMount(std::string_view mountinfo, bool v2) {
   for (std::string_view line : Lines(mountinfo)) {
     const size_t dash = line.find(" - ");
     if (dash == std::string_view::npos) continue;
-    const std::vector<std::string_view> pre = Split(line.substr(0, dash), ' ');
-    const std::vector<std::string_view> post = Split(line.substr(dash + 3), ' ');
+    const std::vector<std::string_view> pre = SplitView(line.substr(0, dash), ' ');
+    const std::vector<std::string_view> post = SplitView(line.substr(dash + 3), ' ');
     if (pre.size() < 5 || post.size() < 3) continue;
     const bool match = v2 ? post[0] == "cgroup2" : post[0] == "cgroup" && HasItem(post[2], "memory");
     if (match) return Mount{Unescape(pre[3]), Unescape(pre[4])};

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <map>
 
+#include "base/split.h"
+
 namespace edgert::diagram {
 namespace {
 
@@ -17,16 +19,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char by) {
-  std::vector<std::string_view> parts;
-  for (size_t at = 0;;) {
-    const size_t next = s.find(by, at);
-    parts.push_back(s.substr(at, next == std::string_view::npos ? s.npos : next - at));
-    if (next == std::string_view::npos) return parts;
-    at = next + 1;
-  }
 }
 
 std::optional<int> Number(std::string_view digits) {
@@ -140,7 +132,7 @@ std::optional<GanttProblem> Timeline::Read(const std::vector<std::string_view>& 
     }
     if (body.starts_with("excludes ")) {  // each `excludes` line replaces the last
       excludes_.clear();
-      for (std::string_view e : Split(body.substr(9), ',')) excludes_.emplace_back(Trim(e));
+      for (std::string_view e : SplitView(body.substr(9), ',')) excludes_.emplace_back(Trim(e));
       continue;
     }
     bool setting = false;
@@ -152,7 +144,7 @@ std::optional<GanttProblem> Timeline::Read(const std::vector<std::string_view>& 
     if (setting || colon == std::string_view::npos) continue;
     Task task;
     task.line = static_cast<int>(i + 1);
-    std::vector<std::string_view> data = Split(body.substr(colon + 1), ',');
+    std::vector<std::string_view> data = SplitView(body.substr(colon + 1), ',');
     while (!data.empty()) {  // mermaid's tags, at the front
       const std::string_view tag = Trim(data.front());
       if (tag != "active" && tag != "done" && tag != "crit" && tag != "milestone") break;
@@ -171,7 +163,7 @@ std::optional<GanttProblem> Timeline::Read(const std::vector<std::string_view>& 
     task.id = data.size() == 3 ? std::string(data[0]) : "task" + std::to_string(++auto_ids);
     if (task.start_text.starts_with("after ")) {
       task.start_kind = Task::StartKind::kAfter;
-      for (std::string_view id : Split(Trim(task.start_text.substr(6)), ' ')) task.start_ids.emplace_back(id);
+      for (std::string_view id : SplitView(Trim(task.start_text.substr(6)), ' ')) task.start_ids.emplace_back(id);
     }
     index_[task.id] = tasks_.size();
     tasks_.push_back(std::move(task));
@@ -213,7 +205,7 @@ std::optional<GanttProblem> Timeline::Compile(size_t k, const Task* previous) {
   if (!task.start) return std::nullopt;
   if (task.end_text.starts_with("until ")) {
     const Task* earliest = nullptr;
-    for (std::string_view id : Split(Trim(task.end_text.substr(6)), ' ')) {
+    for (std::string_view id : SplitView(Trim(task.end_text.substr(6)), ' ')) {
       const Task* other = Find(std::string(id));
       if (other != nullptr && (earliest == nullptr || (other->start && earliest->start && *other->start < *earliest->start))) {
         earliest = other;
